@@ -1,0 +1,423 @@
+//! Validated session fields: each type's only constructor enforces every rule of
+//! the API's input bounds, so holding one means it is valid.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::error::{ApiError, ErrorCode};
+
+pub const SESSION_ID_MAX_CHARS: usize = 128;
+pub const TITLE_MAX_CHARS: usize = 256;
+pub const SUMMARY_MAX_BYTES: usize = 16_384;
+pub const BODY_MAX_BYTES: usize = 64 * 1024;
+pub const LIST_DEFAULT_LIMIT: u32 = 25;
+pub const LIST_MAX_LIMIT: u32 = 100;
+
+/// The workspace a session belongs to: a UUID, stored in its lowercase hyphenated form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WorkspaceId(uuid::Uuid);
+
+impl WorkspaceId {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        uuid::Uuid::try_parse(raw)
+            .ok()
+            .filter(|_| raw.len() == 36)
+            .map(WorkspaceId)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidWorkspaceUuid,
+                    format!(
+                        "workspace {:?} is not a UUID; expected the hyphenated form like 0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60",
+                        clip(raw)
+                    ),
+                )
+            })
+    }
+
+    pub fn uuid(&self) -> uuid::Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for WorkspaceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.hyphenated())
+    }
+}
+
+/// A Claude Code session id: 1-128 characters of `[A-Za-z0-9._:-]`, not `.` or `..`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let fail = |why: &str| {
+            Err(ApiError::new(
+                ErrorCode::InvalidSessionId,
+                format!(
+                    "session id {:?} {why}; use 1-{SESSION_ID_MAX_CHARS} characters of A-Z a-z 0-9 . _ : -",
+                    clip(raw)
+                ),
+            ))
+        };
+        if raw.is_empty() {
+            return fail("is empty");
+        }
+        if raw.chars().count() > SESSION_ID_MAX_CHARS {
+            return fail("is too long");
+        }
+        if raw == "." || raw == ".." {
+            return fail("is a path segment");
+        }
+        if let Some(bad) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+        {
+            return fail(&format!("contains {bad:?}"));
+        }
+        Ok(SessionId(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A session title: 1-256 characters, not blank, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let fail = |why: String| Err(ApiError::new(ErrorCode::InvalidTitle, why));
+        if raw.trim().is_empty() {
+            return fail(
+                "title is empty; give a short line saying what the session is about".into(),
+            );
+        }
+        let chars = raw.chars().count();
+        if chars > TITLE_MAX_CHARS {
+            return fail(format!(
+                "title is {chars} characters; the limit is {TITLE_MAX_CHARS}: shorten it (the summary holds the detail)"
+            ));
+        }
+        if let Some(bad) = raw.chars().find(|c| c.is_control()) {
+            return fail(format!(
+                "title contains the control character {bad:?}; titles are one line of printable text"
+            ));
+        }
+        Ok(Title(raw.to_owned()))
+    }
+
+    /// Cuts `raw` down to a valid title (control characters become spaces, the
+    /// length is clipped on a character boundary). Returns `None` when nothing printable is left.
+    pub fn truncating(raw: &str) -> Option<Self> {
+        let cleaned: String = raw
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let cleaned = cleaned.trim();
+        let clipped = clip_chars(cleaned, TITLE_MAX_CHARS);
+        Title::parse(clipped.trim_end()).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A session summary: 1-16384 bytes of text; newlines and tabs allowed, other control characters not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary(String);
+
+impl Summary {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let fail = |why: String| Err(ApiError::new(ErrorCode::InvalidSummary, why));
+        if raw.trim().is_empty() {
+            return fail("summary is empty; give a sentence or two about what happened".into());
+        }
+        if raw.len() > SUMMARY_MAX_BYTES {
+            return fail(format!(
+                "summary is {} bytes; the limit is {SUMMARY_MAX_BYTES} bytes: shorten it",
+                raw.len()
+            ));
+        }
+        if let Some(bad) = raw
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return fail(format!(
+                "summary contains the control character {bad:?}; only newlines and tabs are allowed"
+            ));
+        }
+        Ok(Summary(raw.to_owned()))
+    }
+
+    /// Cuts `raw` down to a valid summary (stray control characters become spaces,
+    /// the length is clipped on a character boundary).
+    pub fn truncating(raw: &str) -> Option<Self> {
+        let cleaned: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let mut end = cleaned.len().min(SUMMARY_MAX_BYTES);
+        while !cleaned.is_char_boundary(end) {
+            end -= 1;
+        }
+        Summary::parse(cleaned[..end].trim()).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A UTC instant at millisecond precision, always written fixed-width
+/// (`2026-11-24T07:02:28.559Z`) so that timestamps sort and compare as strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// Parses any RFC 3339 timestamp (any offset, any fraction) and normalizes it to UTC milliseconds.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
+        let fail = |why: &str| {
+            ApiError::new(
+                ErrorCode::InvalidTimestamp,
+                format!(
+                    "{field} {:?} {why}; expected an RFC 3339 timestamp like 2026-11-24T07:02:28.559Z",
+                    clip(raw)
+                ),
+            )
+        };
+        let parsed =
+            OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| fail("is not a timestamp"))?;
+        let utc = parsed.to_offset(UtcOffset::UTC);
+        if utc.year() < 1970 || utc.year() > 9999 {
+            return Err(fail("is out of range (years 1970-9999)"));
+        }
+        Ok(Timestamp::truncated(utc))
+    }
+
+    pub fn now() -> Self {
+        Timestamp::from_system_time(SystemTime::now())
+    }
+
+    pub fn from_system_time(t: SystemTime) -> Self {
+        Timestamp::truncated(OffsetDateTime::from(t))
+    }
+
+    fn truncated(t: OffsetDateTime) -> Self {
+        let ms = t.millisecond();
+        // Every instant in 1970..=9999 with a whole number of milliseconds is representable.
+        Timestamp(t.replace_nanosecond(u32::from(ms) * 1_000_000).unwrap_or(t))
+    }
+
+    pub fn unix_millis(&self) -> i128 {
+        self.0.unix_timestamp_nanos() / 1_000_000
+    }
+
+    pub fn plus_seconds(&self, seconds: i64) -> Self {
+        Timestamp(self.0 + time::Duration::seconds(seconds))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        )
+    }
+}
+
+/// An opaque pagination cursor handed out by `list` and given back to continue.
+/// Only its alphabet is checked here; the server decodes and checks the content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    pub const MAX_LEN: usize = 2048;
+
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        if raw.is_empty()
+            || raw.len() > Self::MAX_LEN
+            || !raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                "cursor is not one this API handed out; pass `next_cursor` from the previous page unchanged",
+            ));
+        }
+        Ok(Cursor(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn clip_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Quotes at most 80 characters of a rejected value in an error message.
+fn clip(raw: &str) -> String {
+    let clipped = clip_chars(raw, 80);
+    if clipped.len() < raw.len() {
+        format!("{clipped}…")
+    } else {
+        clipped.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_id_rules() {
+        for ok in [
+            "abc-123",
+            "7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01",
+            "a.b:c_d-e",
+            "x",
+            "...",
+        ] {
+            assert!(SessionId::parse(ok).is_ok(), "{ok}");
+        }
+        let long = "a".repeat(129);
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a b",
+            "é",
+            "a%2Fb",
+            "a\0",
+            long.as_str(),
+        ] {
+            let err = SessionId::parse(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidSessionId, "{bad:?}");
+        }
+        assert!(SessionId::parse(&"a".repeat(128)).is_ok());
+    }
+
+    #[test]
+    fn workspace_rules() {
+        let ws = WorkspaceId::parse("0B9F3D4E-8A61-4F2C-9D3E-5C7B1A2E4F60").unwrap();
+        assert_eq!(ws.to_string(), "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60");
+        for bad in [
+            "",
+            "nope",
+            "0b9f3d4e8a614f2c9d3e5c7b1a2e4f60",
+            "{0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60}",
+        ] {
+            assert_eq!(
+                WorkspaceId::parse(bad).unwrap_err().code,
+                ErrorCode::InvalidWorkspaceUuid
+            );
+        }
+    }
+
+    #[test]
+    fn title_rules() {
+        assert!(Title::parse("Wire up workspace_management.sessions").is_ok());
+        assert!(Title::parse(&"é".repeat(256)).is_ok());
+        for bad in ["", "   ", "a\nb", "tab\there", "\u{7f}", "\u{85}"] {
+            assert_eq!(
+                Title::parse(bad).unwrap_err().code,
+                ErrorCode::InvalidTitle,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            Title::parse(&"é".repeat(257)).unwrap_err().code,
+            ErrorCode::InvalidTitle
+        );
+    }
+
+    #[test]
+    fn title_truncating_keeps_what_fits() {
+        let t = Title::truncating(&format!("line one\nline two {}", "x".repeat(400))).unwrap();
+        assert_eq!(t.as_str().chars().count(), 256);
+        assert!(t.as_str().starts_with("line one line two"));
+        assert!(Title::truncating("\n\t ").is_none());
+    }
+
+    #[test]
+    fn summary_rules() {
+        assert!(Summary::parse("one\ntwo\r\n\tthree").is_ok());
+        assert!(Summary::parse(&"a".repeat(16_384)).is_ok());
+        assert_eq!(
+            Summary::parse(&"a".repeat(16_385)).unwrap_err().code,
+            ErrorCode::InvalidSummary
+        );
+        assert_eq!(
+            Summary::parse("").unwrap_err().code,
+            ErrorCode::InvalidSummary
+        );
+        assert_eq!(
+            Summary::parse("nul\0").unwrap_err().code,
+            ErrorCode::InvalidSummary
+        );
+        let long = Summary::truncating(&"é".repeat(10_000)).unwrap();
+        assert!(long.as_str().len() <= 16_384);
+    }
+
+    #[test]
+    fn timestamps_normalize_to_fixed_width_utc_millis() {
+        let t = Timestamp::parse("finished_at", "2026-11-24T08:02:28.559876+01:00").unwrap();
+        assert_eq!(t.to_string(), "2026-11-24T07:02:28.559Z");
+        let t = Timestamp::parse("finished_at", "2026-11-24T07:02:28Z").unwrap();
+        assert_eq!(t.to_string(), "2026-11-24T07:02:28.000Z");
+        for bad in [
+            "",
+            "yesterday",
+            "2026-11-24",
+            "2026-11-24 07:02:28",
+            "1969-12-31T23:59:59Z",
+        ] {
+            let err = Timestamp::parse("finished_at", bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidTimestamp, "{bad:?}");
+            assert!(err.message.contains("finished_at"));
+        }
+        assert_eq!(Timestamp::now().to_string().len(), 24);
+    }
+
+    #[test]
+    fn cursor_alphabet() {
+        assert!(Cursor::parse("eyJhIjoiYiJ9").is_ok());
+        for bad in ["", "a b", "a+b", "a/b", "a="] {
+            assert!(Cursor::parse(bad).is_err());
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The session model shared by the server and the CLI: one definition of the wire types,
+//! the field rules, the error codes and the caller identity, so client and server never drift.
+
+pub mod error;
+pub mod fields;
+pub mod identity;
+pub mod paths;
+pub mod wire;
+
+pub use error::{ApiError, ErrorCode};
+pub use fields::{Cursor, SessionId, Summary, Timestamp, Title, WorkspaceId};
+pub use identity::user_uuid;
+pub use wire::{ErrorBody, Session, SessionPage, UpsertBody, ValidUpsert};

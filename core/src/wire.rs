@@ -1,0 +1,218 @@
+//! The JSON documents on the wire, shared by the server and the CLI.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::fields::{Summary, Timestamp, Title};
+
+/// The body of `PUT .../sessions/{session_id}` as a client sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpsertBody {
+    pub title: String,
+    pub summary: String,
+    /// `null` (or absent) means the session is not finished.
+    pub finished_at: Option<String>,
+    /// When the user or hook acted; the newest action wins.
+    pub observed_at: String,
+}
+
+/// An upsert whose every field has passed the API's rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidUpsert {
+    pub title: Title,
+    pub summary: Summary,
+    pub finished_at: Option<Timestamp>,
+    pub observed_at: Timestamp,
+}
+
+const UPSERT_FIELDS: [&str; 4] = ["title", "summary", "finished_at", "observed_at"];
+
+impl ValidUpsert {
+    /// Parses a request body. Unknown fields are refused (a misspelt `finshed_at`
+    /// would otherwise be dropped silently); every failure names the field and the fix.
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidJson,
+                format!("body is not valid JSON ({e}); send an object like {{\"title\":\"...\",\"summary\":\"...\",\"finished_at\":null,\"observed_at\":\"2026-11-24T07:02:28.559Z\"}}"),
+            )
+        })?;
+        let Value::Object(object) = value else {
+            return Err(ApiError::new(
+                ErrorCode::InvalidJson,
+                "body must be a JSON object with title, summary, finished_at and observed_at",
+            ));
+        };
+        if let Some(unknown) = object.keys().find(|k| !UPSERT_FIELDS.contains(&k.as_str())) {
+            return Err(ApiError::new(
+                ErrorCode::UnknownField,
+                format!(
+                    "unknown field {unknown:?}; the fields are {}",
+                    UPSERT_FIELDS.join(", ")
+                ),
+            ));
+        }
+        let title = Title::parse(required_string(&object, "title", ErrorCode::InvalidTitle)?)?;
+        let summary = Summary::parse(required_string(
+            &object,
+            "summary",
+            ErrorCode::InvalidSummary,
+        )?)?;
+        let observed_at = Timestamp::parse(
+            "observed_at",
+            required_string(&object, "observed_at", ErrorCode::InvalidTimestamp)?,
+        )?;
+        let finished_at = match object.get("finished_at") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(Timestamp::parse("finished_at", s)?),
+            Some(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidTimestamp,
+                    "finished_at must be an RFC 3339 string or null",
+                ));
+            }
+        };
+        Ok(ValidUpsert {
+            title,
+            summary,
+            finished_at,
+            observed_at,
+        })
+    }
+
+    pub fn to_body(&self) -> UpsertBody {
+        UpsertBody {
+            title: self.title.as_str().to_owned(),
+            summary: self.summary.as_str().to_owned(),
+            finished_at: self.finished_at.map(|t| t.to_string()),
+            observed_at: self.observed_at.to_string(),
+        }
+    }
+}
+
+fn required_string<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+    wrong_type: ErrorCode,
+) -> Result<&'a str, ApiError> {
+    match object.get(field) {
+        Some(Value::String(s)) => Ok(s),
+        None | Some(Value::Null) => Err(ApiError::new(
+            ErrorCode::MissingField,
+            format!("{field} is required"),
+        )),
+        Some(_) => Err(ApiError::new(
+            wrong_type,
+            format!("{field} must be a string"),
+        )),
+    }
+}
+
+/// A session row as the API returns it: the seed's eight fields first, then extras.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub uuid: String,
+    pub session_id: String,
+    pub user_uuid: String,
+    pub workspace_uuid: String,
+    pub title: String,
+    pub summary: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub updated_at: String,
+    pub user_arn: String,
+}
+
+/// One page of `GET .../sessions`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionPage {
+    pub sessions: Vec<Session>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `{"error":{"code":"...","message":"..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&ApiError> for ErrorBody {
+    fn from(e: &ApiError) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: e.code.as_str().to_owned(),
+                message: e.message.clone(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<ValidUpsert, ApiError> {
+        ValidUpsert::from_json(body.as_bytes())
+    }
+
+    #[test]
+    fn accepts_the_documented_shape() {
+        let v = parse(r#"{"title":"t","summary":"s","finished_at":null,"observed_at":"2026-11-20T09:03:30.120Z"}"#).unwrap();
+        assert_eq!(v.finished_at, None);
+        let v = parse(r#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:03:30.120Z","finished_at":"2026-11-20T10:03:30+01:00"}"#).unwrap();
+        assert_eq!(
+            v.finished_at.unwrap().to_string(),
+            "2026-11-20T09:03:30.000Z"
+        );
+        let round = parse(&serde_json::to_string(&v.to_body()).unwrap()).unwrap();
+        assert_eq!(round, v);
+    }
+
+    #[test]
+    fn each_defect_has_its_code() {
+        let cases = [
+            ("not json", ErrorCode::InvalidJson),
+            ("[1]", ErrorCode::InvalidJson),
+            (
+                r#"{"summary":"s","observed_at":"2026-11-20T09:03:30Z"}"#,
+                ErrorCode::MissingField,
+            ),
+            (r#"{"title":"t","summary":"s"}"#, ErrorCode::MissingField),
+            (
+                r#"{"title":1,"summary":"s","observed_at":"2026-11-20T09:03:30Z"}"#,
+                ErrorCode::InvalidTitle,
+            ),
+            (
+                r#"{"title":"","summary":"s","observed_at":"2026-11-20T09:03:30Z"}"#,
+                ErrorCode::InvalidTitle,
+            ),
+            (
+                r#"{"title":"t","summary":"","observed_at":"2026-11-20T09:03:30Z"}"#,
+                ErrorCode::InvalidSummary,
+            ),
+            (
+                r#"{"title":"t","summary":"s","observed_at":"now"}"#,
+                ErrorCode::InvalidTimestamp,
+            ),
+            (
+                r#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:03:30Z","finished_at":5}"#,
+                ErrorCode::InvalidTimestamp,
+            ),
+            (
+                r#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:03:30Z","finshed_at":null}"#,
+                ErrorCode::UnknownField,
+            ),
+        ];
+        for (body, code) in cases {
+            assert_eq!(parse(body).unwrap_err().code, code, "{body}");
+        }
+    }
+}

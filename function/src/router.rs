@@ -1,0 +1,395 @@
+//! The HTTP contract of the API, served identically by both adapters: routing, input rules,
+//! status codes, and the one place errors become HTTP responses.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use percent_encoding::percent_decode_str;
+use sessions_core::fields::{BODY_MAX_BYTES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
+use sessions_core::paths::API_PREFIX;
+use sessions_core::{
+    ApiError, Cursor, ErrorBody, ErrorCode, SessionId, Timestamp, ValidUpsert, WorkspaceId,
+};
+use uuid::Uuid;
+
+use crate::auth::MAX_SKEW;
+use crate::domain::{Caller, ListQuery, Rejection, UpsertCommand, WriteMode};
+use crate::settings::AllowList;
+use crate::store::{SessionStore, StoreError};
+
+/// Seconds a throttled or unavailable caller should wait before retrying.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+/// The routes, named as API Gateway names them (`routeKey`) in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Session,
+    Sessions,
+}
+
+impl Route {
+    fn template(self) -> &'static str {
+        match self {
+            Route::Session => "/v1/workspaces/{workspace_uuid}/sessions/{session_id}",
+            Route::Sessions => "/v1/workspaces/{workspace_uuid}/sessions",
+        }
+    }
+
+    fn allowed_methods(self) -> &'static str {
+        match self {
+            Route::Session => "GET, PUT",
+            Route::Sessions => "GET",
+        }
+    }
+}
+
+pub struct Api<S> {
+    store: S,
+    allow_list: AllowList,
+}
+
+type Outcome = Result<(StatusCode, Vec<u8>), ApiError>;
+
+impl<S: SessionStore> Api<S> {
+    pub fn new(store: S, allow_list: AllowList) -> Self {
+        Api { store, allow_list }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Answers one request from an authenticated caller. Never fails: every error is a response.
+    pub async fn handle(&self, req: Request<Bytes>, caller: &Caller) -> Response<Bytes> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let (route, outcome) = self.dispatch(&req, caller).await;
+        let response = match outcome {
+            Ok((status, body)) => json_response(status, body),
+            Err(e) => error_response(&e),
+        };
+        tracing::info!(
+            method = %method,
+            route = route.map_or("unmatched", Route::template),
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            caller = %caller.arn,
+            "request"
+        );
+        response
+    }
+
+    async fn dispatch(&self, req: &Request<Bytes>, caller: &Caller) -> (Option<Route>, Outcome) {
+        let (route, workspace, session) = match match_route(req.uri().path()) {
+            Ok(m) => m,
+            Err(e) => return (None, Err(e)),
+        };
+        let outcome = async {
+            let workspace = WorkspaceId::parse(&decode_segment(workspace, ErrorCode::InvalidWorkspaceUuid)?)?;
+            if !self.allow_list.allows(&workspace) {
+                return Err(ApiError::new(
+                    ErrorCode::WorkspaceNotAllowed,
+                    format!("workspace {workspace} is not allowed on this endpoint; use your team's workspace UUID (see the project config file)"),
+                ));
+            }
+            match (route, req.method()) {
+                (Route::Session, &Method::PUT) => {
+                    let session = SessionId::parse(&decode_segment(session.unwrap_or_default(), ErrorCode::InvalidSessionId)?)?;
+                    self.put(req, caller, workspace, session).await
+                }
+                (Route::Session, &Method::GET) => {
+                    let session = SessionId::parse(&decode_segment(session.unwrap_or_default(), ErrorCode::InvalidSessionId)?)?;
+                    self.get(workspace, session).await
+                }
+                (Route::Sessions, &Method::GET) => self.list(req, caller, workspace).await,
+                (route, method) => Err(ApiError::new(
+                    ErrorCode::MethodNotAllowed,
+                    format!("{method} is not allowed here; allowed: {}", route.allowed_methods()),
+                )),
+            }
+        }
+        .await;
+        (Some(route), outcome)
+    }
+
+    async fn put(
+        &self,
+        req: &Request<Bytes>,
+        caller: &Caller,
+        workspace: WorkspaceId,
+        session_id: SessionId,
+    ) -> Outcome {
+        require_json(req)?;
+        let body = req.body();
+        if body.len() > BODY_MAX_BYTES {
+            return Err(too_large());
+        }
+        let fields = ValidUpsert::from_json(body)?;
+        let now = Timestamp::now();
+        if fields.observed_at > now.plus_seconds(MAX_SKEW.as_secs() as i64) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidTimestamp,
+                format!(
+                    "observed_at {} is in the future (server time {now}); check the clock",
+                    fields.observed_at
+                ),
+            ));
+        }
+        let mode = match req.headers().get(header::IF_NONE_MATCH) {
+            Some(v) if v.as_bytes() == b"*" => WriteMode::CreateOnly,
+            _ => WriteMode::Upsert,
+        };
+        let cmd = UpsertCommand {
+            workspace,
+            session_id,
+            fields,
+            caller: caller.clone(),
+            mode,
+            new_uuid: Uuid::new_v4(),
+            now,
+        };
+        let upserted = self.store.upsert(&cmd).await.map_err(store_error)?;
+        let status = if upserted.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((status, to_json(&upserted.session)))
+    }
+
+    async fn get(&self, workspace: WorkspaceId, session_id: SessionId) -> Outcome {
+        match self
+            .store
+            .get(&workspace, &session_id)
+            .await
+            .map_err(store_error)?
+        {
+            Some(session) => Ok((StatusCode::OK, to_json(&session))),
+            None => Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no session {session_id} in workspace {workspace}"),
+            )),
+        }
+    }
+
+    async fn list(&self, req: &Request<Bytes>, caller: &Caller, workspace: WorkspaceId) -> Outcome {
+        let mut query = ListQuery {
+            workspace,
+            caller: caller.clone(),
+            mine: false,
+            limit: LIST_DEFAULT_LIMIT,
+            cursor: None,
+        };
+        for pair in req
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = decode_segment(value, ErrorCode::InvalidQuery)?;
+            match key {
+                "limit" => {
+                    query.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=LIST_MAX_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            invalid_query(format!(
+                                "limit {value:?} is not a number from 1 to {LIST_MAX_LIMIT}"
+                            ))
+                        })?;
+                }
+                "cursor" => query.cursor = Some(Cursor::parse(&value)?),
+                "mine" => {
+                    query.mine = match value.as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" => false,
+                        _ => {
+                            return Err(invalid_query(format!(
+                                "mine {value:?} must be true or false"
+                            )));
+                        }
+                    }
+                }
+                other => {
+                    return Err(invalid_query(format!(
+                        "unknown query parameter {other:?}; the parameters are limit, cursor, mine"
+                    )));
+                }
+            }
+        }
+        let page = self.store.list(&query).await.map_err(store_error)?;
+        Ok((StatusCode::OK, to_json(&page)))
+    }
+}
+
+/// Splits a path into its route and raw (still percent-encoded) parameters.
+fn match_route(path: &str) -> Result<(Route, &str, Option<&str>), ApiError> {
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::RouteNotFound,
+            format!(
+                "no route {path:?}; the API serves {API_PREFIX}/{{workspace_uuid}}/sessions[/{{session_id}}]"
+            ),
+        )
+    };
+    let rest = path
+        .strip_prefix(API_PREFIX)
+        .and_then(|r| r.strip_prefix('/'))
+        .ok_or_else(not_found)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        [ws, "sessions"] => Ok((Route::Sessions, ws, None)),
+        [ws, "sessions", id] => Ok((Route::Session, ws, Some(id))),
+        _ => Err(not_found()),
+    }
+}
+
+fn decode_segment(raw: &str, code: ErrorCode) -> Result<String, ApiError> {
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| {
+            ApiError::new(
+                code,
+                format!("{raw:?} is not valid UTF-8 once percent-decoded"),
+            )
+        })
+}
+
+fn invalid_query(message: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidQuery, message)
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!(
+            "body is larger than {BODY_MAX_BYTES} bytes; shorten the summary (at most 16384 bytes)"
+        ),
+    )
+}
+
+fn require_json(req: &Request<Bytes>) -> Result<(), ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("content type {content_type:?} is not JSON; send the body as application/json"),
+        ))
+    }
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Rejected(Rejection::NotOwner) => ApiError::new(
+            ErrorCode::NotOwner,
+            "this session belongs to another user; only its creator can change it",
+        ),
+        StoreError::Rejected(Rejection::Stale) => ApiError::new(
+            ErrorCode::Stale,
+            "a newer update of this session is already stored; nothing was changed",
+        ),
+        StoreError::Rejected(Rejection::AlreadyExists) => ApiError::new(
+            ErrorCode::AlreadyExists,
+            "the session already exists and If-None-Match: * asked to create only; nothing was changed",
+        ),
+        StoreError::BadCursor => ApiError::new(
+            ErrorCode::InvalidQuery,
+            "cursor does not belong to this listing; start again without a cursor",
+        ),
+        StoreError::Throttled => {
+            ApiError::new(ErrorCode::Throttled, "the table is busy; retry shortly")
+        }
+        StoreError::Unavailable(detail) => {
+            tracing::error!(%detail, "store unavailable");
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "the session store is unavailable; retry shortly",
+            )
+        }
+        StoreError::Internal(detail) => {
+            tracing::error!(%detail, "store error");
+            ApiError::new(ErrorCode::Internal, "internal error; it has been logged")
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serializing our own plain structs cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The one place an error becomes an HTTP response.
+pub fn error_response(e: &ApiError) -> Response<Bytes> {
+    let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, to_json(&ErrorBody::from(e)));
+    if matches!(e.code, ErrorCode::Throttled | ErrorCode::Unavailable) {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let ws = "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
+        assert_eq!(
+            match_route(&format!("/v1/workspaces/{ws}/sessions"))
+                .unwrap()
+                .0,
+            Route::Sessions
+        );
+        let (route, w, s) = match_route(&format!("/v1/workspaces/{ws}/sessions/a%3Ab")).unwrap();
+        assert_eq!((route, w, s), (Route::Session, ws, Some("a%3Ab")));
+        for bad in [
+            "/",
+            "/v1/workspaces",
+            "/v1/workspaces/x",
+            "/v1/workspaces/x/sessions/a/b",
+            "/v2/workspaces/x/sessions",
+        ] {
+            assert_eq!(
+                match_route(bad).unwrap_err().code,
+                ErrorCode::RouteNotFound,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_shape() {
+        let r = error_response(&ApiError::new(ErrorCode::Throttled, "slow down"));
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["error"]["code"], "throttled");
+        assert_eq!(body["error"]["message"], "slow down");
+    }
+}

@@ -1,0 +1,399 @@
+//! The sessions table in DynamoDB: one conditional UpdateItem per upsert, Query on the
+//! indexes for listing. Condition failures return the old item, so "not owner", "stale" and
+//! "exists" are told apart without a second read.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
+
+use super::table::{BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
+use super::{SessionStore, StoreError, Upserted};
+use crate::domain::{Existing, ListQuery, UpsertCommand, WriteMode, decide};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// How many index pages one `list` call reads at most while filtering for `mine`.
+const MAX_PAGES_PER_LIST: usize = 5;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Builds the SDK client from the standard AWS environment (region, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local), with bounded timeouts.
+    pub async fn client_from_env() -> Client {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(Duration::from_secs(3))
+            .operation_timeout(Duration::from_secs(8))
+            .build();
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .load()
+            .await;
+        Client::new(&config)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn session_from_item(item: &Item) -> Result<Session, StoreError> {
+    let need = |name: &str| {
+        text(item, name).map(str::to_owned).ok_or_else(|| {
+            StoreError::Internal(format!("stored row lacks the string attribute {name}"))
+        })
+    };
+    Ok(Session {
+        uuid: need("uuid")?,
+        session_id: need("session_id")?,
+        user_uuid: need("user_uuid")?,
+        workspace_uuid: need("workspace_uuid")?,
+        title: need("title")?,
+        summary: need("summary")?,
+        created_at: need("created_at")?,
+        finished_at: text(item, "finished_at").map(str::to_owned),
+        updated_at: need("updated_at")?,
+        user_arn: need("user_arn")?,
+    })
+}
+
+/// The condition failed: which rule did the stored row break?
+fn rejection_from_old_item(old: Option<&Item>, cmd: &UpsertCommand) -> StoreError {
+    let existing = old.map(|item| Existing {
+        user_uuid: text(item, "user_uuid").unwrap_or_default(),
+        observed_at: text(item, "observed_at").unwrap_or_default(),
+    });
+    match decide(existing, &cmd.caller, &cmd.fields.observed_at, cmd.mode) {
+        Err(rejection) => StoreError::Rejected(rejection),
+        // Cannot happen while the condition and `decide` agree; never guess "success".
+        Ok(()) => {
+            StoreError::Internal("condition failed but the stored row allows the write".into())
+        }
+    }
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError {
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string())
+        }
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some(
+                "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded",
+            ) => StoreError::Throttled,
+            _ => {
+                StoreError::Internal(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string())
+            }
+        },
+        _ => StoreError::Internal(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
+    }
+}
+
+impl SessionStore for DynamoStore {
+    async fn upsert(&self, cmd: &UpsertCommand) -> Result<Upserted, StoreError> {
+        let f = &cmd.fields;
+        let new_uuid = cmd.new_uuid.to_string();
+        let mut set = vec![
+            "#uuid = if_not_exists(#uuid, :uuid)",
+            "#created_at = if_not_exists(#created_at, :created_at)",
+            "#user_uuid = if_not_exists(#user_uuid, :me)",
+            "#user_arn = if_not_exists(#user_arn, :arn)",
+            "#title = :title",
+            "#summary = :summary",
+            "#updated_at = :now",
+            "#observed_at = :observed_at",
+        ];
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(TABLE_KEY.partition, s(cmd.workspace.to_string()))
+            .key(TABLE_KEY.sort, s(cmd.session_id.as_str()))
+            .expression_attribute_values(":uuid", s(&new_uuid))
+            // A new row is dated by when its first action happened, so a delayed delivery keeps the true start.
+            .expression_attribute_values(":created_at", s(f.observed_at.to_string()))
+            .expression_attribute_values(":me", s(cmd.caller.user_uuid.to_string()))
+            .expression_attribute_values(":arn", s(&cmd.caller.arn))
+            .expression_attribute_values(":title", s(f.title.as_str()))
+            .expression_attribute_values(":summary", s(f.summary.as_str()))
+            .expression_attribute_values(":now", s(cmd.now.to_string()))
+            .expression_attribute_values(":observed_at", s(f.observed_at.to_string()));
+        for name in [
+            "uuid",
+            "created_at",
+            "user_uuid",
+            "user_arn",
+            "title",
+            "summary",
+            "updated_at",
+            "observed_at",
+            "finished_at",
+            "session_id",
+        ] {
+            request = request.expression_attribute_names(format!("#{name}"), name);
+        }
+        let remove = match f.finished_at {
+            Some(finished) => {
+                set.push("#finished_at = :finished_at");
+                request =
+                    request.expression_attribute_values(":finished_at", s(finished.to_string()));
+                ""
+            }
+            None => " REMOVE #finished_at",
+        };
+        let condition = match cmd.mode {
+            WriteMode::Upsert => {
+                "attribute_not_exists(#session_id) OR (#user_uuid = :me AND #observed_at < :observed_at)"
+            }
+            WriteMode::CreateOnly => "attribute_not_exists(#session_id)",
+        };
+        let result = request
+            .update_expression(format!("SET {}{remove}", set.join(", ")))
+            .condition_expression(condition)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| {
+                    StoreError::Internal("UpdateItem returned no attributes".into())
+                })?;
+                let session = session_from_item(&item)?;
+                let created = session.uuid == new_uuid;
+                Ok(Upserted { session, created })
+            }
+            Err(SdkError::ServiceError(service))
+                if matches!(
+                    service.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                let old = match service.err() {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item.as_ref(),
+                    _ => None,
+                };
+                Err(rejection_from_old_item(old, cmd))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn get(
+        &self,
+        workspace: &WorkspaceId,
+        session_id: &SessionId,
+    ) -> Result<Option<Session>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(TABLE_KEY.partition, s(workspace.to_string()))
+            .key(TABLE_KEY.sort, s(session_id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.as_ref().map(session_from_item).transpose()
+    }
+
+    async fn list(&self, q: &ListQuery) -> Result<SessionPage, StoreError> {
+        let (index, key) = if q.mine { BY_USER } else { BY_WORKSPACE };
+        let cursor_attrs = cursor_attributes(key);
+        let workspace = q.workspace.to_string();
+        let me = q.caller.user_uuid.to_string();
+        let mut start = match &q.cursor {
+            Some(c) => Some(decode_cursor(
+                c.as_str(),
+                &cursor_attrs,
+                &workspace,
+                q.mine.then_some(me.as_str()),
+            )?),
+            None => None,
+        };
+        let limit = q.limit as usize;
+        let mut sessions = Vec::with_capacity(limit);
+        let mut next_cursor = None;
+        for _ in 0..MAX_PAGES_PER_LIST {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .scan_index_forward(false)
+                .limit((limit - sessions.len()) as i32)
+                .set_exclusive_start_key(start.take());
+            request = if q.mine {
+                request
+                    .key_condition_expression("#pk = :me")
+                    .filter_expression("#ws = :ws")
+                    .expression_attribute_names("#pk", key.partition)
+                    .expression_attribute_names("#ws", TABLE_KEY.partition)
+                    .expression_attribute_values(":me", s(&me))
+                    .expression_attribute_values(":ws", s(&workspace))
+            } else {
+                request
+                    .key_condition_expression("#pk = :ws")
+                    .expression_attribute_names("#pk", key.partition)
+                    .expression_attribute_values(":ws", s(&workspace))
+            };
+            let out = request.send().await.map_err(classify)?;
+            for item in out.items() {
+                sessions.push(session_from_item(item)?);
+                if sessions.len() == limit {
+                    next_cursor = Some(encode_cursor(item, &cursor_attrs));
+                    break;
+                }
+            }
+            if sessions.len() == limit {
+                break;
+            }
+            match out.last_evaluated_key {
+                Some(lek) => {
+                    next_cursor = Some(encode_cursor(&lek, &cursor_attrs));
+                    start = Some(lek);
+                }
+                None => {
+                    next_cursor = None;
+                    break;
+                }
+            }
+        }
+        Ok(SessionPage {
+            sessions,
+            next_cursor,
+        })
+    }
+}
+
+/// The attributes of an index position: the table key plus the index key.
+fn cursor_attributes(index_key: KeyDef) -> Vec<&'static str> {
+    let mut attrs = vec![
+        TABLE_KEY.partition,
+        TABLE_KEY.sort,
+        index_key.partition,
+        index_key.sort,
+    ];
+    attrs.sort_unstable();
+    attrs.dedup();
+    attrs
+}
+
+fn encode_cursor(item: &Item, attrs: &[&str]) -> String {
+    let position: serde_json::Map<String, serde_json::Value> = attrs
+        .iter()
+        .filter_map(|a| text(item, a).map(|v| ((*a).to_owned(), serde_json::Value::from(v))))
+        .collect();
+    URL_SAFE_NO_PAD.encode(serde_json::Value::Object(position).to_string())
+}
+
+/// A cursor is only accepted for the listing that produced it: same attributes, same
+/// workspace, and for `mine` the same user. Anything else is a bad cursor, never a store error.
+fn decode_cursor(
+    raw: &str,
+    attrs: &[&str],
+    workspace: &str,
+    user: Option<&str>,
+) -> Result<Item, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| StoreError::BadCursor)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
+    let object = value.as_object().ok_or(StoreError::BadCursor)?;
+    if object.len() != attrs.len() {
+        return Err(StoreError::BadCursor);
+    }
+    let mut item = Item::new();
+    for attr in attrs {
+        let v = object
+            .get(*attr)
+            .and_then(|v| v.as_str())
+            .ok_or(StoreError::BadCursor)?;
+        if v.is_empty() {
+            return Err(StoreError::BadCursor);
+        }
+        item.insert((*attr).to_owned(), s(v));
+    }
+    if text(&item, "workspace_uuid") != Some(workspace) {
+        return Err(StoreError::BadCursor);
+    }
+    if let Some(user) = user
+        && text(&item, "user_uuid") != Some(user)
+    {
+        return Err(StoreError::BadCursor);
+    }
+    Ok(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip_and_tampering() {
+        let attrs = cursor_attributes(BY_WORKSPACE.1);
+        let mut item = Item::new();
+        for (k, v) in [
+            ("workspace_uuid", "ws"),
+            ("session_id", "a:b"),
+            ("created_at", "2026-11-20T09:00:00.000Z"),
+            ("title", "not part of the position"),
+        ] {
+            item.insert(k.into(), s(v));
+        }
+        let cursor = encode_cursor(&item, &attrs);
+        let back = decode_cursor(&cursor, &attrs, "ws", None).unwrap();
+        assert_eq!(back.len(), 3);
+        assert!(matches!(
+            decode_cursor(&cursor, &attrs, "other", None),
+            Err(StoreError::BadCursor)
+        ));
+        let user_attrs = cursor_attributes(BY_USER.1);
+        assert!(matches!(
+            decode_cursor(&cursor, &user_attrs, "ws", Some("u")),
+            Err(StoreError::BadCursor)
+        ));
+        assert!(matches!(
+            decode_cursor("bm90IGpzb24", &attrs, "ws", None),
+            Err(StoreError::BadCursor)
+        ));
+    }
+}

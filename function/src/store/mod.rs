@@ -1,0 +1,53 @@
+//! Where sessions live. The router talks to this trait; `dynamo` is DynamoDB.
+
+pub mod dynamo;
+pub mod table;
+
+use std::future::Future;
+
+use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
+
+use crate::domain::{ListQuery, Rejection, UpsertCommand};
+
+pub use dynamo::DynamoStore;
+
+/// The result of a write that went through.
+#[derive(Debug, Clone)]
+pub struct Upserted {
+    pub session: Session,
+    pub created: bool,
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// The conditional write was refused; the row is untouched.
+    Rejected(Rejection),
+    /// The pagination cursor does not belong to this listing.
+    BadCursor,
+    /// The store asked us to slow down.
+    Throttled,
+    /// The store could not be reached or timed out.
+    Unavailable(String),
+    /// Anything else: logged, reported to the caller without detail.
+    Internal(String),
+}
+
+pub trait SessionStore: Send + Sync + 'static {
+    /// One atomic conditional write: creates or overwrites, or refuses and changes nothing.
+    fn upsert(
+        &self,
+        cmd: &UpsertCommand,
+    ) -> impl Future<Output = Result<Upserted, StoreError>> + Send;
+
+    fn get(
+        &self,
+        workspace: &WorkspaceId,
+        session_id: &SessionId,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// Newest first, by `created_at`, without a Scan.
+    fn list(
+        &self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<SessionPage, StoreError>> + Send;
+}
