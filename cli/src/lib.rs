@@ -1,0 +1,39 @@
+//! `cargo-ai`: records and queries Claude Code sessions in the team's sessions table,
+//! signing every request with the caller's own AWS credentials (SigV4, `execute-api`).
+
+pub mod args;
+pub mod aws;
+pub mod client;
+pub mod commands;
+pub mod error;
+pub mod settings;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// Parses `argv`, runs the command, prints the outcome; returns the process exit code.
+pub async fn run(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let mut argv: Vec<OsString> = argv.into_iter().collect();
+    // Invoked as `cargo ai ...`, cargo passes "ai" as the first argument.
+    if argv.get(1).is_some_and(|a| a == "ai") {
+        argv.remove(1);
+    }
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { error::EXIT_USAGE } else { 0 });
+        }
+    };
+    match commands::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
