@@ -28,19 +28,32 @@ enum Route {
     Sessions,
 }
 
+const SESSION_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/sessions/{session_id}";
+const SESSIONS_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/sessions";
+
+/// Every (method, path template) the API serves; the OpenAPI document and the template's
+/// routes are checked against this list.
+pub const ROUTES: [(&str, &str); 3] = [
+    ("PUT", SESSION_TEMPLATE),
+    ("GET", SESSION_TEMPLATE),
+    ("GET", SESSIONS_TEMPLATE),
+];
+
 impl Route {
     fn template(self) -> &'static str {
         match self {
-            Route::Session => "/v1/workspaces/{workspace_uuid}/sessions/{session_id}",
-            Route::Sessions => "/v1/workspaces/{workspace_uuid}/sessions",
+            Route::Session => SESSION_TEMPLATE,
+            Route::Sessions => SESSIONS_TEMPLATE,
         }
     }
 
-    fn allowed_methods(self) -> &'static str {
-        match self {
-            Route::Session => "GET, PUT",
-            Route::Sessions => "GET",
-        }
+    fn allowed_methods(self) -> String {
+        let methods: Vec<&str> = ROUTES
+            .iter()
+            .filter(|(_, template)| *template == self.template())
+            .map(|(method, _)| *method)
+            .collect();
+        methods.join(", ")
     }
 }
 
@@ -366,7 +379,8 @@ mod tests {
                 .0,
             Route::Sessions
         );
-        let (route, w, s) = match_route(&format!("/v1/workspaces/{ws}/sessions/a%3Ab")).unwrap();
+        let path = format!("/v1/workspaces/{ws}/sessions/a%3Ab");
+        let (route, w, s) = match_route(&path).unwrap();
         assert_eq!((route, w, s), (Route::Session, ws, Some("a%3Ab")));
         for bad in [
             "/",
