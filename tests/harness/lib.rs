@@ -1,1 +1,390 @@
+//! Test harness for the end-to-end tests: DynamoDB Local (started through the same infra
+//! script as the local stack), one fresh table and one local API server on a random port per
+//! test, a SigV4 signer built on `aws-sigv4` exactly as a client would sign, and the path of
+//! the real `cargo-ai` binary.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use sessions_function::auth::{LOCAL_KEYS, LocalKey, LocalVerifier};
+use sessions_function::router::Api;
+use sessions_function::settings::AllowList;
+use sessions_function::store::{DynamoStore, table};
+use tokio::sync::oneshot;
+
+pub use sessions_function::auth::LocalKey as Key;
+
+/// Alice and Bob, the local server's documented identities.
+pub fn alice() -> &'static LocalKey {
+    &LOCAL_KEYS[0]
+}
+
+pub fn bob() -> &'static LocalKey {
+    &LOCAL_KEYS[1]
+}
+
+pub const REGION: &str = "us-east-1";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The DynamoDB Local endpoint: `SESSIONS_TEST_DYNAMODB` when the test command started one,
+/// otherwise `infra/local/up --dynamodb-only` starts (or reuses) the local stack's.
+pub fn dynamodb_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        if let Ok(endpoint) = std::env::var("SESSIONS_TEST_DYNAMODB") {
+            return endpoint;
+        }
+        let out = Command::new(repo_root().join("infra/local/up"))
+            .arg("--dynamodb-only")
+            .output()
+            .expect("cannot run infra/local/up; the end-to-end tests need DynamoDB Local (Java 17 + npm)");
+        assert!(
+            out.status.success(),
+            "infra/local/up --dynamodb-only failed; the end-to-end tests need DynamoDB Local.\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("export AWS_ENDPOINT_URL_DYNAMODB="))
+            .expect("infra/local/up printed no AWS_ENDPOINT_URL_DYNAMODB")
+            .trim()
+            .to_owned()
+    })
+}
+
+/// A DynamoDB client for DynamoDB Local that ignores the caller's environment.
+pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(dynamodb_endpoint())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// One test's world: a fresh table and the local API server in front of it, on a random port.
+pub struct Stack {
+    pub url: String,
+    pub table: String,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub api: Arc<Api<DynamoStore>>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        Stack::with_allow_list(AllowList::any()).await
+    }
+
+    pub async fn with_allow_list(allow_list: AllowList) -> Stack {
+        let dynamodb = dynamodb_client().await;
+        let table = format!("test-{}", uuid::Uuid::new_v4());
+        table::create_if_missing(&dynamodb, &table)
+            .await
+            .expect("cannot create the test table in DynamoDB Local");
+        let api = Arc::new(Api::new(
+            DynamoStore::new(dynamodb.clone(), &table),
+            allow_list,
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("cannot bind a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("bound address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(sessions_function::local::serve(
+            listener,
+            api.clone(),
+            Arc::new(LocalVerifier::default()),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Stack {
+            url,
+            table,
+            dynamodb,
+            api,
+            stop: Some(stop),
+        }
+    }
+
+    /// The raw DynamoDB item, read directly (consistent), bypassing the API.
+    pub async fn raw_item(
+        &self,
+        workspace: &str,
+        session_id: &str,
+    ) -> Option<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("workspace_uuid", AttributeValue::S(workspace.to_owned()))
+            .key("session_id", AttributeValue::S(session_id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem on DynamoDB Local")
+            .item
+    }
+
+    /// How many items the table holds (a Scan: fine for a test's own small table).
+    pub async fn item_count(&self) -> usize {
+        self.dynamodb
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("Scan on DynamoDB Local")
+            .items()
+            .len()
+    }
+
+    pub fn session_url(&self, workspace: &str, session_id: &str) -> String {
+        format!(
+            "{}/v1/workspaces/{workspace}/sessions/{session_id}",
+            self.url
+        )
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A request about to be signed and sent, the way any SigV4 client does it.
+pub struct Signed {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Signed {
+    pub fn new(method: &'static str, url: impl Into<String>) -> Self {
+        Signed {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        self.body = serde_json::to_vec(body).expect("serialize test body");
+        self.header("content-type", "application/json")
+    }
+
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Signs as `key` at `time` (service execute-api) and returns the headers to add.
+    pub fn signature_headers(
+        &self,
+        key_id: &str,
+        secret: &str,
+        time: SystemTime,
+    ) -> Vec<(String, String)> {
+        let identity = Credentials::new(key_id, secret, None, None, "tests").into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(REGION)
+            .name("execute-api")
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .expect("signing params")
+            .into();
+        let host = self
+            .url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .expect("url has a host")
+            .to_owned();
+        let mut headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        headers.push(("host", &host));
+        let signable = SignableRequest::new(
+            self.method,
+            &self.url,
+            headers.into_iter(),
+            SignableBody::Bytes(&self.body),
+        )
+        .expect("signable request");
+        let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+        instructions
+            .headers()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    /// Sends it signed by `key` now.
+    pub async fn send_as(self, key: &LocalKey) -> Reply {
+        let headers =
+            self.signature_headers(key.access_key_id, key.secret_access_key, SystemTime::now());
+        self.send_with(headers).await
+    }
+
+    /// Sends it signed by `key` over a plain socket, with the path exactly as written
+    /// (HTTP clients normalize `..` and friends away; attackers do not).
+    pub async fn send_raw_as(self, key: &LocalKey) -> Reply {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let signature =
+            self.signature_headers(key.access_key_id, key.secret_access_key, SystemTime::now());
+        let rest = self.url.split_once("://").expect("absolute url").1;
+        let (authority, path) = rest.split_at(rest.find('/').expect("url has a path"));
+        let mut request = format!(
+            "{} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            self.method,
+            self.body.len()
+        );
+        for (k, v) in self.headers.iter().chain(signature.iter()) {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut stream = tokio::net::TcpStream::connect(authority)
+            .await
+            .expect("connect to the local server");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write request");
+        stream.write_all(&self.body).await.expect("write body");
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .await
+            .expect("read response");
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
+        let raw = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        let json = serde_json::from_str(&raw)
+            .unwrap_or_else(|_| panic!("response (HTTP {status}) is not JSON: {raw}"));
+        Reply {
+            status,
+            headers: reqwest::header::HeaderMap::new(),
+            json,
+            raw,
+        }
+    }
+
+    /// Sends it with exactly these extra headers (none: unsigned).
+    pub async fn send_with(self, extra: Vec<(String, String)>) -> Reply {
+        let client = reqwest::Client::new();
+        let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("method");
+        let mut request = client.request(method, &self.url).body(self.body);
+        for (k, v) in self.headers.iter().chain(extra.iter()) {
+            request = request.header(k, v);
+        }
+        let response = request.send().await.expect("request to the local server");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("response body");
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!(
+                "response (HTTP {status}) is not JSON: {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        Reply {
+            status,
+            headers,
+            json,
+            raw,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: serde_json::Value,
+    /// The body as sent, for checks of field order.
+    pub raw: String,
+}
+
+impl Reply {
+    /// Asserts an error reply with this status and code and a message, and returns the message.
+    pub fn expect_error(&self, status: u16, code: &str) -> String {
+        assert_eq!(self.status, status, "status; body: {}", self.json);
+        assert_eq!(
+            self.json["error"]["code"], code,
+            "error code; body: {}",
+            self.json
+        );
+        let message = self.json["error"]["message"]
+            .as_str()
+            .expect("error.message is a string");
+        assert!(message.len() > 10, "message too terse: {message:?}");
+        message.to_owned()
+    }
+}
+
+/// The real `cargo-ai` binary, built by `cargo test --workspace` next to this test binary.
+pub fn cargo_ai_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile dir");
+    let bin = dir.join("cargo-ai");
+    assert!(
+        bin.exists(),
+        "{} is missing; run the tests with `cargo test --workspace` so the binary is built",
+        bin.display()
+    );
+    bin
+}
+
+/// A `cargo-ai` command with a clean environment aimed at `stack` as `key`.
+pub fn cargo_ai(stack: &Stack, workspace: &str, key: &LocalKey) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(cargo_ai_path());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("CARGO_AI_ENDPOINT", &stack.url)
+        .env("CARGO_AI_WORKSPACE", workspace)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", key.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+pub fn new_workspace() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
