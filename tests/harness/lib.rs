@@ -354,20 +354,25 @@ impl Reply {
     }
 }
 
-/// The real `cargo-ai` binary, built by `cargo test --workspace` next to this test binary.
-pub fn cargo_ai_path() -> PathBuf {
+/// A binary of the workspace (`cargo-ai`, `sessions-local`), built by `cargo test --workspace`
+/// next to this test binary.
+pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target profile dir");
-    let bin = dir.join("cargo-ai");
+    let bin = dir.join(name);
     assert!(
         bin.exists(),
-        "{} is missing; run the tests with `cargo test --workspace` so the binary is built",
+        "{} is missing; run the tests with `cargo test --workspace` so the binaries are built",
         bin.display()
     );
     bin
+}
+
+pub fn cargo_ai_path() -> PathBuf {
+    workspace_bin("cargo-ai")
 }
 
 /// A `cargo-ai` command with a clean environment aimed at `stack` as `key`.

@@ -1,0 +1,135 @@
+//! `infra/local/up` and `infra/local/down` as a user runs them: idempotent, clear about busy
+//! ports, and the stack they start records a session through the real CLI.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use sessions_e2e::{repo_root, workspace_bin};
+
+fn script(name: &str, state: &Path, envs: &[(&str, String)]) -> Output {
+    let mut cmd = Command::new(repo_root().join("infra/local").join(name));
+    cmd.env("SESSIONS_STATE_DIR", state)
+        .env("SESSIONS_LOCAL_BIN", workspace_bin("sessions-local"))
+        .env("SESSIONS_DYNAMODB_IN_MEMORY", "1")
+        .env("SESSIONS_DYNAMODB_PORT", "0")
+        .env("SESSIONS_PORT", "0");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run the infra script")
+}
+
+fn exports(out: &Output) -> Vec<(String, String)> {
+    assert!(
+        out.status.success(),
+        "up failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn pid(state: &Path, name: &str) -> String {
+    std::fs::read_to_string(state.join(format!("{name}.pid")))
+        .expect("pid file")
+        .trim()
+        .to_owned()
+}
+
+fn alive(pid: &str) -> bool {
+    Command::new("kill")
+        .args(["-0", pid])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn up_is_idempotent_refuses_busy_ports_and_down_stops_everything() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let first = exports(&script("up", state.path(), &[]));
+    let names: Vec<&str> = first.iter().map(|(k, _)| k.as_str()).collect();
+    for expected in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "CARGO_AI_ENDPOINT",
+        "CARGO_AI_WORKSPACE",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "up prints export {expected}: {names:?}"
+        );
+    }
+    let (dynamodb, server) = (
+        pid(state.path(), "dynamodb"),
+        pid(state.path(), "sessions-local"),
+    );
+
+    let second = exports(&script("up", state.path(), &[]));
+    assert_eq!(second, first, "a second up changes nothing");
+    assert_eq!(
+        pid(state.path(), "dynamodb"),
+        dynamodb,
+        "one DynamoDB Local"
+    );
+    assert_eq!(pid(state.path(), "sessions-local"), server, "one server");
+
+    // The stack records a session through the real CLI with exactly the printed settings.
+    let mut cli = Command::new(workspace_bin("cargo-ai"));
+    cli.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in &first {
+        cli.env(k, v);
+    }
+    let out = cli
+        .args([
+            "workspaceManagement",
+            "session",
+            "upsert",
+            "--session-id",
+            "abc-123",
+            "--title",
+            "Claude Code session abc-123",
+            "--summary",
+            "Session in progress.",
+        ])
+        .output()
+        .expect("run cargo-ai");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Another stack on the same API port is refused with a clear message, at once.
+    let api_port = first
+        .iter()
+        .find(|(k, _)| k == "CARGO_AI_ENDPOINT")
+        .and_then(|(_, v)| v.rsplit(':').next())
+        .expect("endpoint has a port")
+        .to_owned();
+    let other = tempfile::tempdir().expect("temp dir");
+    let busy = script("up", other.path(), &[("SESSIONS_PORT", api_port.clone())]);
+    assert!(!busy.status.success(), "a busy port is an error");
+    let stderr = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        stderr.contains(&format!("port {api_port} is already in use"))
+            && stderr.contains("SESSIONS_PORT"),
+        "{stderr}"
+    );
+    script("down", other.path(), &[]);
+
+    let down = script("down", state.path(), &[]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(!alive(&dynamodb) && !alive(&server), "down stops both");
+}
