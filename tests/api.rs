@@ -6,6 +6,16 @@ use serde_json::{Value, json};
 use sessions_e2e::{Signed, Stack, alice, bob, new_workspace};
 use sessions_function::settings::AllowList;
 
+/// (what, session id, body, content type, expected status, expected code)
+type BadInput = (
+    &'static str,
+    String,
+    Vec<u8>,
+    &'static str,
+    u16,
+    &'static str,
+);
+
 fn body(title: &str, summary: &str, finished_at: Option<&str>, observed_at: &str) -> Value {
     json!({"title": title, "summary": summary, "finished_at": finished_at, "observed_at": observed_at})
 }
@@ -374,7 +384,7 @@ async fn bad_input_is_refused_with_its_code_and_never_touches_the_table() {
     let ws = new_workspace();
     let ok = "2026-11-20T09:00:00.000Z";
     let long_id = "a".repeat(129);
-    let cases: Vec<(&str, String, Vec<u8>, &str, u16, &str)> = vec![
+    let cases: Vec<BadInput> = vec![
         // (what, session id, body, content type, status, code)
         ("missing title", "s".into(), br#"{"summary":"s","observed_at":"2026-11-20T09:00:00Z"}"#.to_vec(), "application/json", 400, "missing_field"),
         ("empty title", "s".into(), serde_json::to_vec(&body("", "s", None, ok)).unwrap(), "application/json", 400, "invalid_title"),
