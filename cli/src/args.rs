@@ -37,7 +37,11 @@ pub struct Target {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sessions of the workspace.
-    #[command(name = "workspaceManagement", visible_alias = "workspace-management")]
+    #[command(
+        name = "workspaceManagement",
+        visible_alias = "workspace-management",
+        after_help = "Example:\n  cargo-ai workspaceManagement session upsert --session-id abc-123 --title \"...\" --summary \"...\""
+    )]
     WorkspaceManagement {
         #[command(subcommand)]
         command: WorkspaceCommand,
@@ -47,7 +51,10 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCommand {
     /// Create, update and read session rows.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  cargo-ai workspaceManagement session upsert --session-id abc-123 --title \"...\" --summary \"...\" --finished"
+    )]
     Session(SessionCommand),
 }
 
