@@ -2,6 +2,7 @@
 //! command's name; `workspace-management` is an alias.
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -10,28 +11,53 @@ use clap::{Args, Parser, Subcommand};
     about = "Record and query Claude Code sessions in your team's sessions table",
     long_about = "Record and query Claude Code sessions in your team's sessions table.\n\n\
         Requests are signed with your own AWS credentials (the standard AWS chain: environment, \
-        profiles, SSO). Point it at your team's endpoint and workspace with flags, or with \
-        CARGO_AI_ENDPOINT and CARGO_AI_WORKSPACE.",
-    after_help = "Example:\n  cargo-ai workspaceManagement session upsert --session-id abc-123 \\\n    --title \"Claude Code session abc-123\" --summary \"Session in progress.\""
+        profiles, SSO, credential_process). Settings come from flags, then the environment \
+        (CARGO_AI_ENDPOINT, CARGO_AI_WORKSPACE, CARGO_AI_PROFILE, AWS_*), then .cargo-ai.toml \
+        found from the current directory upward, then your user config file; \
+        `cargo-ai config show` tells which applies.",
+    after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session upsert --session-id abc-123 \\\n    \
+        --title \"Claude Code session abc-123\" --summary \"Session in progress.\"\n  \
+        cargo-ai workspaceManagement session list --mine --since 7d\n  \
+        cargo-ai whoami\n\n\
+        Exit codes: 0 ok, 2 usage, 3 configuration, 4 credentials/authentication, 5 invalid input,\n\
+        6 not found, 7 conflict (not the owner, a newer update exists, already exists),\n\
+        8 endpoint unreachable or failing."
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub target: Target,
+    pub global: Global,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Where requests go.
-#[derive(Debug, Args)]
-pub struct Target {
-    /// The sessions API endpoint, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com
-    #[arg(long, global = true, env = "CARGO_AI_ENDPOINT", value_name = "URL")]
+/// Settings every command accepts.
+#[derive(Debug, Default, Args)]
+pub struct Global {
+    /// The sessions API endpoint [env: CARGO_AI_ENDPOINT]
+    #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// Your team's workspace UUID.
-    #[arg(long, global = true, env = "CARGO_AI_WORKSPACE", value_name = "UUID")]
+    /// Your team's workspace UUID [env: CARGO_AI_WORKSPACE]
+    #[arg(long, global = true, value_name = "UUID")]
     pub workspace: Option<String>,
+
+    /// The AWS profile to sign with [env: CARGO_AI_PROFILE, AWS_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The AWS region of the endpoint [env: AWS_REGION]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Print nothing but results and errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print each request: signed headers (not the signature), status, request id, timings.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,11 +66,44 @@ pub enum Command {
     #[command(
         name = "workspaceManagement",
         visible_alias = "workspace-management",
-        after_help = "Example:\n  cargo-ai workspaceManagement session upsert --session-id abc-123 --title \"...\" --summary \"...\""
+        after_help = "Example:\n  cargo-ai workspaceManagement session list"
     )]
     WorkspaceManagement {
         #[command(subcommand)]
         command: WorkspaceCommand,
+    },
+
+    /// Who you are to the API: your AWS ARN, the user_uuid recorded for you, and the settings in use.
+    #[command(after_help = "Example:\n  cargo-ai whoami\n  cargo-ai whoami --json")]
+    Whoami {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Show the effective configuration.
+    #[command(subcommand, after_help = "Example:\n  cargo-ai config show")]
+    Config(ConfigCommand),
+
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai completions bash > ~/.local/share/bash-completion/completions/cargo-ai\n  \
+        cargo-ai completions zsh > \"${fpath[1]}/_cargo-ai\"\n  \
+        cargo-ai completions fish > ~/.config/fish/completions/cargo-ai.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print each setting's effective value and where it came from.
+    #[command(after_help = "Example:\n  cargo-ai config show\n  cargo-ai config show --json")]
+    Show {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -53,7 +112,10 @@ pub enum WorkspaceCommand {
     /// Create, update and read session rows.
     #[command(
         subcommand,
-        after_help = "Example:\n  cargo-ai workspaceManagement session upsert --session-id abc-123 --title \"...\" --summary \"...\" --finished"
+        after_help = "Examples:\n  \
+            cargo-ai workspaceManagement session upsert --session-id abc-123 --title \"...\" --summary \"...\" --finished\n  \
+            cargo-ai workspaceManagement session get --session-id abc-123\n  \
+            cargo-ai workspaceManagement session list --mine"
     )]
     Session(SessionCommand),
 }
@@ -73,6 +135,72 @@ pub enum SessionCommand {
         cargo-ai workspaceManagement session upsert --session-id abc-123 \\\n    \
         --title \"Wire up the sessions table\" --summary \"Added the table and the CLI.\" --finished")]
     Upsert(UpsertArgs),
+
+    /// Show one session.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session get --session-id abc-123\n  \
+        cargo-ai workspaceManagement session get --session-id abc-123 --json | jq .summary")]
+    Get {
+        /// The session id.
+        #[arg(long, value_name = "ID")]
+        session_id: String,
+
+        #[command(flatten)]
+        output: Output,
+    },
+
+    /// List the workspace's sessions, newest first.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session list\n  \
+        cargo-ai workspaceManagement session list --mine --since 7d\n  \
+        cargo-ai workspaceManagement session list --limit 500 --jsonl > sessions.jsonl")]
+    List {
+        /// Show at most this many sessions.
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        limit: u32,
+
+        /// Only sessions you created.
+        #[arg(long)]
+        mine: bool,
+
+        /// Only sessions created since then: a duration (30m, 12h, 7d, 2w) or a date/time (2026-11-01, 2026-11-01T09:00:00Z).
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+/// How results are printed: a readable rendering for people, or JSON for scripts.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Output {
+    /// Print one JSON document.
+    #[arg(long, conflicts_with = "jsonl")]
+    pub json: bool,
+
+    /// Print one JSON object per line.
+    #[arg(long)]
+    pub jsonl: bool,
+}
+
+impl Output {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else if self.jsonl {
+            Format::Jsonl
+        } else {
+            Format::Human
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
 }
 
 #[derive(Debug, Args)]

@@ -1,34 +1,99 @@
-//! The one place that builds the AWS configuration: credentials and region from the
-//! standard AWS chain.
+//! The one place that builds the AWS side: credentials and region from the standard AWS chain
+//! (environment, profiles, SSO, credential_process, web identity, containers). The instance
+//! metadata service is consulted only on EC2, so a laptop without credentials fails at once
+//! instead of waiting on an address that never answers.
+
+use std::time::Instant;
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 
+use crate::config::{Config, Setting, Source};
 use crate::error::{CliError, Kind};
 
 /// The caller's credentials and the region to sign for.
 pub struct AwsIdentity {
     pub credentials: Credentials,
     pub region: String,
+    /// Where the region came from, when our own settings chose it.
+    pub region_source: Option<Source>,
+    pub elapsed_ms: f64,
 }
 
-pub async fn load() -> Result<AwsIdentity, CliError> {
-    let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-        CliError::new(Kind::Auth, "no AWS region configured")
-            .help("set AWS_REGION (or `region` in your AWS profile) to the region of your team's endpoint")
+/// Whether this process runs on EC2 (where instance metadata can hold credentials).
+pub fn on_ec2() -> bool {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    read("/sys/hypervisor/uuid").starts_with("ec2")
+        || read("/sys/devices/virtual/dmi/id/sys_vendor").contains("Amazon EC2")
+        || read("/sys/devices/virtual/dmi/id/board_asset_tag").starts_with("i-")
+}
+
+/// Turns off instance metadata unless on EC2 or told otherwise. Must run before any thread
+/// starts: it sets a process environment variable the AWS chain reads.
+pub fn bound_instance_metadata() {
+    if std::env::var_os("AWS_EC2_METADATA_DISABLED").is_none() && !on_ec2() {
+        // SAFETY: called from `main` before the runtime or any other thread exists.
+        unsafe { std::env::set_var("AWS_EC2_METADATA_DISABLED", "true") };
+    }
+}
+
+pub async fn load(config: &Config) -> Result<AwsIdentity, CliError> {
+    let started = Instant::now();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(Setting { value, .. }) = &config.profile {
+        loader = loader.profile_name(value);
+    }
+    if let Some(Setting { value, .. }) = &config.region {
+        loader = loader.region(aws_config::Region::new(value.clone()));
+    }
+    let sdk = loader.load().await;
+    let profile_hint = config
+        .profile
+        .as_ref()
+        .map_or_else(|| "default".to_owned(), |p| p.value.clone());
+    let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+        CliError::new(Kind::Auth, "no AWS region configured").help(
+            "set AWS_REGION, pass --region, put region = \"...\" in .cargo-ai.toml, or set `region` in your AWS profile",
+        )
     })?;
-    let provider = config.credentials_provider().ok_or_else(|| {
-        CliError::new(Kind::Auth, "no AWS credentials provider is configured")
-            .help("set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-    })?;
-    let credentials = provider.provide_credentials().await.map_err(|e| {
-        CliError::new(Kind::Auth, format!("no usable AWS credentials: {e}"))
-            .help("set AWS_PROFILE (then `aws sso login` if it uses SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-    })?;
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| no_credentials("no provider is configured".into(), &profile_hint))?;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| no_credentials(error_chain(&e), &profile_hint))?;
     Ok(AwsIdentity {
         credentials,
         region,
+        region_source: config.region.as_ref().map(|r| r.source.clone()),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
+}
+
+fn no_credentials(detail: String, profile: &str) -> CliError {
+    let lower = detail.to_lowercase();
+    let help = if lower.contains("sso") || lower.contains("token") && lower.contains("expired") {
+        format!(
+            "your SSO session has expired or is missing: run `aws sso login --profile {profile}`"
+        )
+    } else {
+        "set AWS_PROFILE (or CARGO_AI_PROFILE, or profile = \"...\" in .cargo-ai.toml) to a profile in ~/.aws/config, \
+         or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            .to_owned()
+    };
+    CliError::new(Kind::Auth, format!("no usable AWS credentials ({detail})")).help(help)
+}
+
+/// An error and its causes on one line: the AWS chain's outer errors say little alone.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

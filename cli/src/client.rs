@@ -2,14 +2,17 @@
 //! `execute-api` using the caller's credentials, and turns every answer into a value or a
 //! `CliError`. Commands, hooks and the outbox all go through here.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
-use sessions_core::paths::session_path;
-use sessions_core::{ApiError, ErrorBody, ErrorCode, Session, SessionId, UpsertBody, WorkspaceId};
+use sessions_core::paths::{WHOAMI_PATH, session_path, sessions_path};
+use sessions_core::{
+    ApiError, Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, UpsertBody,
+    WorkspaceId,
+};
 
 use crate::aws::AwsIdentity;
 use crate::error::{CliError, Kind};
@@ -17,11 +20,14 @@ use crate::error::{CliError, Kind};
 const SERVICE: &str = "execute-api";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Response headers that carry a request id, API Gateway's first.
+const REQUEST_ID_HEADERS: [&str; 3] = ["apigw-requestid", "x-amzn-requestid", "x-request-id"];
 
 pub struct ApiClient {
     http: reqwest::Client,
     endpoint: Url,
     identity: AwsIdentity,
+    verbose: bool,
 }
 
 /// Whether a `PUT` may overwrite an existing row.
@@ -33,18 +39,40 @@ pub enum Write {
 }
 
 impl ApiClient {
-    pub fn new(endpoint: Url, identity: AwsIdentity) -> Result<Self, CliError> {
+    pub fn new(endpoint: Url, identity: AwsIdentity, verbose: bool) -> Result<Self, CliError> {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("cargo-ai/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::new(Kind::Unavailable, format!("cannot set up HTTPS: {e}")))?;
+        if verbose {
+            eprintln!(
+                "credentials: access key {} ({}), region {}, loaded in {:.1} ms",
+                identity.credentials.access_key_id(),
+                if identity.credentials.session_token().is_some() {
+                    "temporary"
+                } else {
+                    "long-term"
+                },
+                identity.region,
+                identity.elapsed_ms
+            );
+        }
         Ok(ApiClient {
             http,
             endpoint,
             identity,
+            verbose,
         })
+    }
+
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    pub fn region(&self) -> &str {
+        &self.identity.region
     }
 
     pub async fn upsert(
@@ -69,6 +97,42 @@ impl ApiClient {
         .await
     }
 
+    pub async fn get(
+        &self,
+        workspace: &WorkspaceId,
+        session_id: &SessionId,
+    ) -> Result<Session, CliError> {
+        self.call(
+            Method::GET,
+            &session_path(workspace, session_id),
+            vec![],
+            vec![],
+        )
+        .await
+    }
+
+    /// One page of the listing. The query is written in canonical (sorted, RFC 3986) form,
+    /// which is what SigV4 signs.
+    pub async fn list_page(
+        &self,
+        workspace: &WorkspaceId,
+        limit: u32,
+        mine: bool,
+        cursor: Option<&Cursor>,
+    ) -> Result<SessionPage, CliError> {
+        let mut query = match cursor {
+            Some(c) => format!("cursor={}&", c.as_str()),
+            None => String::new(),
+        };
+        query.push_str(&format!("limit={limit}&mine={mine}"));
+        let path = format!("{}?{query}", sessions_path(workspace));
+        self.call(Method::GET, &path, vec![], vec![]).await
+    }
+
+    pub async fn whoami(&self) -> Result<Identity, CliError> {
+        self.call(Method::GET, WHOAMI_PATH, vec![], vec![]).await
+    }
+
     /// Sends one signed request and decodes the answer.
     async fn call<T: DeserializeOwned>(
         &self,
@@ -89,6 +153,13 @@ impl ApiClient {
         };
         headers.push(("host", host));
         let signature_headers = self.sign(method.as_str(), &url, &headers, &body)?;
+        if self.verbose {
+            eprintln!("> {method} {url}");
+            for (name, value) in headers.iter().chain(signature_headers.iter()) {
+                eprintln!("> {name}: {}", redact_signature(name, value));
+            }
+        }
+        let started = Instant::now();
         let mut request = self.http.request(method, &url).body(body);
         for (name, value) in headers.iter().chain(signature_headers.iter()) {
             request = request.header(*name, value);
@@ -101,6 +172,16 @@ impl ApiClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("no content type")
             .to_owned();
+        if self.verbose {
+            let request_id = REQUEST_ID_HEADERS
+                .iter()
+                .find_map(|h| response.headers().get(*h).and_then(|v| v.to_str().ok()))
+                .unwrap_or("none");
+            eprintln!(
+                "< HTTP {status} in {:.1} ms, request id {request_id}",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
         let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
         if status.is_success() {
             return serde_json::from_slice(&bytes)
@@ -114,7 +195,7 @@ impl ApiClient {
                     format!("the endpoint answered HTTP {status}: {}", err.error.message),
                 )),
             },
-            Err(_) => Err(self.not_the_api(status.as_u16(), &content_type)),
+            Err(_) => Err(self.gateway_or_garbage(status.as_u16(), &content_type, &bytes)),
         }
     }
 
@@ -164,7 +245,23 @@ impl ApiClient {
             e.to_string()
         };
         CliError::new(Kind::Unavailable, format!("cannot reach {}: {why}", self.endpoint))
-            .help("check the endpoint (--endpoint or CARGO_AI_ENDPOINT) and your network; locally, start the stack with `eval \"$(infra/local/up)\"`")
+            .help("check the endpoint (`cargo-ai config show`) and your network; locally, start the stack with `eval \"$(infra/local/up)\"`")
+    }
+
+    /// A non-API error body: API Gateway's own `{"message": ...}` (IAM refusals, throttling),
+    /// or something that is not the sessions API at all.
+    fn gateway_or_garbage(&self, status: u16, content_type: &str, bytes: &[u8]) -> CliError {
+        let gateway_message = serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned));
+        match (status, gateway_message) {
+            (401 | 403, Some(message)) => CliError::new(Kind::Auth, format!("API Gateway refused the request: {message}"))
+                .help("check that your credentials are current (`aws sts get-caller-identity`) and that your role may call this API (execute-api:Invoke; see infra/teammate-policy.json)"),
+            (429, Some(message)) => CliError::new(Kind::Unavailable, format!("API Gateway is throttling: {message}"))
+                .help("wait a moment and run the command again"),
+            (_, Some(message)) => CliError::new(Kind::Unavailable, format!("the endpoint answered HTTP {status}: {message}")),
+            (_, None) => self.not_the_api(status, content_type),
+        }
     }
 
     fn not_the_api(&self, status: u16, content_type: &str) -> CliError {
@@ -175,6 +272,20 @@ impl ApiClient {
                 self.endpoint
             ),
         )
-        .help("check that --endpoint or CARGO_AI_ENDPOINT is your team's sessions API URL")
+        .help("check that the endpoint (`cargo-ai config show`) is your team's sessions API URL")
+    }
+}
+
+/// The Authorization header without its signature, for `--verbose`.
+fn redact_signature(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("authorization") {
+        match value.find("Signature=") {
+            Some(i) => format!("{}Signature=<redacted>", &value[..i]),
+            None => "<redacted>".to_owned(),
+        }
+    } else if name.eq_ignore_ascii_case("x-amz-security-token") {
+        "<redacted>".to_owned()
+    } else {
+        value.to_owned()
     }
 }

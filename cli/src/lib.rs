@@ -5,8 +5,9 @@ pub mod args;
 pub mod aws;
 pub mod client;
 pub mod commands;
+pub mod config;
 pub mod error;
-pub mod settings;
+pub mod render;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

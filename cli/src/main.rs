@@ -3,7 +3,18 @@
 
 use std::process::ExitCode;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
-    sessions_cli::run(std::env::args_os()).await
+fn main() -> ExitCode {
+    // Before any thread exists: keep the AWS chain off instance metadata unless on EC2.
+    sessions_cli::aws::bound_instance_metadata();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(sessions_cli::error::EXIT_UNAVAILABLE);
+        }
+    };
+    runtime.block_on(sessions_cli::run(std::env::args_os()))
 }

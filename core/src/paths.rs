@@ -4,6 +4,9 @@ use crate::fields::{SessionId, WorkspaceId};
 
 pub const API_PREFIX: &str = "/v1/workspaces";
 
+/// `GET /v1/whoami`: the caller as the API sees it.
+pub const WHOAMI_PATH: &str = "/v1/whoami";
+
 /// `/v1/workspaces/{workspace_uuid}/sessions/{session_id}`. Session ids hold only
 /// unreserved characters and `:`, which is legal in a path segment, so no escaping is needed.
 pub fn session_path(workspace: &WorkspaceId, session: &SessionId) -> String {

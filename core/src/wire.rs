@@ -132,6 +132,14 @@ pub struct SessionPage {
     pub next_cursor: Option<String>,
 }
 
+/// `GET /v1/whoami`: the caller's identity as the API records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub user_arn: String,
+    /// UUIDv5 of `user_arn` under `identity::USER_NAMESPACE`.
+    pub user_uuid: String,
+}
+
 /// `{"error":{"code":"...","message":"..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

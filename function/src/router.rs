@@ -7,9 +7,10 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use percent_encoding::percent_decode_str;
 use sessions_core::fields::{BODY_MAX_BYTES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
-use sessions_core::paths::API_PREFIX;
+use sessions_core::paths::{API_PREFIX, WHOAMI_PATH};
 use sessions_core::{
-    ApiError, Cursor, ErrorBody, ErrorCode, SessionId, Timestamp, ValidUpsert, WorkspaceId,
+    ApiError, Cursor, ErrorBody, ErrorCode, Identity, SessionId, Timestamp, ValidUpsert,
+    WorkspaceId,
 };
 use uuid::Uuid;
 
@@ -26,6 +27,7 @@ const RETRY_AFTER_SECONDS: &str = "1";
 enum Route {
     Session,
     Sessions,
+    Whoami,
 }
 
 const SESSION_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/sessions/{session_id}";
@@ -33,10 +35,11 @@ const SESSIONS_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/sessions";
 
 /// Every (method, path template) the API serves; the OpenAPI document and the template's
 /// routes are checked against this list.
-pub const ROUTES: [(&str, &str); 3] = [
+pub const ROUTES: [(&str, &str); 4] = [
     ("PUT", SESSION_TEMPLATE),
     ("GET", SESSION_TEMPLATE),
     ("GET", SESSIONS_TEMPLATE),
+    ("GET", WHOAMI_PATH),
 ];
 
 impl Route {
@@ -44,6 +47,7 @@ impl Route {
         match self {
             Route::Session => SESSION_TEMPLATE,
             Route::Sessions => SESSIONS_TEMPLATE,
+            Route::Whoami => WHOAMI_PATH,
         }
     }
 
@@ -98,6 +102,9 @@ impl<S: SessionStore> Api<S> {
             Ok(m) => m,
             Err(e) => return (None, Err(e)),
         };
+        if route == Route::Whoami {
+            return (Some(route), whoami(req, caller));
+        }
         let outcome = async {
             let workspace = WorkspaceId::parse(&decode_segment(workspace, ErrorCode::InvalidWorkspaceUuid)?)?;
             if !self.allow_list.allows(&workspace) {
@@ -239,8 +246,26 @@ impl<S: SessionStore> Api<S> {
     }
 }
 
+/// The caller as the API records it.
+fn whoami(req: &Request<Bytes>, caller: &Caller) -> Outcome {
+    if req.method() != Method::GET {
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{} is not allowed here; allowed: GET", req.method()),
+        ));
+    }
+    let identity = Identity {
+        user_arn: caller.arn.clone(),
+        user_uuid: caller.user_uuid.to_string(),
+    };
+    Ok((StatusCode::OK, to_json(&identity)))
+}
+
 /// Splits a path into its route and raw (still percent-encoded) parameters.
 fn match_route(path: &str) -> Result<(Route, &str, Option<&str>), ApiError> {
+    if path == WHOAMI_PATH {
+        return Ok((Route::Whoami, "", None));
+    }
     let not_found = || {
         ApiError::new(
             ErrorCode::RouteNotFound,

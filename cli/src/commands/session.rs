@@ -1,21 +1,35 @@
-//! `cargo-ai workspaceManagement session ...`: upsert a session row.
+//! `cargo-ai workspaceManagement session ...`: upsert, get and list session rows.
 
-use sessions_core::{SessionId, Summary, Timestamp, Title, ValidUpsert};
+use std::io::IsTerminal;
 
-use crate::args::{SessionCommand, Target, UpsertArgs};
-use crate::client::{ApiClient, Write};
+use sessions_core::fields::LIST_MAX_LIMIT;
+use sessions_core::{Cursor, Session, SessionId, Summary, Timestamp, Title, ValidUpsert};
+
+use super::Context;
+use crate::args::{Output, SessionCommand, UpsertArgs};
+use crate::client::Write;
 use crate::error::{CliError, Kind};
-use crate::settings::Settings;
+use crate::render;
 
-pub async fn run(target: &Target, command: SessionCommand) -> Result<(), CliError> {
+pub async fn run(ctx: &Context, command: SessionCommand) -> Result<(), CliError> {
     match command {
-        SessionCommand::Upsert(args) => upsert(target, args).await,
+        SessionCommand::Upsert(args) => upsert(ctx, args).await,
+        SessionCommand::Get { session_id, output } => get(ctx, &session_id, output).await,
+        SessionCommand::List {
+            limit,
+            mine,
+            since,
+            output,
+        } => list(ctx, limit, mine, since.as_deref(), output).await,
     }
+}
+
+fn invalid(e: sessions_core::ApiError) -> CliError {
+    CliError::new(Kind::Invalid, e.message)
 }
 
 /// Checks the arguments against the API's rules before anything is sent.
 fn validate(args: &UpsertArgs, now: Timestamp) -> Result<(SessionId, ValidUpsert), CliError> {
-    let invalid = |e: sessions_core::ApiError| CliError::new(Kind::Invalid, e.message);
     let session_id = SessionId::parse(&args.session_id).map_err(invalid)?;
     let finished_at = match (&args.finished_at, args.finished) {
         (Some(raw), _) => Some(Timestamp::parse("--finished-at", raw).map_err(invalid)?),
@@ -31,22 +45,107 @@ fn validate(args: &UpsertArgs, now: Timestamp) -> Result<(SessionId, ValidUpsert
     Ok((session_id, fields))
 }
 
-async fn upsert(target: &Target, args: UpsertArgs) -> Result<(), CliError> {
+async fn upsert(ctx: &Context, args: UpsertArgs) -> Result<(), CliError> {
     let (session_id, fields) = validate(&args, Timestamp::now())?;
-    let settings = Settings::resolve(target)?;
-    let client = ApiClient::new(settings.endpoint, crate::aws::load().await?)?;
+    let workspace = ctx.config.workspace()?;
+    let client = ctx.connect().await?;
     let session = client
-        .upsert(
-            &settings.workspace,
-            &session_id,
-            &fields.to_body(),
-            Write::Upsert,
-        )
+        .upsert(workspace, &session_id, &fields.to_body(), Write::Upsert)
         .await?;
-    let json = serde_json::to_string_pretty(&session)
-        .map_err(|e| CliError::new(Kind::Unavailable, format!("cannot print the session: {e}")))?;
-    println!("{json}");
-    Ok(())
+    render::json(&session)
+}
+
+async fn get(ctx: &Context, session_id: &str, output: Output) -> Result<(), CliError> {
+    let session_id = SessionId::parse(session_id).map_err(invalid)?;
+    let workspace = ctx.config.workspace()?;
+    let client = ctx.connect().await?;
+    let session = client.get(workspace, &session_id).await?;
+    render::session(&session, output.format())
+}
+
+async fn list(
+    ctx: &Context,
+    limit: u32,
+    mine: bool,
+    since: Option<&str>,
+    output: Output,
+) -> Result<(), CliError> {
+    let now = Timestamp::now();
+    let since = since.map(|s| parse_since(s, &now)).transpose()?;
+    let workspace = ctx.config.workspace()?;
+    let client = ctx.connect().await?;
+    let progress = !ctx.global.quiet && std::io::stderr().is_terminal();
+    let mut sessions: Vec<Session> = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    'pages: loop {
+        let want = (limit as usize - sessions.len()).min(LIST_MAX_LIMIT as usize) as u32;
+        let page = client
+            .list_page(workspace, want, mine, cursor.as_ref())
+            .await?;
+        for session in page.sessions {
+            // Newest first: the first one older than --since ends the listing.
+            if since
+                .as_ref()
+                .is_some_and(|s| session.created_at < s.to_string())
+            {
+                break 'pages;
+            }
+            sessions.push(session);
+            if sessions.len() == limit as usize {
+                break 'pages;
+            }
+        }
+        match page.next_cursor {
+            Some(next) => {
+                cursor = Some(Cursor::parse(&next).map_err(|_| {
+                    CliError::new(
+                        Kind::Unavailable,
+                        "the endpoint returned a malformed cursor",
+                    )
+                })?)
+            }
+            None => break,
+        }
+        if progress {
+            eprint!("\rfetched {} sessions...", sessions.len());
+        }
+    }
+    if progress && sessions.len() > LIST_MAX_LIMIT as usize {
+        eprint!("\r\x1b[K");
+    }
+    render::sessions(&sessions, output.format())
+}
+
+/// `--since`: a duration back from now (30m, 12h, 7d, 2w) or an RFC 3339 date/time or date.
+fn parse_since(raw: &str, now: &Timestamp) -> Result<Timestamp, CliError> {
+    let bad = || {
+        CliError::new(Kind::Invalid, format!("--since {raw:?} is neither a duration nor a date"))
+            .help("use a duration like 30m, 12h, 7d or 2w, or a date like 2026-11-01 or 2026-11-01T09:00:00Z")
+    };
+    let raw = raw.trim();
+    if let Some(unit) = raw.chars().last().filter(|c| c.is_ascii_alphabetic())
+        && let Ok(n) = raw[..raw.len() - 1].parse::<i64>()
+    {
+        let seconds = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(bad()),
+        };
+        return n
+            .checked_mul(seconds)
+            .filter(|s| *s >= 0)
+            .map(|s| now.plus_seconds(-s))
+            .ok_or_else(bad);
+    }
+    let full = if raw.len() == 10 {
+        format!("{raw}T00:00:00Z")
+    } else {
+        raw.to_owned()
+    };
+    Timestamp::parse("--since", &full).map_err(|_| bad())
 }
 
 #[cfg(test)]
@@ -79,5 +178,39 @@ mod tests {
         let e = validate(&args(false, Some("tomorrow")), now).unwrap_err();
         assert_eq!(e.kind, Kind::Invalid);
         assert!(e.message.contains("--finished-at") && e.message.contains("RFC 3339"));
+    }
+
+    #[test]
+    fn since_forms() {
+        let now = Timestamp::parse("now", "2026-11-24T12:00:00Z").unwrap();
+        assert_eq!(
+            parse_since("30m", &now).unwrap().to_string(),
+            "2026-11-24T11:30:00.000Z"
+        );
+        assert_eq!(
+            parse_since("2d", &now).unwrap().to_string(),
+            "2026-11-22T12:00:00.000Z"
+        );
+        assert_eq!(
+            parse_since("1w", &now).unwrap().to_string(),
+            "2026-11-17T12:00:00.000Z"
+        );
+        assert_eq!(
+            parse_since("2026-11-01", &now).unwrap().to_string(),
+            "2026-11-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            parse_since("2026-11-01T09:00:00+01:00", &now)
+                .unwrap()
+                .to_string(),
+            "2026-11-01T08:00:00.000Z"
+        );
+        for bad in ["", "7x", "-3d", "yesterday", "d"] {
+            assert_eq!(
+                parse_since(bad, &now).unwrap_err().kind,
+                Kind::Invalid,
+                "{bad}"
+            );
+        }
     }
 }

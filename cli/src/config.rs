@@ -1,0 +1,395 @@
+//! Where requests go and as whom, layered in one place: flags > environment > the project file
+//! (`.cargo-ai.toml`, found walking up from the current directory; teams commit it beside
+//! `.claude/`) > the user file (`<config dir>/cargo-ai/config.toml`). Every value remembers
+//! where it came from, for `cargo-ai config show` and for error messages.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use reqwest::Url;
+use serde::Deserialize;
+use sessions_core::WorkspaceId;
+use toml::Spanned;
+
+use crate::args::Global;
+use crate::error::{CliError, Kind};
+
+pub const PROJECT_FILE: &str = ".cargo-ai.toml";
+pub const ENDPOINT_ENV: &str = "CARGO_AI_ENDPOINT";
+pub const WORKSPACE_ENV: &str = "CARGO_AI_WORKSPACE";
+pub const PROFILE_ENV: &str = "CARGO_AI_PROFILE";
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag(&'static str),
+    Env(&'static str),
+    File { path: PathBuf, line: usize },
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::Env(var) => write!(f, "environment {var}"),
+            Source::File { path, line } => write!(f, "{}:{line}", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+/// The effective settings. Values are validated when read, wherever they come from.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub endpoint: Option<Setting<Url>>,
+    pub workspace: Option<Setting<WorkspaceId>>,
+    /// The AWS profile to sign with (`CARGO_AI_PROFILE`; else the AWS chain's own `AWS_PROFILE`).
+    pub profile: Option<Setting<String>>,
+    /// The AWS region to sign for, when the files set it (else the AWS chain decides).
+    pub region: Option<Setting<String>>,
+    /// The config files that were looked for, and whether each exists.
+    pub files: Vec<(PathBuf, bool)>,
+}
+
+/// What a config file may hold. Unknown keys are errors: a typo must not be ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileValues {
+    endpoint: Option<Spanned<String>>,
+    workspace: Option<Spanned<String>>,
+    profile: Option<Spanned<String>>,
+    region: Option<Spanned<String>>,
+}
+
+/// Where config files are looked for.
+pub struct Places {
+    pub cwd: PathBuf,
+    pub user_file: Option<PathBuf>,
+}
+
+impl Places {
+    pub fn real() -> Self {
+        Places {
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            user_file: dirs::config_dir().map(|d| d.join("cargo-ai").join("config.toml")),
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+impl Config {
+    pub fn load(flags: &Global) -> Result<Config, CliError> {
+        Config::load_from(flags, &env, &Places::real())
+    }
+
+    pub fn load_from(
+        flags: &Global,
+        env: &dyn Fn(&str) -> Option<String>,
+        places: &Places,
+    ) -> Result<Config, CliError> {
+        let mut config = Config::default();
+        // Lowest precedence first; each layer overwrites what it sets.
+        let project_file = find_upwards(&places.cwd, PROJECT_FILE);
+        let files = places.user_file.iter().cloned().chain(project_file.clone());
+        for path in files {
+            let exists = path.is_file();
+            config.files.push((path.clone(), exists));
+            if exists {
+                config.apply_file(&path)?;
+            }
+        }
+        if project_file.is_none() {
+            config.files.push((places.cwd.join(PROJECT_FILE), false));
+        }
+        if let Some(v) = env(ENDPOINT_ENV) {
+            config.endpoint = Some(parse_endpoint(&v, Source::Env(ENDPOINT_ENV))?);
+        }
+        if let Some(v) = env(WORKSPACE_ENV) {
+            config.workspace = Some(parse_workspace(&v, Source::Env(WORKSPACE_ENV))?);
+        }
+        if let Some(v) = env(PROFILE_ENV) {
+            config.profile = Some(Setting {
+                value: v,
+                source: Source::Env(PROFILE_ENV),
+            });
+        } else if let Some(v) = env("AWS_PROFILE") {
+            config.profile = Some(Setting {
+                value: v,
+                source: Source::Env("AWS_PROFILE"),
+            });
+        }
+        for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+            if let Some(v) = env(var) {
+                config.region = Some(Setting {
+                    value: v,
+                    source: Source::Env(var),
+                });
+                break;
+            }
+        }
+        if let Some(v) = flags
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            config.endpoint = Some(parse_endpoint(v, Source::Flag("--endpoint"))?);
+        }
+        if let Some(v) = flags
+            .workspace
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            config.workspace = Some(parse_workspace(v, Source::Flag("--workspace"))?);
+        }
+        if let Some(v) = flags
+            .profile
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            config.profile = Some(Setting {
+                value: v.to_owned(),
+                source: Source::Flag("--profile"),
+            });
+        }
+        if let Some(v) = flags
+            .region
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            config.region = Some(Setting {
+                value: v.to_owned(),
+                source: Source::Flag("--region"),
+            });
+        }
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &Path) -> Result<(), CliError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::new(Kind::Config, format!("cannot read {}: {e}", path.display()))
+                .help("fix the file's permissions or remove it")
+        })?;
+        let values: FileValues = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |span| line_of(&text, span.start));
+            CliError::new(
+                Kind::Config,
+                format!("{}:{line}: {}", path.display(), e.message().trim()),
+            )
+            .help("the keys are endpoint, workspace, profile and region, each a string, e.g. workspace = \"0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60\"")
+        })?;
+        let source = |v: &Spanned<String>| Source::File {
+            path: path.to_owned(),
+            line: line_of(&text, v.span().start),
+        };
+        if let Some(v) = &values.endpoint {
+            self.endpoint = Some(parse_endpoint(v.get_ref(), source(v))?);
+        }
+        if let Some(v) = &values.workspace {
+            self.workspace = Some(parse_workspace(v.get_ref(), source(v))?);
+        }
+        if let Some(v) = &values.profile {
+            self.profile = Some(Setting {
+                value: v.get_ref().clone(),
+                source: source(v),
+            });
+        }
+        if let Some(v) = &values.region {
+            self.region = Some(Setting {
+                value: v.get_ref().clone(),
+                source: source(v),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn endpoint(&self) -> Result<&Url, CliError> {
+        self.endpoint.as_ref().map(|s| &s.value).ok_or_else(|| {
+            CliError::new(Kind::Config, "no endpoint configured").help(format!(
+                "pass --endpoint URL, set {ENDPOINT_ENV}, or put endpoint = \"https://...\" in {PROJECT_FILE} (locally: eval \"$(infra/local/up)\")"
+            ))
+        })
+    }
+
+    pub fn workspace(&self) -> Result<&WorkspaceId, CliError> {
+        self.workspace.as_ref().map(|s| &s.value).ok_or_else(|| {
+            CliError::new(Kind::Config, "no workspace configured").help(format!(
+                "pass --workspace UUID, set {WORKSPACE_ENV}, or put workspace = \"<your team's UUID>\" in {PROJECT_FILE}"
+            ))
+        })
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn parse_endpoint(raw: &str, source: Source) -> Result<Setting<Url>, CliError> {
+    let bad = |why: &str| {
+        CliError::new(Kind::Config, format!("endpoint {raw:?} (from {source}) {why}"))
+            .help("use the API's base URL, like https://abc123.execute-api.eu-west-1.amazonaws.com or http://127.0.0.1:8787")
+    };
+    let url = Url::parse(raw).map_err(|_| bad("is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad("must be an http:// or https:// URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    Ok(Setting { value: url, source })
+}
+
+fn parse_workspace(raw: &str, source: Source) -> Result<Setting<WorkspaceId>, CliError> {
+    let value = WorkspaceId::parse(raw).map_err(|e| {
+        CliError::new(Kind::Config, format!("{} (from {source})", e.message))
+            .help("set workspace to your team's workspace UUID")
+    })?;
+    Ok(Setting { value, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const WS_A: &str = "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
+    const WS_B: &str = "1b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
+
+    fn places(dir: &Path) -> Places {
+        Places {
+            cwd: dir.join("project/sub"),
+            user_file: Some(dir.join("user/config.toml")),
+        }
+    }
+
+    fn write(path: PathBuf, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn tempdir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cargo-ai-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("project/sub")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn layers_in_order_and_remember_sources() {
+        let dir = tempdir();
+        write(
+            dir.join("user/config.toml"),
+            &format!("endpoint = \"http://user:1\"\nworkspace = \"{WS_B}\"\nprofile = \"me\"\n"),
+        );
+        write(
+            dir.join("project/.cargo-ai.toml"),
+            &format!("# team settings\nworkspace = \"{WS_A}\"\n"),
+        );
+        let none = |_: &str| None;
+        let c = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap();
+        assert_eq!(
+            c.endpoint.as_ref().unwrap().value.as_str(),
+            "http://user:1/"
+        );
+        assert_eq!(
+            c.workspace.as_ref().unwrap().value.to_string(),
+            WS_A,
+            "project beats user"
+        );
+        assert_eq!(
+            c.workspace.as_ref().unwrap().source,
+            Source::File {
+                path: dir.join("project/.cargo-ai.toml"),
+                line: 2
+            }
+        );
+        assert_eq!(c.profile.as_ref().unwrap().value, "me");
+
+        let vars: HashMap<&str, &str> = [
+            ("CARGO_AI_WORKSPACE", WS_B),
+            ("CARGO_AI_ENDPOINT", "http://env:2"),
+        ]
+        .into();
+        let from_env = |k: &str| vars.get(k).map(|v| v.to_string());
+        let c = Config::load_from(&Global::default(), &from_env, &places(&dir)).unwrap();
+        assert_eq!(
+            c.workspace.as_ref().unwrap().source,
+            Source::Env("CARGO_AI_WORKSPACE"),
+            "env beats files"
+        );
+        let flags = Global {
+            endpoint: Some("http://flag:3".into()),
+            ..Global::default()
+        };
+        let c = Config::load_from(&flags, &from_env, &places(&dir)).unwrap();
+        assert_eq!(
+            c.endpoint.as_ref().unwrap().source,
+            Source::Flag("--endpoint"),
+            "flags beat env"
+        );
+    }
+
+    #[test]
+    fn bad_files_name_file_line_and_key() {
+        let dir = tempdir();
+        let none = |_: &str| None;
+        write(
+            dir.join("project/.cargo-ai.toml"),
+            "endpoint = \"http://x:1\"\n\nworkspace = \"not-a-uuid\"\n",
+        );
+        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        assert_eq!(e.kind, Kind::Config);
+        assert!(
+            e.message.contains(".cargo-ai.toml:3") && e.message.contains("not-a-uuid"),
+            "{}",
+            e.message
+        );
+
+        write(
+            dir.join("project/.cargo-ai.toml"),
+            "endpiont = \"http://x:1\"\n",
+        );
+        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        assert!(
+            e.message.contains(".cargo-ai.toml:1") && e.message.contains("endpiont"),
+            "{}",
+            e.message
+        );
+
+        write(dir.join("project/.cargo-ai.toml"), "workspace = 5\n");
+        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        assert!(e.message.contains(".cargo-ai.toml:1"), "{}", e.message);
+
+        write(
+            dir.join("project/.cargo-ai.toml"),
+            "endpoint = \"ftp://x\"\n",
+        );
+        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        assert!(
+            e.message.contains("ftp://x") && e.message.contains(".cargo-ai.toml:1"),
+            "{}",
+            e.message
+        );
+    }
+}
