@@ -90,9 +90,14 @@ fn no_credentials(detail: String, profile: &str) -> CliError {
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
+    let mut last = text.clone();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let part = cause.to_string();
+        if part != last {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        last = part;
         source = cause.source();
     }
     text

@@ -4,7 +4,7 @@
 //! the real `cargo-ai` binary.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
@@ -379,8 +379,9 @@ pub fn cargo_ai_path() -> PathBuf {
 pub fn cargo_ai(stack: &Stack, workspace: &str, key: &LocalKey) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(cargo_ai_path());
     cmd.env_clear()
+        .current_dir(scratch_dir())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
+        .env("HOME", scratch_dir().join("home"))
         .env("CARGO_AI_ENDPOINT", &stack.url)
         .env("CARGO_AI_WORKSPACE", workspace)
         .env("AWS_REGION", REGION)
@@ -392,4 +393,11 @@ pub fn cargo_ai(stack: &Stack, workspace: &str, key: &LocalKey) -> tokio::proces
 
 pub fn new_workspace() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// An empty directory of this test process, so no config file of the machine's is found.
+pub fn scratch_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
 }
