@@ -521,13 +521,11 @@ async fn each_error_class_has_its_message_and_exit_code() {
         out.stderr
     );
 
-    for out in [&out] {
-        assert!(
-            !out.stderr.contains("panicked") && !out.stderr.contains("Error {"),
-            "no debug output: {}",
-            out.stderr
-        );
-    }
+    assert!(
+        !out.stderr.contains("panicked") && !out.stderr.contains("Error {"),
+        "no debug output: {}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
