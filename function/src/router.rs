@@ -270,7 +270,7 @@ fn match_route(path: &str) -> Result<(Route, &str, Option<&str>), ApiError> {
         ApiError::new(
             ErrorCode::RouteNotFound,
             format!(
-                "no route {path:?}; the API serves {API_PREFIX}/{{workspace_uuid}}/sessions[/{{session_id}}]"
+                "no route {path:?}; the API serves {API_PREFIX}/{{workspace_uuid}}/sessions[/{{session_id}}] and {WHOAMI_PATH}"
             ),
         )
     };
