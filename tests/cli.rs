@@ -241,7 +241,17 @@ async fn refusals_and_outages_have_distinct_exit_codes() {
         .port();
     let mut down = cargo_ai(&stack, &ws, alice());
     down.env("CARGO_AI_ENDPOINT", format!("http://127.0.0.1:{port}"));
-    let r = run(down, &upsert).await;
+    let r = run(down, &["workspaceManagement", "session", "list"]).await;
     assert_eq!(r.code, 8, "{}", r.stderr);
     assert!(r.stderr.contains("cannot reach"), "{}", r.stderr);
+    // An upsert that cannot be delivered is not lost: it is queued (exit 9).
+    let mut down = cargo_ai(&stack, &ws, alice());
+    down.env("CARGO_AI_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let r = run(down, &upsert).await;
+    assert_eq!(r.code, 9, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot reach") && r.stderr.contains("outbox"),
+        "{}",
+        r.stderr
+    );
 }

@@ -468,7 +468,7 @@ async fn each_error_class_has_its_message_and_exit_code() {
     ];
 
     // HTML from something that is not the API.
-    let html = canned("HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 22\r\nconnection: close\r\n\r\n<html>bad gateway</html>").await;
+    let html = canned("HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: 22\r\nconnection: close\r\n\r\n<html>bad gateway</html>").await;
     let mut cmd = cargo_ai(&stack, &ws, alice());
     cmd.env("CARGO_AI_ENDPOINT", &html);
     let out = run(cmd, &upsert).await;

@@ -22,7 +22,7 @@ use clap_complete::Shell;
         cargo-ai whoami\n\n\
         Exit codes: 0 ok, 2 usage, 3 configuration, 4 credentials/authentication, 5 invalid input,\n\
         6 not found, 7 conflict (not the owner, a newer update exists, already exists),\n\
-        8 endpoint unreachable or failing."
+        8 endpoint unreachable or failing, 9 not delivered now but queued in the outbox."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -85,6 +85,13 @@ pub enum Command {
     #[command(subcommand, after_help = "Example:\n  cargo-ai config show")]
     Config(ConfigCommand),
 
+    /// Upserts that could not be delivered yet: list them, or deliver them now.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  cargo-ai outbox status\n  cargo-ai outbox flush"
+    )]
+    Outbox(OutboxCommand),
+
     /// Print a shell completion script.
     #[command(after_help = "Examples:\n  \
         cargo-ai completions bash > ~/.local/share/bash-completion/completions/cargo-ai\n  \
@@ -94,6 +101,20 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List pending entries (oldest first) and the ones the API refused for good.
+    #[command(after_help = "Example:\n  cargo-ai outbox status\n  cargo-ai outbox status --json")]
+    Status {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deliver pending entries now, oldest first, with progress.
+    #[command(after_help = "Example:\n  cargo-ai outbox flush")]
+    Flush,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ use crate::config::{Config, Setting, Source};
 use crate::error::{CliError, Kind};
 
 /// The caller's credentials and the region to sign for.
+#[derive(Clone)]
 pub struct AwsIdentity {
     pub credentials: Credentials,
     pub region: String,

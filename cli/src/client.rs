@@ -19,7 +19,11 @@ use crate::error::{CliError, Kind};
 
 const SERVICE: &str = "execute-api";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts per request for retryable failures (network, 5xx, throttling).
+const ATTEMPTS: u32 = 3;
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// Response headers that carry a request id, API Gateway's first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["apigw-requestid", "x-amzn-requestid", "x-request-id"];
 
@@ -28,6 +32,20 @@ pub struct ApiClient {
     endpoint: Url,
     identity: AwsIdentity,
     verbose: bool,
+    attempts: u32,
+}
+
+/// How long to wait before retry `n` (1-based): full jitter over an exponential ceiling,
+/// as the AWS SDKs do, so many clients retrying at once spread out.
+fn backoff(n: u32) -> Duration {
+    let ceiling_ms = (BACKOFF_BASE.as_millis() as u64) << n.min(10);
+    let ceiling_ms = ceiling_ms.min(BACKOFF_CAP.as_millis() as u64);
+    let random = u64::from_le_bytes(
+        uuid::Uuid::new_v4().as_bytes()[..8]
+            .try_into()
+            .unwrap_or([0; 8]),
+    );
+    Duration::from_millis(random % (ceiling_ms + 1))
 }
 
 /// Whether a `PUT` may overwrite an existing row.
@@ -64,7 +82,15 @@ impl ApiClient {
             endpoint,
             identity,
             verbose,
+            attempts: ATTEMPTS,
         })
+    }
+
+    /// A client that tries each request once: for deliveries that must stay within a budget
+    /// (the outbox, hooks) and keep what fails for later.
+    pub fn single_attempt(mut self) -> Self {
+        self.attempts = 1;
+        self
     }
 
     pub fn endpoint(&self) -> &Url {
@@ -88,13 +114,18 @@ impl ApiClient {
         if write == Write::CreateOnly {
             headers.push(("if-none-match", "*".to_owned()));
         }
-        self.call(
-            Method::PUT,
-            &session_path(workspace, session_id),
-            headers,
-            json,
-        )
-        .await
+        let path = session_path(workspace, session_id);
+        let mut attempts = 0;
+        match self
+            .call_counting(Method::PUT, &path, headers, json, &mut attempts)
+            .await
+        {
+            // A retry found our own earlier attempt already stored (its answer was lost).
+            Err(e) if attempts > 1 && e.code == Some(ErrorCode::Stale) => {
+                self.get(workspace, session_id).await
+            }
+            other => other,
+        }
     }
 
     pub async fn get(
@@ -133,8 +164,51 @@ impl ApiClient {
         self.call(Method::GET, WHOAMI_PATH, vec![], vec![]).await
     }
 
-    /// Sends one signed request and decodes the answer.
     async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    ) -> Result<T, CliError> {
+        self.call_counting(method, path_and_query, headers, body, &mut 0)
+            .await
+    }
+
+    /// Sends a request, signed afresh for each attempt, retrying what may succeed later.
+    async fn call_counting<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+        attempts: &mut u32,
+    ) -> Result<T, CliError> {
+        loop {
+            *attempts += 1;
+            match self
+                .call_once(
+                    method.clone(),
+                    path_and_query,
+                    headers.clone(),
+                    body.clone(),
+                )
+                .await
+            {
+                Err(e) if e.retryable && *attempts < self.attempts => {
+                    let wait = backoff(*attempts);
+                    if self.verbose {
+                        eprintln!("  {}; retrying in {} ms", e.message, wait.as_millis());
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends one signed request and decodes the answer.
+    async fn call_once<T: DeserializeOwned>(
         &self,
         method: Method,
         path_and_query: &str,
@@ -245,6 +319,7 @@ impl ApiClient {
             e.to_string()
         };
         CliError::new(Kind::Unavailable, format!("cannot reach {}: {why}", self.endpoint))
+            .retryable()
             .help("check the endpoint (`cargo-ai config show`) and your network; locally, start the stack with `eval \"$(infra/local/up)\"`")
     }
 
@@ -258,8 +333,14 @@ impl ApiClient {
             (401 | 403, Some(message)) => CliError::new(Kind::Auth, format!("API Gateway refused the request: {message}"))
                 .help("check that your credentials are current (`aws sts get-caller-identity`) and that your role may call this API (execute-api:Invoke; see infra/teammate-policy.json)"),
             (429, Some(message)) => CliError::new(Kind::Unavailable, format!("API Gateway is throttling: {message}"))
+                .retryable()
                 .help("wait a moment and run the command again"),
-            (_, Some(message)) => CliError::new(Kind::Unavailable, format!("the endpoint answered HTTP {status}: {message}")),
+            (_, Some(message)) => {
+                let e = CliError::new(Kind::Unavailable, format!("the endpoint answered HTTP {status}: {message}"));
+                if status >= 500 { e.retryable() } else { e }
+            }
+            // A proxy's HTML error page for a 5xx is usually passing.
+            (_, None) if status >= 500 => self.not_the_api(status, content_type).retryable(),
             (_, None) => self.not_the_api(status, content_type),
         }
     }

@@ -24,7 +24,12 @@ pub const PROFILE_ENV: &str = "CARGO_AI_PROFILE";
 pub enum Source {
     Flag(&'static str),
     Env(&'static str),
-    File { path: PathBuf, line: usize },
+    File {
+        path: PathBuf,
+        line: usize,
+    },
+    /// Recorded with an outbox entry when it was queued.
+    Outbox,
 }
 
 impl fmt::Display for Source {
@@ -33,6 +38,7 @@ impl fmt::Display for Source {
             Source::Flag(flag) => write!(f, "flag {flag}"),
             Source::Env(var) => write!(f, "environment {var}"),
             Source::File { path, line } => write!(f, "{}:{line}", path.display()),
+            Source::Outbox => f.write_str("the queued entry"),
         }
     }
 }

@@ -12,6 +12,7 @@ pub const EXIT_INVALID: u8 = 5;
 pub const EXIT_NOT_FOUND: u8 = 6;
 pub const EXIT_CONFLICT: u8 = 7;
 pub const EXIT_UNAVAILABLE: u8 = 8;
+pub const EXIT_QUEUED: u8 = 9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -26,6 +27,8 @@ pub enum Kind {
     Conflict,
     /// The endpoint could not be reached, answered garbage, or failed.
     Unavailable,
+    /// Not delivered now, kept in the outbox for a later delivery.
+    Queued,
 }
 
 #[derive(Debug)]
@@ -35,6 +38,8 @@ pub struct CliError {
     pub help: Option<String>,
     /// The API's error code, when the API answered with one.
     pub code: Option<ErrorCode>,
+    /// Trying again later may succeed (network, timeouts, 5xx, throttling).
+    pub retryable: bool,
 }
 
 impl CliError {
@@ -44,7 +49,13 @@ impl CliError {
             message: message.into(),
             help: None,
             code: None,
+            retryable: false,
         }
+    }
+
+    pub fn retryable(mut self) -> Self {
+        self.retryable = true;
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -60,6 +71,7 @@ impl CliError {
             Kind::NotFound => EXIT_NOT_FOUND,
             Kind::Conflict => EXIT_CONFLICT,
             Kind::Unavailable => EXIT_UNAVAILABLE,
+            Kind::Queued => EXIT_QUEUED,
         }
     }
 
@@ -94,6 +106,7 @@ impl CliError {
             kind,
             message: e.message,
             help: help.map(str::to_owned),
+            retryable: matches!(e.code.status(), 429 | 500..=599),
             code: Some(e.code),
         }
     }

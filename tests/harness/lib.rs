@@ -80,7 +80,7 @@ pub struct Stack {
     pub table: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub api: Arc<Api<DynamoStore>>,
-    stop: Option<oneshot::Sender<()>>,
+    stop: Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>,
 }
 
 impl Stack {
@@ -102,22 +102,51 @@ impl Stack {
             .await
             .expect("cannot bind a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("bound address"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(sessions_function::local::serve(
-            listener,
-            api.clone(),
-            Arc::new(LocalVerifier::default()),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        Stack {
+        let mut stack = Stack {
             url,
             table,
             dynamodb,
             api,
-            stop: Some(stop),
+            stop: None,
+        };
+        stack.serve(listener);
+        stack
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (done, finished) = oneshot::channel::<()>();
+        let api = self.api.clone();
+        tokio::spawn(async move {
+            sessions_function::local::serve(
+                listener,
+                api,
+                Arc::new(LocalVerifier::default()),
+                async move {
+                    let _ = stopped.await;
+                },
+            )
+            .await;
+            let _ = done.send(());
+        });
+        self.stop = Some((stop, finished));
+    }
+
+    /// Stops the API server (the port is closed: clients get "connection refused").
+    pub async fn stop_server(&mut self) {
+        if let Some((stop, finished)) = self.stop.take() {
+            let _ = stop.send(());
+            let _ = finished.await;
         }
+    }
+
+    /// Starts the API server again on the same port.
+    pub async fn restart_server(&mut self) {
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .expect("rebind the server's port");
+        self.serve(listener);
     }
 
     /// The raw DynamoDB item, read directly (consistent), bypassing the API.
@@ -160,7 +189,7 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
+        if let Some((stop, _)) = self.stop.take() {
             let _ = stop.send(());
         }
     }
@@ -382,6 +411,7 @@ pub fn cargo_ai(stack: &Stack, workspace: &str, key: &LocalKey) -> tokio::proces
         .current_dir(scratch_dir())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", scratch_dir().join("home"))
+        .env("CARGO_AI_STATE_DIR", state_dir(workspace))
         .env("CARGO_AI_ENDPOINT", &stack.url)
         .env("CARGO_AI_WORKSPACE", workspace)
         .env("AWS_REGION", REGION)
@@ -400,4 +430,14 @@ pub fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
         .path()
+}
+
+/// The `cargo-ai` state directory (outbox) that `cargo_ai` uses for a workspace: each test
+/// has its own workspace, so its own outbox.
+pub fn state_dir(workspace: &str) -> PathBuf {
+    scratch_dir().join("state").join(if workspace.is_empty() {
+        "none"
+    } else {
+        workspace
+    })
 }

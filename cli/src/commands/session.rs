@@ -49,10 +49,57 @@ async fn upsert(ctx: &Context, args: UpsertArgs) -> Result<(), CliError> {
     let (session_id, fields) = validate(&args, Timestamp::now())?;
     let workspace = ctx.config.workspace()?;
     let client = ctx.connect().await?;
-    let session = client
-        .upsert(workspace, &session_id, &fields.to_body(), Write::Upsert)
-        .await?;
-    render::json(&session)
+    let body = fields.to_body();
+    match client
+        .upsert(workspace, &session_id, &body, Write::Upsert)
+        .await
+    {
+        Ok(session) => render::json(&session),
+        Err(e) if e.retryable => Err(queue(
+            ctx,
+            client.endpoint().as_str(),
+            workspace,
+            &session_id,
+            body,
+            false,
+            e,
+        )?),
+        Err(e) => Err(e),
+    }
+}
+
+/// Keeps an upsert that could not be delivered now; the error says where and what happens next.
+pub fn queue(
+    ctx: &Context,
+    endpoint: &str,
+    workspace: &sessions_core::WorkspaceId,
+    session_id: &SessionId,
+    body: sessions_core::UpsertBody,
+    create_only: bool,
+    why: CliError,
+) -> Result<CliError, CliError> {
+    let outbox = crate::outbox::Outbox::open()?;
+    let entry = crate::outbox::Entry {
+        endpoint: endpoint.to_owned(),
+        workspace: workspace.to_string(),
+        session_id: session_id.to_string(),
+        body,
+        create_only,
+        profile: ctx.config.profile.as_ref().map(|p| p.value.clone()),
+        queued_at: Timestamp::now().to_string(),
+        attempts: 1,
+        last_error: Some(why.message.clone()),
+    };
+    let path = outbox.enqueue(&entry)?;
+    Ok(CliError::new(
+        Kind::Queued,
+        format!(
+            "{}; the update is kept in the outbox ({})",
+            why.message,
+            path.display()
+        ),
+    )
+    .help("it is delivered by the next cargo-ai command, or now with `cargo-ai outbox flush`"))
 }
 
 async fn get(ctx: &Context, session_id: &str, output: Output) -> Result<(), CliError> {
