@@ -19,6 +19,8 @@ use sessions_function::settings::AllowList;
 use sessions_function::store::{DynamoStore, table};
 use tokio::sync::oneshot;
 
+pub mod fake_anthropic;
+
 pub use sessions_function::auth::LocalKey as Key;
 
 /// Alice and Bob, the local server's documented identities.

@@ -1,0 +1,455 @@
+//! A stand-in for the Anthropic Messages API on loopback, and a `claude` command aimed at it,
+//! so tests drive the real Claude Code CLI (pinned in infra/claude-code) offline.
+//!
+//! `claude -p "..."` (Claude Code 2.1.330) makes exactly one call here when
+//! `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`: `POST /v1/messages?beta=true` with
+//! `"stream": true`, authenticated by `x-api-key`, carrying the session id in
+//! `x-claude-code-session-id`. Nothing else is needed for `-p` mode: no `~/.claude.json`, no
+//! onboarding, no workspace trust (project hooks in `.claude/settings.json` run in `-p` mode
+//! without it), no `--dangerously-skip-permissions` when the model asks for no tools.
+//!
+//! The server runs on its own threads (plain blocking sockets, one thread per connection), so it
+//! answers while a test blocks on a child process, whatever async runtime the test uses.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+type ReplyFn = dyn Fn(&Value) -> String + Send + Sync;
+
+/// One request the stand-in received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// The path without the query (`/v1/messages` for `/v1/messages?beta=true`).
+    pub path: String,
+    /// The request-target as received, query included.
+    pub target: String,
+    /// Header names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body parsed as JSON, `Value::Null` when it is empty or not JSON.
+    pub body: Value,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Is this a Messages API call (`POST /v1/messages`)?
+    pub fn is_message(&self) -> bool {
+        self.method == "POST" && self.path == "/v1/messages"
+    }
+
+    /// The text of the user turns of a Messages API body, joined by newlines: what the
+    /// caller asked (Claude Code adds its own `<system-reminder>` blocks there too).
+    pub fn user_text(&self) -> String {
+        user_text(&self.body)
+    }
+}
+
+/// The text of the user turns of a Messages API request body, joined by newlines.
+pub fn user_text(body: &Value) -> String {
+    let mut out = Vec::new();
+    for message in body["messages"].as_array().into_iter().flatten() {
+        if message["role"] != "user" {
+            continue;
+        }
+        match &message["content"] {
+            Value::String(text) => out.push(text.clone()),
+            Value::Array(blocks) => out.extend(
+                blocks
+                    .iter()
+                    .filter(|b| b["type"] == "text")
+                    .filter_map(|b| b["text"].as_str().map(str::to_owned)),
+            ),
+            _ => {}
+        }
+    }
+    out.join("\n")
+}
+
+struct State {
+    reply: Box<ReplyFn>,
+    requests: Mutex<Vec<Request>>,
+    delay: Mutex<Duration>,
+    stop: AtomicBool,
+    next_id: AtomicU64,
+}
+
+/// The stand-in Anthropic Messages API, listening on 127.0.0.1 until dropped.
+pub struct FakeAnthropic {
+    addr: SocketAddr,
+    state: Arc<State>,
+}
+
+impl FakeAnthropic {
+    /// Starts answering on a free loopback port. Every `POST /v1/messages` is answered with
+    /// the text `reply_text` returns for the request body: as a server-sent-event stream when
+    /// the body says `"stream": true` (message_start, content_block_start, ping,
+    /// content_block_delta with a text_delta, content_block_stop, message_delta with
+    /// stop_reason end_turn and usage, message_stop), as one JSON message otherwise.
+    pub fn start(reply_text: impl Fn(&Value) -> String + Send + Sync + 'static) -> FakeAnthropic {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let addr = listener.local_addr().expect("bound address");
+        let state = Arc::new(State {
+            reply: Box::new(reply_text),
+            requests: Mutex::new(Vec::new()),
+            delay: Mutex::new(Duration::ZERO),
+            stop: AtomicBool::new(false),
+            next_id: AtomicU64::new(1),
+        });
+        let accept_state = state.clone();
+        thread::Builder::new()
+            .name("fake-anthropic".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if accept_state.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let state = accept_state.clone();
+                    let _ = thread::Builder::new()
+                        .name("fake-anthropic-conn".into())
+                        .spawn(move || {
+                            if let Err(e) = serve_connection(stream, &state)
+                                && !matches!(
+                                    e.kind(),
+                                    io::ErrorKind::BrokenPipe
+                                        | io::ErrorKind::ConnectionReset
+                                        | io::ErrorKind::UnexpectedEof
+                                )
+                            {
+                                eprintln!("fake-anthropic: connection error: {e}");
+                            }
+                        });
+                }
+            })
+            .expect("spawn the fake Anthropic API thread");
+        FakeAnthropic { addr, state }
+    }
+
+    /// Like `start`, always answering `text`.
+    pub fn replying(text: &str) -> FakeAnthropic {
+        let text = text.to_owned();
+        FakeAnthropic::start(move |_| text.clone())
+    }
+
+    /// The base URL for `ANTHROPIC_BASE_URL`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Waits this long before answering each Messages API call (a slow model).
+    pub fn set_delay(&self, delay: Duration) {
+        *self.state.delay.lock().expect("delay lock") = delay;
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.requests.lock().expect("requests lock").clone()
+    }
+
+    /// The Messages API calls received so far, in order.
+    pub fn messages(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(Request::is_message)
+            .collect()
+    }
+}
+
+impl Drop for FakeAnthropic {
+    fn drop(&mut self) {
+        self.state.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and closes the port.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+/// Serves HTTP/1.1 requests on one connection until the client closes it (keep-alive).
+fn serve_connection(stream: TcpStream, state: &State) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.set_nodelay(true)?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split(' ');
+        let method = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 {
+                return Ok(());
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        if header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+            writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        }
+        let body = if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            read_chunked(&mut reader)?
+        } else {
+            let len: usize = header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body)?;
+            body
+        };
+        let close = header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let request = Request {
+            path: target.split('?').next().unwrap_or_default().to_owned(),
+            target,
+            method,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            headers,
+        };
+        state
+            .requests
+            .lock()
+            .expect("requests lock")
+            .push(request.clone());
+        respond(&mut writer, state, &request)?;
+        if close {
+            return Ok(());
+        }
+    }
+}
+
+fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        if size == 0 {
+            // Trailers, then the empty line.
+            loop {
+                let mut t = String::new();
+                if reader.read_line(&mut t)? == 0 || t.trim_end().is_empty() {
+                    return Ok(body);
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        let mut crlf = [0; 2];
+        reader.read_exact(&mut crlf)?;
+    }
+}
+
+fn respond(w: &mut TcpStream, state: &State, request: &Request) -> io::Result<()> {
+    match (request.method.as_str(), request.path.as_str()) {
+        ("POST", "/v1/messages") => {
+            let delay = *state.delay.lock().expect("delay lock");
+            if !delay.is_zero() {
+                thread::sleep(delay);
+            }
+            let text = (state.reply)(&request.body);
+            let id = format!(
+                "msg_fake_{:04}",
+                state.next_id.fetch_add(1, Ordering::SeqCst)
+            );
+            let model = request.body["model"]
+                .as_str()
+                .unwrap_or("claude-fake")
+                .to_owned();
+            let input_tokens = (request.body.to_string().len() / 4).max(1);
+            let output_tokens = text.split_whitespace().count().max(1);
+            if request.body["stream"] == true {
+                stream_message(w, &id, &model, &text, input_tokens, output_tokens)
+            } else {
+                let message = json!({
+                    "id": id, "type": "message", "role": "assistant", "model": model,
+                    "content": [{"type": "text", "text": text}],
+                    "stop_reason": "end_turn", "stop_sequence": null,
+                    "usage": usage(input_tokens, output_tokens),
+                });
+                write_json(w, 200, &message)
+            }
+        }
+        ("POST", "/v1/messages/count_tokens") => {
+            let tokens = (request.body.to_string().len() / 4).max(1);
+            write_json(w, 200, &json!({ "input_tokens": tokens }))
+        }
+        (method, _) => {
+            eprintln!(
+                "fake-anthropic: no handler for {method} {}; answering 404",
+                request.target
+            );
+            write_json(
+                w,
+                404,
+                &json!({
+                    "type": "error",
+                    "error": {
+                        "type": "not_found_error",
+                        "message": format!("the stand-in Anthropic API has no {method} {}", request.path),
+                    },
+                }),
+            )
+        }
+    }
+}
+
+fn usage(input_tokens: usize, output_tokens: usize) -> Value {
+    json!({
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    })
+}
+
+/// The Messages API streaming format: one chunk per server-sent event.
+fn stream_message(
+    w: &mut TcpStream,
+    id: &str,
+    model: &str,
+    text: &str,
+    input_tokens: usize,
+    output_tokens: usize,
+) -> io::Result<()> {
+    let events = [
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {
+                "id": id, "type": "message", "role": "assistant", "model": model,
+                "content": [], "stop_reason": null, "stop_sequence": null,
+                "usage": usage(input_tokens, 1),
+            }}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+                   "content_block": {"type": "text", "text": ""}}),
+        ),
+        ("ping", json!({"type": "ping"})),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+                   "delta": {"type": "text_delta", "text": text}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta",
+                   "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                   "usage": {"output_tokens": output_tokens}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ];
+    w.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
+          request-id: req_fake\r\ntransfer-encoding: chunked\r\n\r\n",
+    )?;
+    for (event, data) in events {
+        let chunk = format!("event: {event}\ndata: {data}\n\n");
+        write!(w, "{:x}\r\n{chunk}\r\n", chunk.len())?;
+        w.flush()?;
+    }
+    w.write_all(b"0\r\n\r\n")?;
+    w.flush()
+}
+
+fn write_json(w: &mut TcpStream, status: u16, body: &Value) -> io::Result<()> {
+    let body = body.to_string();
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Unknown",
+    };
+    write!(
+        w,
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\nrequest-id: req_fake\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    w.flush()
+}
+
+/// The pinned Claude Code CLI, installed by `infra/claude-code/install`.
+pub fn claude_bin() -> PathBuf {
+    let bin = crate::repo_root().join("infra/claude-code/node_modules/.bin/claude");
+    assert!(
+        bin.exists(),
+        "the Claude Code CLI is not installed at {}: run infra/claude-code/install \
+         (infra/test does it)",
+        bin.display()
+    );
+    bin
+}
+
+/// A `claude` command with a clean environment, aimed at the stand-in API at `anthropic_url`:
+/// `HOME` is `home` (so `~/.claude`, `~/.claude.json` and transcripts land there), `TMPDIR` is
+/// `home/tmp` (Claude Code keeps per-session scratch files and sockets under it), any API key,
+/// no nonessential traffic (no telemetry, error reports, update checks), a PATH with node and
+/// the system tools hooks use. It starts in `home` with stdin closed (`-p` would otherwise
+/// wait for stdin); set `current_dir` to a project to pick up its `.claude/settings.json`.
+pub fn claude_command(home: &Path, anthropic_url: &str) -> Command {
+    let bin = claude_bin();
+    let tmp = home.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("create the temporary HOME and its tmp dir");
+    let mut path: Vec<PathBuf> = Vec::new();
+    if let Some(node_dir) = find_on_path("node").and_then(|n| n.parent().map(Path::to_path_buf)) {
+        path.push(node_dir);
+    }
+    path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(PathBuf::from));
+    path.dedup();
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .current_dir(home)
+        .stdin(Stdio::null())
+        .env("HOME", home)
+        .env("TMPDIR", &tmp)
+        .env("PATH", std::env::join_paths(path).expect("PATH"))
+        .env("LANG", "C.UTF-8")
+        .env("ANTHROPIC_BASE_URL", anthropic_url)
+        .env("ANTHROPIC_API_KEY", "sk-ant-offline-test-key")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+    cmd
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
