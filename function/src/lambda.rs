@@ -10,6 +10,7 @@ use sessions_core::{ApiError, ErrorCode};
 use crate::domain::Caller;
 use crate::router::{Api, error_response};
 use crate::store::SessionStore;
+use crate::telemetry::RequestIds;
 
 /// The caller API Gateway's IAM authorizer vouched for, if any.
 pub fn caller_of(req: &Request) -> Option<Caller> {
@@ -28,10 +29,33 @@ pub fn caller_of(req: &Request) -> Option<Caller> {
     }
 }
 
+/// Lambda's request id, and API Gateway's from `requestContext.requestId`. Outside the Lambda
+/// runtime (an event decoded by hand) API Gateway's id stands in for Lambda's.
+pub fn request_ids_of(req: &Request) -> RequestIds {
+    let api_request_id = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+    .filter(|id| !id.is_empty());
+    let request_id = req
+        .lambda_context_ref()
+        .map(|ctx| ctx.request_id.clone())
+        .filter(|id| !id.is_empty())
+        .or_else(|| api_request_id.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    RequestIds {
+        request_id,
+        api_request_id,
+    }
+}
+
 pub async fn handle<S: SessionStore>(api: &Api<S>, req: Request) -> Response<Body> {
+    let ids = request_ids_of(&req);
     let response = match caller_of(&req) {
         Some(caller) => {
-            let (parts, body) = req.into_parts();
+            let (mut parts, body) = req.into_parts();
+            parts.extensions.insert(ids);
             let bytes = match body {
                 Body::Empty => Bytes::new(),
                 Body::Text(text) => Bytes::from(text),
@@ -42,11 +66,19 @@ pub async fn handle<S: SessionStore>(api: &Api<S>, req: Request) -> Response<Bod
                 .await
         }
         None => {
-            tracing::warn!("request without an IAM identity refused");
-            error_response(&ApiError::new(
+            let response = error_response(&ApiError::new(
                 ErrorCode::Unauthenticated,
                 "no IAM identity on the request; the API must be called through API Gateway with IAM auth",
-            ))
+            ));
+            tracing::warn!(
+                request_id = %ids.request_id,
+                api_request_id = ids.api_request_id.as_deref(),
+                method = %req.method(),
+                path = req.uri().path(),
+                status = response.status().as_u16(),
+                "request without an IAM identity refused"
+            );
+            response
         }
     };
     // Our bodies are always JSON text.

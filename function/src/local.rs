@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use crate::auth::{LocalVerifier, ReceivedRequest};
 use crate::router::{Api, error_response, too_large};
 use crate::store::SessionStore;
+use crate::telemetry::RequestIds;
 
 /// Requests whose headers exceed this are refused by the HTTP layer.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -73,7 +74,11 @@ async fn answer<S: SessionStore>(
     if declared_too_large {
         return error_response(&too_large());
     }
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    let ids = RequestIds {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        api_request_id: None,
+    };
     let body = match Limited::new(body, BODY_MAX_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return error_response(&too_large()),
@@ -86,10 +91,21 @@ async fn answer<S: SessionStore>(
         body: &body,
     };
     match verifier.verify(&received, SystemTime::now()) {
-        Ok(caller) => api.handle(Request::from_parts(parts, body), &caller).await,
+        Ok(caller) => {
+            parts.extensions.insert(ids);
+            api.handle(Request::from_parts(parts, body), &caller).await
+        }
         Err(e) => {
-            tracing::info!(method = %parts.method, path = %parts.uri.path(), code = %e.code, "refused");
-            error_response(&e)
+            let response = error_response(&e);
+            tracing::info!(
+                request_id = %ids.request_id,
+                method = %parts.method,
+                path = %parts.uri.path(),
+                status = response.status().as_u16(),
+                code = %e.code,
+                "refused"
+            );
+            response
         }
     }
 }

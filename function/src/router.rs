@@ -18,6 +18,7 @@ use crate::auth::MAX_SKEW;
 use crate::domain::{Caller, ListQuery, Rejection, UpsertCommand, WriteMode};
 use crate::settings::AllowList;
 use crate::store::{SessionStore, StoreError};
+use crate::telemetry::RequestIds;
 
 /// Seconds a throttled or unavailable caller should wait before retrying.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -81,12 +82,20 @@ impl<S: SessionStore> Api<S> {
     pub async fn handle(&self, req: Request<Bytes>, caller: &Caller) -> Response<Bytes> {
         let started = Instant::now();
         let method = req.method().clone();
+        let ids = req
+            .extensions()
+            .get::<RequestIds>()
+            .cloned()
+            .unwrap_or_default();
         let (route, outcome) = self.dispatch(&req, caller).await;
         let response = match outcome {
             Ok((status, body)) => json_response(status, body),
             Err(e) => error_response(&e),
         };
+        // Never the title or summary: they are the user's words, not operational data.
         tracing::info!(
+            request_id = %ids.request_id,
+            api_request_id = ids.api_request_id.as_deref(),
             method = %method,
             route = route.map_or("unmatched", Route::template),
             status = response.status().as_u16(),
