@@ -85,6 +85,13 @@ pub enum Command {
     #[command(subcommand, after_help = "Example:\n  cargo-ai config show")]
     Config(ConfigCommand),
 
+    /// Claude Code hooks that record every session: install them, check them, or run them.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  cargo-ai hooks install            # team-wide: .claude/settings.json\n  cargo-ai hooks install --user     # all your projects\n  cargo-ai hooks install --dry-run  # show the change, write nothing\n  cargo-ai hooks doctor"
+    )]
+    Hooks(HooksCommand),
+
     /// Upserts that could not be delivered yet: list them, or deliver them now.
     #[command(
         subcommand,
@@ -101,6 +108,61 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// The SessionStart hook: reads Claude Code's hook JSON on stdin, prints nothing.
+    #[command(
+        after_help = "Example (as Claude Code runs it):\n  echo '{\"session_id\":\"abc-123\",\"source\":\"startup\"}' | cargo-ai hooks session-start"
+    )]
+    SessionStart,
+    /// The SessionEnd hook: reads Claude Code's hook JSON on stdin, returns at once; a detached
+    /// worker writes the title, summary and end time.
+    #[command(
+        after_help = "Example (as Claude Code runs it):\n  echo '{\"session_id\":\"abc-123\",\"transcript_path\":\"/path/abc-123.jsonl\"}' | cargo-ai hooks session-end"
+    )]
+    SessionEnd,
+    /// Merge both hooks into a Claude Code settings file (idempotent; other hooks and keys stay).
+    #[command(
+        after_help = "Examples:\n  cargo-ai hooks install\n  cargo-ai hooks install --user --dry-run"
+    )]
+    Install(HookScope),
+    /// Remove our hooks (only ours) from a settings file.
+    #[command(after_help = "Example:\n  cargo-ai hooks uninstall --user")]
+    Uninstall(HookScope),
+    /// Check the setup end to end: binary, settings, configuration, endpoint, credentials, claude.
+    #[command(after_help = "Example:\n  cargo-ai hooks doctor")]
+    Doctor,
+    /// The detached worker session-end starts (internal).
+    #[command(hide = true)]
+    Worker {
+        #[arg(long)]
+        session_id: String,
+        #[arg(long)]
+        transcript: Option<std::path::PathBuf>,
+        #[arg(long)]
+        cwd: Option<std::path::PathBuf>,
+        #[arg(long)]
+        finished_at: String,
+    },
+}
+
+/// Which settings file to change.
+#[derive(Debug, Args)]
+pub struct HookScope {
+    /// The project's shared settings, .claude/settings.json (default; commit it for the team).
+    #[arg(long, conflicts_with_all = ["local", "user"])]
+    pub project: bool,
+    /// The project's personal settings, .claude/settings.local.json (not committed).
+    #[arg(long, conflicts_with = "user")]
+    pub local: bool,
+    /// Your user settings, ~/.claude/settings.json (every project).
+    #[arg(long)]
+    pub user: bool,
+    /// Show the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

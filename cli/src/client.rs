@@ -33,6 +33,7 @@ pub struct ApiClient {
     identity: AwsIdentity,
     verbose: bool,
     attempts: u32,
+    timeout: Duration,
 }
 
 /// How long to wait before retry `n` (1-based): full jitter over an exponential ceiling,
@@ -83,6 +84,7 @@ impl ApiClient {
             identity,
             verbose,
             attempts: ATTEMPTS,
+            timeout: REQUEST_TIMEOUT,
         })
     }
 
@@ -90,6 +92,12 @@ impl ApiClient {
     /// (the outbox, hooks) and keep what fails for later.
     pub fn single_attempt(mut self) -> Self {
         self.attempts = 1;
+        self
+    }
+
+    /// Bounds each request (connect, send, answer) to `timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
         self
     }
 
@@ -234,7 +242,11 @@ impl ApiClient {
             }
         }
         let started = Instant::now();
-        let mut request = self.http.request(method, &url).body(body);
+        let mut request = self
+            .http
+            .request(method, &url)
+            .timeout(self.timeout)
+            .body(body);
         for (name, value) in headers.iter().chain(signature_headers.iter()) {
             request = request.header(*name, value);
         }

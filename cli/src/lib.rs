@@ -7,6 +7,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod hooks;
 pub mod outbox;
 pub mod render;
 

@@ -9,7 +9,9 @@ pub mod whoami;
 
 use tokio::sync::OnceCell;
 
-use crate::args::{Cli, Command, ConfigCommand, Global, OutboxCommand, WorkspaceCommand};
+use crate::args::{
+    Cli, Command, ConfigCommand, Global, HookScope, HooksCommand, OutboxCommand, WorkspaceCommand,
+};
 use crate::aws::AwsIdentity;
 use crate::client::ApiClient;
 use crate::config::Config;
@@ -64,9 +66,15 @@ impl Context {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    if let Command::Completions { shell } = cli.command {
-        return completions::run(shell);
-    }
+    let command = match cli.command {
+        Command::Completions { shell } => return completions::run(shell),
+        Command::Hooks(command) => return hooks(cli.global, command).await,
+        command => command,
+    };
+    let cli = Cli {
+        global: cli.global,
+        command,
+    };
     let config = Config::load(&cli.global)?;
     let ctx = Context::new(cli.global, config);
     if matches!(
@@ -83,6 +91,60 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config(ConfigCommand::Show { json }) => config::show(&ctx, json),
         Command::Outbox(OutboxCommand::Status { json }) => outbox::status(json),
         Command::Outbox(OutboxCommand::Flush) => outbox::flush(&ctx).await,
-        Command::Completions { .. } => Ok(()),
+        // Answered above, before the configuration is loaded.
+        Command::Completions { .. } | Command::Hooks(_) => Ok(()),
+    }
+}
+
+/// `cargo-ai hooks ...`. The hooks themselves never fail: they log instead.
+async fn hooks(global: Global, command: HooksCommand) -> Result<(), CliError> {
+    use crate::hooks::{install, run as hook};
+    let scope = |s: &HookScope| {
+        if s.user {
+            install::Scope::User
+        } else if s.local {
+            install::Scope::Local
+        } else {
+            install::Scope::Project
+        }
+    };
+    match command {
+        HooksCommand::SessionStart => {
+            hook::guarded_hook("session-start", hook::session_start).await;
+            Ok(())
+        }
+        HooksCommand::SessionEnd => {
+            hook::guarded_hook("session-end", async |input| hook::session_end(input)).await;
+            Ok(())
+        }
+        HooksCommand::Worker {
+            session_id,
+            transcript,
+            cwd,
+            finished_at,
+        } => {
+            if crate::hooks::summarize::guarded() {
+                return Ok(());
+            }
+            let finished_at = sessions_core::Timestamp::parse("--finished-at", &finished_at)
+                .map_err(|e| CliError::new(crate::error::Kind::Invalid, e.message))?;
+            if let Err(e) = hook::worker(
+                &session_id,
+                transcript.as_deref(),
+                cwd.as_deref(),
+                finished_at,
+            )
+            .await
+            {
+                crate::hooks::log::line(&format!("worker {session_id}: {}", e.message));
+            }
+            Ok(())
+        }
+        HooksCommand::Install(s) => install::install(scope(&s), s.dry_run),
+        HooksCommand::Uninstall(s) => install::uninstall(scope(&s), s.dry_run),
+        HooksCommand::Doctor => {
+            let config = Config::load(&global)?;
+            install::doctor(&Context::new(global, config)).await
+        }
     }
 }

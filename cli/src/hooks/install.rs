@@ -1,0 +1,282 @@
+//! `cargo-ai hooks install|uninstall|doctor`: put our hooks into a Claude Code settings file
+//! (keeping everything else, with a backup and a `--dry-run` diff), take them out again, and
+//! check the whole setup end to end.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{log, settings, summarize};
+use crate::commands::Context;
+use crate::error::{CliError, Kind};
+use crate::outbox::Outbox;
+
+/// Which settings file: the team's (committed), the project's local one, or the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scope {
+    Project,
+    Local,
+    User,
+}
+
+/// The project root: the nearest directory (from the current one up) with `.claude/` or
+/// `.git`; else the current directory.
+fn project_root() -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    cwd.ancestors()
+        .find(|d| d.join(".claude").is_dir() || d.join(".git").exists())
+        .map_or(cwd.clone(), Path::to_path_buf)
+}
+
+fn user_claude_dir() -> Option<PathBuf> {
+    std::env::var_os("CLAUDE_CONFIG_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".claude")))
+}
+
+pub fn settings_path(scope: Scope) -> Result<PathBuf, CliError> {
+    Ok(match scope {
+        Scope::Project => project_root().join(".claude").join("settings.json"),
+        Scope::Local => project_root().join(".claude").join("settings.local.json"),
+        Scope::User => user_claude_dir()
+            .ok_or_else(|| {
+                CliError::new(Kind::Config, "no home directory for the user settings")
+                    .help("set HOME")
+            })?
+            .join("settings.json"),
+    })
+}
+
+/// How the hooks should call us: `cargo-ai` when that is this binary on PATH, else our path.
+fn program() -> String {
+    let me = std::env::current_exe().and_then(|p| p.canonicalize()).ok();
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join("cargo-ai"))
+            .find(|c| c.is_file())
+            .and_then(|c| c.canonicalize().ok())
+    });
+    match (me, on_path) {
+        (Some(me), Some(found)) if me == found => "cargo-ai".to_owned(),
+        (Some(me), _) => me.display().to_string(),
+        (None, _) => "cargo-ai".to_owned(),
+    }
+}
+
+fn read_settings(path: &Path) -> Result<(String, Value), CliError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Ok((text, Value::Object(Default::default()))),
+        Ok(text) => {
+            let value = serde_json::from_str(&text).map_err(|e| {
+                CliError::new(
+                    Kind::Config,
+                    format!("{} is not valid JSON ({e})", path.display()),
+                )
+                .help("fix the file (Claude Code cannot read it either), then run this again")
+            })?;
+            Ok((text, value))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok((String::new(), Value::Object(Default::default())))
+        }
+        Err(e) => Err(CliError::new(
+            Kind::Config,
+            format!("cannot read {}: {e}", path.display()),
+        )),
+    }
+}
+
+fn write_settings(path: &Path, old: &str, new: &str) -> Result<Option<PathBuf>, CliError> {
+    let fail = |e: std::io::Error| {
+        CliError::new(
+            Kind::Config,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let backup = if old.is_empty() {
+        None
+    } else {
+        let backup = path.with_extension("json.bak");
+        std::fs::write(&backup, old).map_err(fail)?;
+        Some(backup)
+    };
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, new).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)?;
+    Ok(backup)
+}
+
+fn change(
+    scope: Scope,
+    dry_run: bool,
+    edit: impl FnOnce(&mut Value) -> Result<(), String>,
+    verb: &str,
+) -> Result<(), CliError> {
+    let path = settings_path(scope)?;
+    let (old_text, mut value) = read_settings(&path)?;
+    edit(&mut value).map_err(|why| {
+        CliError::new(Kind::Config, format!("{}: {why}", path.display())).help(
+            "fix the file's shape (see Claude Code's hooks documentation), then run this again",
+        )
+    })?;
+    let new_text = settings::render(&value);
+    let unchanged =
+        new_text == old_text || (old_text.is_empty() && settings::installed(&value).is_empty());
+    if unchanged {
+        println!("{}: nothing to change ({verb} already)", path.display());
+        return Ok(());
+    }
+    if dry_run {
+        println!("--- {}\n+++ {} ({verb})", path.display(), path.display());
+        print!("{}", settings::diff(&old_text, &new_text));
+        println!("(dry run: nothing written)");
+        return Ok(());
+    }
+    let backup = write_settings(&path, &old_text, &new_text)?;
+    match backup {
+        Some(b) => println!(
+            "{}: {verb} (previous version saved as {})",
+            path.display(),
+            b.display()
+        ),
+        None => println!("{}: {verb}", path.display()),
+    }
+    Ok(())
+}
+
+pub fn install(scope: Scope, dry_run: bool) -> Result<(), CliError> {
+    let program = program();
+    change(
+        scope,
+        dry_run,
+        |v| settings::merge(v, &program),
+        "hooks installed",
+    )
+}
+
+pub fn uninstall(scope: Scope, dry_run: bool) -> Result<(), CliError> {
+    change(scope, dry_run, settings::remove, "hooks removed")
+}
+
+/// Checks every link of the chain and says what to fix. Fails if the hooks cannot work.
+pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
+    let mut problems = 0;
+    let mut check = |ok: bool, essential: bool, what: String| {
+        println!(
+            "{} {what}",
+            if ok {
+                "ok  "
+            } else if essential {
+                "FAIL"
+            } else {
+                "warn"
+            }
+        );
+        if !ok && essential {
+            problems += 1;
+        }
+    };
+    let program = program();
+    check(
+        program == "cargo-ai",
+        false,
+        if program == "cargo-ai" {
+            "cargo-ai is on PATH".to_owned()
+        } else {
+            format!("cargo-ai is not on PATH; hooks will call it as {program}")
+        },
+    );
+    let mut any_installed = false;
+    for scope in [Scope::Project, Scope::Local, Scope::User] {
+        let Ok(path) = settings_path(scope) else {
+            continue;
+        };
+        match read_settings(&path) {
+            Ok((_, value)) => {
+                let events = settings::installed(&value);
+                any_installed |= !events.is_empty();
+                if !events.is_empty() {
+                    check(
+                        events.len() == 2,
+                        true,
+                        format!("{}: {}", path.display(), events.join(", ")),
+                    );
+                }
+            }
+            Err(e) => check(false, true, e.message),
+        }
+    }
+    check(
+        any_installed,
+        true,
+        if any_installed {
+            "hooks are installed".to_owned()
+        } else {
+            "hooks are not installed: run `cargo-ai hooks install` (team-wide) or `--user`"
+                .to_owned()
+        },
+    );
+    let configured = ctx.config.endpoint().and(ctx.config.workspace());
+    check(
+        configured.is_ok(),
+        true,
+        match &configured {
+            Ok(_) => "endpoint and workspace are configured (`cargo-ai config show`)".to_owned(),
+            Err(e) => format!("{}: {}", e.message, e.help.clone().unwrap_or_default()),
+        },
+    );
+    match ctx.connect().await {
+        Ok(client) => match client.timeout(Duration::from_secs(5)).whoami().await {
+            Ok(id) => check(
+                true,
+                true,
+                format!("endpoint reachable; credentials valid ({})", id.user_arn),
+            ),
+            Err(e) => check(
+                false,
+                true,
+                format!("endpoint or credentials: {}", e.message),
+            ),
+        },
+        Err(e) => check(false, true, format!("credentials: {}", e.message)),
+    }
+    match summarize::find_claude() {
+        Some(claude) => check(
+            true,
+            false,
+            format!(
+                "claude found at {}: summaries are written by claude -p",
+                claude.display()
+            ),
+        ),
+        None => check(
+            false,
+            false,
+            "claude is not on PATH: summaries are made from the transcript instead".to_owned(),
+        ),
+    }
+    if let Ok(outbox) = Outbox::open() {
+        let pending = outbox.pending().map(|p| p.len()).unwrap_or(0);
+        let failed = outbox.failed().map(|f| f.len()).unwrap_or(0);
+        check(
+            pending == 0 && failed == 0,
+            false,
+            format!("outbox: {pending} pending, {failed} refused (`cargo-ai outbox status`)"),
+        );
+    }
+    if let Some(path) = log::path() {
+        println!("     hooks log: {}", path.display());
+    }
+    if problems > 0 {
+        return Err(
+            CliError::new(Kind::Config, format!("{problems} problem(s) found"))
+                .help("fix the FAIL lines above"),
+        );
+    }
+    Ok(())
+}

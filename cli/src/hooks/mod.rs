@@ -1,0 +1,10 @@
+//! Claude Code hooks: what `cargo-ai hooks` reads from a session and sends on its behalf.
+
+pub mod input;
+pub mod install;
+pub mod log;
+pub mod run;
+pub mod settings;
+pub mod state;
+pub mod summarize;
+pub mod transcript;

@@ -1,0 +1,370 @@
+//! The hooks themselves. `session-start` creates the row (create-only, so a resumed or
+//! compacted session keeps its real title), delivers the outbox and catches up sessions whose
+//! end never fired. `session-end` only stamps the end time and hands everything else to a
+//! detached worker, because Claude Code gives all SessionEnd hooks about 1.5 s together.
+//! Neither prints to stdout (SessionStart's stdout goes into the model's context) and neither
+//! ever fails the session: problems go to the hooks log.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
+
+use super::input::HookInput;
+use super::state::{self, OpenSession};
+use super::summarize;
+use super::{log, transcript};
+use crate::args::Global;
+use crate::client::{ApiClient, Write};
+use crate::commands::Context;
+use crate::commands::outbox::deliver_pending;
+use crate::commands::session::queue;
+use crate::config::Config;
+use crate::error::{CliError, Kind};
+
+/// The request bound for the hooks' own API calls.
+const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// A session with no transcript activity for this long, and no SessionEnd, is over.
+const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
+const PLACEHOLDER_SUMMARY: &str = "Session in progress.";
+
+fn placeholder_title(session_id: &str) -> String {
+    format!("Claude Code session {session_id}")
+}
+
+/// The settings as seen from the session's project directory (its `.cargo-ai.toml`).
+fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
+    if let Some(dir) = cwd.filter(|d| d.is_dir()) {
+        let _ = std::env::set_current_dir(dir);
+    }
+    let global = Global {
+        quiet: true,
+        ..Global::default()
+    };
+    let config = Config::load(&global)?;
+    Ok(Context::new(global, config))
+}
+
+async fn client(ctx: &Context) -> Result<ApiClient, CliError> {
+    Ok(ctx
+        .connect()
+        .await?
+        .single_attempt()
+        .timeout(HOOK_REQUEST_TIMEOUT))
+}
+
+/// Sends an upsert; what cannot be delivered now goes to the outbox.
+async fn upsert_or_queue(
+    ctx: &Context,
+    session_id: &SessionId,
+    body: UpsertBody,
+    write: Write,
+) -> Result<Option<sessions_core::Session>, CliError> {
+    let workspace = ctx.config.workspace()?;
+    let endpoint = ctx.config.endpoint()?.to_string();
+    let outcome = match client(ctx).await {
+        Ok(client) => client.upsert(workspace, session_id, &body, write).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(session) => Ok(Some(session)),
+        Err(e) if e.retryable || matches!(e.kind, Kind::Auth) => {
+            let queued = queue(
+                ctx,
+                &endpoint,
+                workspace,
+                session_id,
+                body,
+                write == Write::CreateOnly,
+                e,
+            )?;
+            log::line(&queued.message);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn session_start(input: HookInput) -> Result<(), CliError> {
+    let session_id =
+        SessionId::parse(&input.session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
+    let _ = state::record(&OpenSession {
+        session_id: input.session_id.clone(),
+        transcript_path: input.transcript_path.clone(),
+        cwd: input.cwd.clone(),
+        started_at: Timestamp::now().to_string(),
+    });
+    let ctx = context_for(input.cwd.as_deref())?;
+    deliver_pending(&ctx).await;
+    for abandoned in state::abandoned(&input.session_id, ABANDONED_AFTER) {
+        let ended = state::last_activity(&abandoned)
+            .map_or_else(Timestamp::now, Timestamp::from_system_time);
+        state::forget(&abandoned.session_id);
+        log::line(&format!(
+            "session {} never ended; catching it up",
+            abandoned.session_id
+        ));
+        spawn_worker(
+            &abandoned.session_id,
+            abandoned.transcript_path.as_deref(),
+            abandoned.cwd.as_deref(),
+            ended,
+        )?;
+    }
+    let title = input
+        .session_title
+        .as_deref()
+        .and_then(Title::truncating)
+        .map_or_else(
+            || placeholder_title(&input.session_id),
+            |t| t.as_str().to_owned(),
+        );
+    let placeholder = UpsertBody {
+        title,
+        summary: PLACEHOLDER_SUMMARY.to_owned(),
+        finished_at: None,
+        observed_at: Timestamp::now().to_string(),
+    };
+    match upsert_or_queue(&ctx, &session_id, placeholder, Write::CreateOnly).await {
+        Ok(_) => Ok(()),
+        // The row exists: a resumed, compacted or cleared session keeps its title and summary.
+        Err(e) if e.code == Some(ErrorCode::AlreadyExists) => {
+            reopen_if_finished(&ctx, &session_id, &input).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A resumed session is running again: if its row says finished, say unfinished, keeping
+/// the title and summary it has.
+async fn reopen_if_finished(
+    ctx: &Context,
+    session_id: &SessionId,
+    input: &HookInput,
+) -> Result<(), CliError> {
+    if input.source.as_deref() != Some("resume") {
+        return Ok(());
+    }
+    let row = client(ctx)
+        .await?
+        .get(ctx.config.workspace()?, session_id)
+        .await?;
+    if row.finished_at.is_none() {
+        return Ok(());
+    }
+    let body = UpsertBody {
+        title: row.title,
+        summary: row.summary,
+        finished_at: None,
+        observed_at: Timestamp::now().to_string(),
+    };
+    upsert_or_queue(ctx, session_id, body, Write::Upsert)
+        .await
+        .map(|_| ())
+}
+
+/// Stamps the end now and leaves; the worker does the slow part.
+pub fn session_end(input: HookInput) -> Result<(), CliError> {
+    let finished_at = Timestamp::now();
+    SessionId::parse(&input.session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
+    state::forget(&input.session_id);
+    spawn_worker(
+        &input.session_id,
+        input.transcript_path.as_deref(),
+        input.cwd.as_deref(),
+        finished_at,
+    )
+}
+
+/// Starts `cargo-ai hooks worker ...` fully detached: its own session and process group
+/// (Claude Code cancelling the hook does not reach it), no stdio.
+fn spawn_worker(
+    session_id: &str,
+    transcript: Option<&Path>,
+    cwd: Option<&Path>,
+    finished_at: Timestamp,
+) -> Result<(), CliError> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().map_err(|e| {
+        CliError::new(
+            Kind::Config,
+            format!("cannot find the cargo-ai binary: {e}"),
+        )
+    })?;
+    let mut command = std::process::Command::new(exe);
+    command
+        .args([
+            "hooks",
+            "worker",
+            "--session-id",
+            session_id,
+            "--finished-at",
+            &finished_at.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(path) = transcript {
+        command.arg("--transcript").arg(path);
+    }
+    if let Some(dir) = cwd {
+        command.arg("--cwd").arg(dir);
+    }
+    // SAFETY: setsid is async-signal-safe and touches nothing of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command
+        .spawn()
+        .map(|child| {
+            log::line(&format!(
+                "session {session_id} ended; worker {} summarizes it",
+                child.id()
+            ))
+        })
+        .map_err(|e| {
+            CliError::new(
+                Kind::Config,
+                format!("cannot start the summarizing worker: {e}"),
+            )
+        })
+}
+
+/// What the worker settled on, and where each part came from (for the log).
+pub struct Summarized {
+    pub title: String,
+    pub summary: String,
+    pub sources: (&'static str, &'static str),
+}
+
+/// Title: the `/rename` title, then the session's AI title, then the LLM's, then the first
+/// prompt. Summary: the LLM's, then one made from the transcript. Always within the API's bounds.
+pub async fn summarize(
+    session_id: &str,
+    transcript: Option<&Path>,
+    cwd: Option<&Path>,
+    claude: Option<PathBuf>,
+) -> Summarized {
+    let digest = transcript.and_then(|p| transcript::digest(p, transcript::Limits::default()).ok());
+    let mut llm: Option<(String, String)> = None;
+    if let (Some(claude), Some(d)) = (claude, digest.as_ref())
+        && !d.conversation_tail.trim().is_empty()
+    {
+        match summarize::ask(&claude, &d.conversation_tail, cwd, summarize::LLM_TIMEOUT).await {
+            Ok(reply) => {
+                llm = transcript::parse_llm_reply(&reply);
+                if llm.is_none() {
+                    log::line(&format!(
+                        "session {session_id}: claude's reply had no title/summary JSON"
+                    ));
+                }
+            }
+            Err(e) => log::line(&format!("session {session_id}: {e}")),
+        }
+    }
+    let clean_title = |t: &str| Title::truncating(t).map(|t| t.as_str().to_owned());
+    let (title, title_source) = digest
+        .as_ref()
+        .and_then(|d| {
+            d.custom_title
+                .as_deref()
+                .and_then(clean_title)
+                .map(|t| (t, "custom title"))
+        })
+        .or_else(|| {
+            digest.as_ref().and_then(|d| {
+                d.ai_title
+                    .as_deref()
+                    .and_then(clean_title)
+                    .map(|t| (t, "ai title"))
+            })
+        })
+        .or_else(|| {
+            llm.as_ref()
+                .and_then(|(t, _)| clean_title(t))
+                .map(|t| (t, "claude"))
+        })
+        .or_else(|| {
+            digest
+                .as_ref()
+                .and_then(transcript::heuristic_title)
+                .and_then(|t| clean_title(&t))
+                .map(|t| (t, "first prompt"))
+        })
+        .unwrap_or_else(|| (placeholder_title(session_id), "placeholder"));
+    let (summary, summary_source) = llm
+        .as_ref()
+        .and_then(|(_, s)| Summary::truncating(s).map(|s| (s.as_str().to_owned(), "claude")))
+        .or_else(|| {
+            digest
+                .as_ref()
+                .and_then(|d| Summary::truncating(&transcript::heuristic_summary(d)))
+                .map(|s| (s.as_str().to_owned(), "transcript"))
+        })
+        .unwrap_or_else(|| {
+            (
+                "The session ended; its transcript could not be read.".to_owned(),
+                "none",
+            )
+        });
+    Summarized {
+        title,
+        summary,
+        sources: (title_source, summary_source),
+    }
+}
+
+/// The detached worker: summarize, then upsert with the end time (outbox on failure).
+pub async fn worker(
+    session_id: &str,
+    transcript: Option<&Path>,
+    cwd: Option<&Path>,
+    finished_at: Timestamp,
+) -> Result<(), CliError> {
+    let session =
+        SessionId::parse(session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
+    let ctx = context_for(cwd)?;
+    let claude = summarize::find_claude();
+    let result = summarize(session_id, transcript, cwd, claude).await;
+    log::line(&format!(
+        "session {session_id}: title from {}, summary from {}",
+        result.sources.0, result.sources.1
+    ));
+    let body = UpsertBody {
+        title: result.title,
+        summary: result.summary,
+        finished_at: Some(finished_at.to_string()),
+        observed_at: Timestamp::now().to_string(),
+    };
+    upsert_or_queue(&ctx, &session, body, Write::Upsert)
+        .await
+        .map(|_| ())
+}
+
+/// Runs a hook so that it never gets in the session's way: errors are logged, the exit
+/// status is always success, and inside our own `claude -p` child it does nothing at all.
+pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
+    name: &str,
+    hook: impl FnOnce(HookInput) -> F,
+) {
+    if summarize::guarded() {
+        return;
+    }
+    let input = match HookInput::from_stdin() {
+        Ok(input) => input,
+        Err(e) => {
+            log::line(&format!("{name}: {e}"));
+            return;
+        }
+    };
+    let session_id = input.session_id.clone();
+    if let Err(e) = hook(input).await {
+        log::line(&format!("{name} {session_id}: {}", e.message));
+    }
+}

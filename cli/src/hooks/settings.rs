@@ -1,0 +1,299 @@
+//! Claude Code settings files: merging our two hooks in (and out) without touching anything
+//! else. Idempotent: installing twice leaves the file byte-for-byte the same.
+
+use serde_json::{Map, Value, json};
+
+/// The hook events we install, with the `cargo-ai hooks` subcommand each runs and its timeout
+/// (seconds). Claude Code kills a hook past its timeout; ours return long before.
+pub const OUR_HOOKS: [(&str, &str, u64); 2] = [
+    ("SessionStart", "session-start", 10),
+    ("SessionEnd", "session-end", 5),
+];
+
+/// Whether a hook command is one of ours (`<path>/cargo-ai hooks session-start`, ...).
+pub fn is_ours(command: &str, subcommand: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let program = words.next().unwrap_or_default();
+    let program = program.trim_matches(|c| c == '"' || c == '\'');
+    (program == "cargo-ai" || program.ends_with("/cargo-ai"))
+        && words.next() == Some("hooks")
+        && words.next() == Some(subcommand)
+}
+
+fn groups_mut<'a>(settings: &'a mut Map<String, Value>, event: &str) -> Option<&'a mut Vec<Value>> {
+    settings
+        .get_mut("hooks")?
+        .as_object_mut()?
+        .get_mut(event)?
+        .as_array_mut()
+}
+
+/// Adds (or updates in place) our hooks; returns an error if the file's shape is not what
+/// Claude Code reads, so we never overwrite something we do not understand.
+pub fn merge(settings: &mut Value, program: &str) -> Result<(), String> {
+    let root = settings
+        .as_object_mut()
+        .ok_or("the settings file is not a JSON object")?;
+    let hooks = root.entry("hooks").or_insert_with(|| json!({}));
+    let hooks = hooks.as_object_mut().ok_or("\"hooks\" is not an object")?;
+    for (event, subcommand, timeout) in OUR_HOOKS {
+        let command = format!("{program} hooks {subcommand}");
+        let ours = json!({"type": "command", "command": command, "timeout": timeout});
+        let groups = hooks.entry(event).or_insert_with(|| json!([]));
+        let groups = groups
+            .as_array_mut()
+            .ok_or(format!("\"hooks.{event}\" is not a list"))?;
+        let mut found = false;
+        for group in groups.iter_mut() {
+            let Some(list) = group.get_mut("hooks").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for hook in list.iter_mut() {
+                let is_it = hook
+                    .get("command")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| is_ours(c, subcommand));
+                if is_it {
+                    if found {
+                        // A second copy would run the hook twice.
+                        *hook = Value::Null;
+                    } else {
+                        *hook = ours.clone();
+                        found = true;
+                    }
+                }
+            }
+            list.retain(|h| !h.is_null());
+        }
+        groups.retain(|g| {
+            g.get("hooks")
+                .and_then(Value::as_array)
+                .is_none_or(|l| !l.is_empty())
+        });
+        if !found {
+            groups.push(json!({"hooks": [ours]}));
+        }
+    }
+    Ok(())
+}
+
+/// Removes our hooks and whatever they leave empty; everything else stays.
+pub fn remove(settings: &mut Value) -> Result<(), String> {
+    let root = settings
+        .as_object_mut()
+        .ok_or("the settings file is not a JSON object")?;
+    for (event, subcommand, _) in OUR_HOOKS {
+        if let Some(groups) = groups_mut(root, event) {
+            for group in groups.iter_mut() {
+                if let Some(list) = group.get_mut("hooks").and_then(Value::as_array_mut) {
+                    list.retain(|h| {
+                        !h.get("command")
+                            .and_then(Value::as_str)
+                            .is_some_and(|c| is_ours(c, subcommand))
+                    });
+                }
+            }
+            groups.retain(|g| {
+                g.get("hooks")
+                    .and_then(Value::as_array)
+                    .is_none_or(|l| !l.is_empty())
+            });
+        }
+        if let Some(hooks) = root.get_mut("hooks").and_then(Value::as_object_mut)
+            && hooks
+                .get(event)
+                .and_then(Value::as_array)
+                .is_some_and(|g| g.is_empty())
+        {
+            hooks.remove(event);
+        }
+    }
+    if root
+        .get("hooks")
+        .and_then(Value::as_object)
+        .is_some_and(|h| h.is_empty())
+    {
+        root.remove("hooks");
+    }
+    Ok(())
+}
+
+/// Which of our hooks a settings value has.
+pub fn installed(settings: &Value) -> Vec<&'static str> {
+    OUR_HOOKS
+        .iter()
+        .filter(|(event, subcommand, _)| {
+            settings["hooks"][event].as_array().is_some_and(|groups| {
+                groups.iter().any(|g| {
+                    g["hooks"].as_array().is_some_and(|l| {
+                        l.iter().any(|h| {
+                            h["command"]
+                                .as_str()
+                                .is_some_and(|c| is_ours(c, subcommand))
+                        })
+                    })
+                })
+            })
+        })
+        .map(|(event, _, _)| *event)
+        .collect()
+}
+
+/// Pretty JSON as Claude Code writes it (two spaces, trailing newline).
+pub fn render(settings: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(settings).unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}
+
+/// A unified-style line diff (`-` removed, `+` added, two lines of context), for `--dry-run`.
+pub fn diff(old: &str, new: &str) -> String {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    // Longest common subsequence table, from the end.
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let near_change = |k: usize| {
+        let lo = k.saturating_sub(2);
+        let hi = (k + 3).min(ops.len());
+        ops[lo..hi].iter().any(|(op, _)| *op != ' ')
+    };
+    let mut out = String::new();
+    let mut skipped = false;
+    for (k, (op, line)) in ops.iter().enumerate() {
+        if near_change(k) {
+            if skipped {
+                out.push_str("  ...\n");
+                skipped = false;
+            }
+            out.push_str(&format!("{op} {line}\n"));
+        } else {
+            skipped = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROGRAM: &str = "cargo-ai";
+
+    #[test]
+    fn merge_keeps_everything_else_and_is_idempotent() {
+        let mut settings = json!({
+            "model": "opus",
+            "hooks": {
+                "SessionStart": [{"matcher": "startup", "hooks": [{"type": "command", "command": "echo hi"}]}],
+                "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "lint"}]}]
+            },
+            "permissions": {"allow": ["Bash(ls)"]}
+        });
+        merge(&mut settings, PROGRAM).unwrap();
+        let once = render(&settings);
+        merge(&mut settings, PROGRAM).unwrap();
+        assert_eq!(render(&settings), once, "a second install changes nothing");
+        assert_eq!(settings["model"], "opus");
+        assert_eq!(
+            settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
+            "lint"
+        );
+        assert_eq!(
+            settings["hooks"]["SessionStart"][0]["hooks"][0]["command"],
+            "echo hi"
+        );
+        assert_eq!(
+            settings["hooks"]["SessionStart"][1]["hooks"][0]["command"],
+            "cargo-ai hooks session-start"
+        );
+        assert_eq!(settings["hooks"]["SessionEnd"][0]["hooks"][0]["timeout"], 5);
+        assert_eq!(installed(&settings), ["SessionStart", "SessionEnd"]);
+        // Keys keep their order.
+        let keys: Vec<&String> = settings.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["model", "hooks", "permissions"]);
+
+        // Another path to the binary replaces ours in place rather than adding a second.
+        merge(&mut settings, "/opt/bin/cargo-ai").unwrap();
+        assert_eq!(
+            settings["hooks"]["SessionStart"].as_array().unwrap().len(),
+            2
+        );
+        assert_eq!(
+            settings["hooks"]["SessionStart"][1]["hooks"][0]["command"],
+            "/opt/bin/cargo-ai hooks session-start"
+        );
+
+        remove(&mut settings).unwrap();
+        assert!(installed(&settings).is_empty());
+        assert_eq!(
+            settings["hooks"]["SessionStart"][0]["hooks"][0]["command"],
+            "echo hi"
+        );
+        assert!(
+            settings["hooks"].get("SessionEnd").is_none(),
+            "emptied events are removed"
+        );
+    }
+
+    #[test]
+    fn empty_and_odd_files() {
+        let mut empty = json!({});
+        merge(&mut empty, PROGRAM).unwrap();
+        remove(&mut empty).unwrap();
+        assert_eq!(empty, json!({}));
+        assert!(merge(&mut json!([]), PROGRAM).is_err());
+        assert!(merge(&mut json!({"hooks": []}), PROGRAM).is_err());
+        assert!(merge(&mut json!({"hooks": {"SessionEnd": {}}}), PROGRAM).is_err());
+    }
+
+    #[test]
+    fn recognizes_our_commands_only() {
+        assert!(is_ours("cargo-ai hooks session-end", "session-end"));
+        assert!(is_ours(
+            "/home/me/.cargo/bin/cargo-ai hooks session-end",
+            "session-end"
+        ));
+        assert!(!is_ours("cargo-ai hooks session-start", "session-end"));
+        assert!(!is_ours(
+            "$CLAUDE_PROJECT_DIR/.claude/hooks/session-end.sh",
+            "session-end"
+        ));
+        assert!(!is_ours("not-cargo-ai hooks session-end", "session-end"));
+    }
+
+    #[test]
+    fn diff_shows_changes_with_context() {
+        let d = diff("{\n  \"a\": 1\n}\n", "{\n  \"a\": 1,\n  \"b\": 2\n}\n");
+        assert!(
+            d.contains("-   \"a\": 1\n")
+                && d.contains("+   \"a\": 1,\n")
+                && d.contains("+   \"b\": 2\n"),
+            "{d}"
+        );
+        assert_eq!(diff("same\n", "same\n"), "");
+    }
+}

@@ -1,0 +1,660 @@
+//! The hooks as Claude Code runs them (stdin JSON, environment) against the local stack, with
+//! a stand-in `claude` that records how it was called: the row is right at every step, the
+//! recursion guard holds, session-end returns at once however slow `claude` is.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sessions_e2e::{Stack, alice, cargo_ai, cargo_ai_path, new_workspace, repo_root};
+use tokio::io::AsyncWriteExt;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/claude-code");
+
+/// A project directory as a teammate has it: `.cargo-ai.toml`, a transcript, a state dir.
+struct Project {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    state: PathBuf,
+    transcript: PathBuf,
+    session_id: String,
+}
+
+impl Project {
+    fn new(stack: &Stack, ws: &str) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().canonicalize().expect("canonical temp dir");
+        std::fs::create_dir_all(root.join(".claude")).unwrap();
+        std::fs::write(
+            root.join(".cargo-ai.toml"),
+            format!("endpoint = \"{}\"\nworkspace = \"{ws}\"\n", stack.url),
+        )
+        .unwrap();
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let transcript = root.join(format!("{session_id}.jsonl"));
+        std::fs::copy(format!("{FIXTURES}/transcript-basic.jsonl"), &transcript)
+            .expect("copy transcript");
+        Project {
+            state: root.join("state"),
+            _dir: dir,
+            root,
+            transcript,
+            session_id,
+        }
+    }
+
+    /// A fixture hook input, pointed at this project's session, transcript and directory.
+    fn input(&self, fixture: &str, change: impl FnOnce(&mut Value)) -> String {
+        let text = std::fs::read_to_string(format!("{FIXTURES}/{fixture}")).expect("fixture");
+        let mut v: Value = serde_json::from_str(&text).expect("fixture JSON");
+        v["session_id"] = self.session_id.clone().into();
+        v["transcript_path"] = self.transcript.display().to_string().into();
+        v["cwd"] = self.root.display().to_string().into();
+        change(&mut v);
+        v.to_string()
+    }
+
+    /// A stand-in `claude`: records its arguments, guard variable, stdin and call count,
+    /// optionally runs `extra` first, then replies with JSON inside prose and a code fence.
+    fn fake_claude(&self, extra: &str) -> PathBuf {
+        let path = self.root.join("fake-claude");
+        let log = self.root.display();
+        let script = format!(
+            "#!/bin/bash\n\
+             echo x >> '{log}/claude-count'\n\
+             printf '%s\\n' \"$@\" > '{log}/claude-args'\n\
+             echo \"CARGO_AI_HOOK_CHILD=$CARGO_AI_HOOK_CHILD\" > '{log}/claude-env'\n\
+             cat > '{log}/claude-stdin'\n\
+             {extra}\n\
+             printf 'Here is the summary you asked for:\\n```json\\n{{\"title\": \"Retry S3 uploads with jitter\", \"summary\": \"Added jittered exponential backoff to the uploader and tests for it.\"}}\\n```\\n'\n"
+        );
+        std::fs::write(&path, script).unwrap();
+        let mut perms = std::fs::metadata(&path).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&path, perms).unwrap();
+        path
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.root.join(name)).unwrap_or_default()
+    }
+}
+
+/// A hook run the way Claude Code runs it: JSON on stdin, in the project, no terminal.
+async fn hook(
+    stack: &Stack,
+    ws: &str,
+    project: &Project,
+    which: &str,
+    input: &str,
+    claude: Option<&Path>,
+) -> (i32, String, Duration) {
+    let mut cmd = cargo_ai(stack, ws, alice());
+    cmd.env_remove("CARGO_AI_ENDPOINT")
+        .env_remove("CARGO_AI_WORKSPACE")
+        .env("CARGO_AI_STATE_DIR", &project.state)
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(&project.root)
+        .args(["hooks", which])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(claude) = claude {
+        cmd.env("CARGO_AI_CLAUDE", claude);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("start the hook");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(input.as_bytes())
+        .await
+        .expect("write hook input");
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("hook finished");
+    let elapsed = started.elapsed();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        elapsed,
+    )
+}
+
+/// Polls the row until `done` holds (the end worker is detached: the hook does not wait for it).
+async fn wait_for(
+    stack: &Stack,
+    ws: &str,
+    id: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(item) = stack.raw_item(ws, id).await {
+            let row: Value = item
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Value::from(v.as_s().cloned().unwrap_or_default()),
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            if done(&row) {
+                return row;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; row is {row}"
+            );
+        } else {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; no row"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_end_resume_end_gives_the_right_row_at_every_step() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let claude = p.fake_claude("");
+
+    let (code, stdout, _) = hook(
+        &stack,
+        &ws,
+        &p,
+        "session-start",
+        &p.input("hook-session-start-startup.json", |_| {}),
+        Some(&claude),
+    )
+    .await;
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, ""),
+        "SessionStart prints nothing"
+    );
+    let row = wait_for(&stack, &ws, &p.session_id, "the placeholder row", |_| true).await;
+    assert_eq!(
+        row["title"],
+        format!("Claude Code session {}", p.session_id)
+    );
+    assert_eq!(row["summary"], "Session in progress.");
+    assert!(row.get("finished_at").is_none());
+
+    let (code, stdout, elapsed) = hook(
+        &stack,
+        &ws,
+        &p,
+        "session-end",
+        &p.input("hook-session-end-prompt_input_exit.json", |_| {}),
+        Some(&claude),
+    )
+    .await;
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    eprintln!("session-end returned in {elapsed:?}");
+    let ended = wait_for(&stack, &ws, &p.session_id, "the finished row", |r| {
+        r.get("finished_at").is_some()
+    })
+    .await;
+    assert_eq!(
+        ended["title"], "Add jittered retry to S3 uploader",
+        "the session's AI title beats the LLM's"
+    );
+    assert_eq!(
+        ended["summary"],
+        "Added jittered exponential backoff to the uploader and tests for it."
+    );
+    assert_eq!(ended["uuid"], row["uuid"]);
+
+    // How claude was called: hooks off, no persistence, our guard, only the conversation.
+    let args = p.read("claude-args");
+    assert!(
+        args.contains("-p")
+            && args.contains(r#"{"disableAllHooks":true}"#)
+            && args.contains("--no-session-persistence"),
+        "{args}"
+    );
+    assert_eq!(p.read("claude-env").trim(), "CARGO_AI_HOOK_CHILD=1");
+    let stdin = p.read("claude-stdin");
+    assert!(
+        stdin.contains("503"),
+        "the user's prompt reaches claude: {stdin}"
+    );
+    assert!(
+        !stdin.contains("local-command-caveat") && !stdin.contains("<command-name>"),
+        "wrappers are dropped: {stdin}"
+    );
+
+    // Resumed: the real title and summary survive, and the row is unfinished again.
+    let resume = p.input("hook-session-start-resume.json", |_| {});
+    assert_eq!(
+        hook(&stack, &ws, &p, "session-start", &resume, Some(&claude))
+            .await
+            .0,
+        0
+    );
+    let resumed = wait_for(&stack, &ws, &p.session_id, "the reopened row", |r| {
+        r.get("finished_at").is_none()
+    })
+    .await;
+    assert_eq!(resumed["title"], ended["title"]);
+    assert_eq!(resumed["summary"], ended["summary"]);
+    // Compacting keeps everything.
+    let compact = p.input("hook-session-start-compact.json", |_| {});
+    assert_eq!(
+        hook(&stack, &ws, &p, "session-start", &compact, Some(&claude))
+            .await
+            .0,
+        0
+    );
+    assert_eq!(
+        stack.raw_item(&ws, &p.session_id).await.unwrap()["title"]
+            .as_s()
+            .unwrap(),
+        "Add jittered retry to S3 uploader"
+    );
+
+    let (code, _, _) = hook(
+        &stack,
+        &ws,
+        &p,
+        "session-end",
+        &p.input("hook-session-end-other.json", |_| {}),
+        Some(&claude),
+    )
+    .await;
+    assert_eq!(code, 0);
+    let again = wait_for(&stack, &ws, &p.session_id, "the finished-again row", |r| {
+        r.get("finished_at").is_some()
+    })
+    .await;
+    assert!(again["finished_at"].as_str() > ended["finished_at"].as_str());
+    assert_eq!(stack.item_count().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_claude_the_summary_comes_from_the_transcript() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    // A transcript with a /rename title.
+    std::fs::copy(format!("{FIXTURES}/transcript-titles.jsonl"), &p.transcript).unwrap();
+    let mut body = std::fs::read_to_string(format!("{FIXTURES}/transcript-basic.jsonl")).unwrap();
+    body.push_str(&std::fs::read_to_string(format!("{FIXTURES}/transcript-titles.jsonl")).unwrap());
+    std::fs::write(&p.transcript, body).unwrap();
+    assert_eq!(
+        hook(
+            &stack,
+            &ws,
+            &p,
+            "session-start",
+            &p.input("hook-session-start-startup.json", |_| {}),
+            None
+        )
+        .await
+        .0,
+        0
+    );
+    assert_eq!(
+        hook(
+            &stack,
+            &ws,
+            &p,
+            "session-end",
+            &p.input("hook-session-end-logout.json", |_| {}),
+            None
+        )
+        .await
+        .0,
+        0
+    );
+    let row = wait_for(&stack, &ws, &p.session_id, "the finished row", |r| {
+        r.get("finished_at").is_some()
+    })
+    .await;
+    assert_eq!(row["title"], "uploader: retries", "the /rename title wins");
+    let summary = row["summary"].as_str().unwrap();
+    assert_ne!(summary, "Session ended.");
+    assert!(
+        summary.contains("prompt") && summary.contains("Edit"),
+        "prompts and tools: {summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recursion_guard_keeps_claude_from_recording_itself() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    // This claude runs our hooks itself, for a session of its own, as an unguarded one would.
+    let nested = json!({"session_id": "nested-session", "transcript_path": p.transcript, "cwd": p.root, "source": "startup"}).to_string();
+    let exe = cargo_ai_path();
+    let extra = format!(
+        "echo '{nested}' | '{exe}' hooks session-start\necho '{nested}' | '{exe}' hooks session-end",
+        exe = exe.display()
+    );
+    let claude = p.fake_claude(&extra);
+    assert_eq!(
+        hook(
+            &stack,
+            &ws,
+            &p,
+            "session-start",
+            &p.input("hook-session-start-startup.json", |_| {}),
+            Some(&claude)
+        )
+        .await
+        .0,
+        0
+    );
+    assert_eq!(
+        hook(
+            &stack,
+            &ws,
+            &p,
+            "session-end",
+            &p.input("hook-session-end-other.json", |_| {}),
+            Some(&claude)
+        )
+        .await
+        .0,
+        0
+    );
+    wait_for(&stack, &ws, &p.session_id, "the finished row", |r| {
+        r.get("finished_at").is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        p.read("claude-count").lines().count(),
+        1,
+        "claude ran once: no recursion"
+    );
+    assert!(
+        stack.raw_item(&ws, "nested-session").await.is_none(),
+        "the child session is not recorded"
+    );
+    assert_eq!(stack.item_count().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_end_returns_at_once_while_a_slow_claude_works() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let claude = p.fake_claude("sleep 10");
+    assert_eq!(
+        hook(
+            &stack,
+            &ws,
+            &p,
+            "session-start",
+            &p.input("hook-session-start-startup.json", |_| {}),
+            Some(&claude)
+        )
+        .await
+        .0,
+        0
+    );
+    let (code, stdout, elapsed) = hook(
+        &stack,
+        &ws,
+        &p,
+        "session-end",
+        &p.input("hook-session-end-other.json", |_| {}),
+        Some(&claude),
+    )
+    .await;
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    eprintln!("session-end with a 10 s claude returned in {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "session-end waited for claude: {elapsed:?}"
+    );
+    let row = wait_for(
+        &stack,
+        &ws,
+        &p.session_id,
+        "the row after the slow claude",
+        |r| r.get("finished_at").is_some(),
+    )
+    .await;
+    assert_eq!(
+        row["summary"],
+        "Added jittered exponential backoff to the uploader and tests for it."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_whose_end_never_fired_is_caught_up_at_the_next_start() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    assert_eq!(
+        hook(
+            &stack,
+            &ws,
+            &p,
+            "session-start",
+            &p.input("hook-session-start-startup.json", |_| {}),
+            None
+        )
+        .await
+        .0,
+        0
+    );
+    // The terminal was killed: no SessionEnd. An hour later its transcript is still idle.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&p.transcript)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let later = Project::new(&stack, &ws);
+    let next = later.input("hook-session-start-startup.json", |_| {});
+    let mut cmd_project = later;
+    cmd_project.state = p.state.clone();
+    assert_eq!(
+        hook(&stack, &ws, &cmd_project, "session-start", &next, None)
+            .await
+            .0,
+        0
+    );
+    let row = wait_for(&stack, &ws, &p.session_id, "the caught-up row", |r| {
+        r.get("finished_at").is_some()
+    })
+    .await;
+    assert_eq!(row["title"], "Add jittered retry to S3 uploader");
+    assert!(
+        row["finished_at"].as_str().unwrap()
+            < sessions_core::Timestamp::now()
+                .plus_seconds(-3000)
+                .to_string()
+                .as_str(),
+        "ended when it was last active: {row}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_and_no_configuration_never_break_the_session() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    for (which, input) in [
+        ("session-start", "not json"),
+        ("session-end", "{}"),
+        ("session-start", r#"{"session_id":"a/b"}"#),
+    ] {
+        let (code, stdout, _) = hook(&stack, &ws, &p, which, input, None).await;
+        assert_eq!((code, stdout.as_str()), (0, ""), "{which} {input}");
+    }
+    std::fs::remove_file(p.root.join(".cargo-ai.toml")).unwrap();
+    let (code, stdout, _) = hook(
+        &stack,
+        &ws,
+        &p,
+        "session-start",
+        &p.input("hook-session-start-startup.json", |_| {}),
+        None,
+    )
+    .await;
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    let log = std::fs::read_to_string(p.state.join("hooks.log")).expect("problems are logged");
+    assert!(
+        log.contains("no workspace configured") && log.contains("hook input"),
+        "{log}"
+    );
+    assert_eq!(stack.item_count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_merges_idempotently_and_uninstall_removes_only_ours() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let settings = p.root.join(".claude/settings.json");
+    let original = json!({"model": "opus", "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "lint"}]}]}});
+    std::fs::write(&settings, serde_json::to_string_pretty(&original).unwrap()).unwrap();
+    let run = |args: &'static [&'static str]| {
+        let mut cmd = cargo_ai(&stack, &ws, alice());
+        cmd.current_dir(&p.root).args(args);
+        async move {
+            let out = cmd.output().await.expect("run cargo-ai");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        }
+    };
+    let (code, diff) = run(&["hooks", "install", "--dry-run"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        diff.contains("+ ") && diff.contains("hooks session-start") && diff.contains("dry run"),
+        "{diff}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        serde_json::to_string_pretty(&original).unwrap(),
+        "dry run wrote nothing"
+    );
+
+    assert_eq!(run(&["hooks", "install"]).await.0, 0);
+    let once = std::fs::read_to_string(&settings).unwrap();
+    assert!(
+        p.root.join(".claude/settings.json.bak").exists(),
+        "a backup is kept"
+    );
+    let (code, said) = run(&["hooks", "install"]).await;
+    assert_eq!(code, 0);
+    assert!(said.contains("nothing to change"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        once,
+        "installing twice changes nothing"
+    );
+    let installed: Value = serde_json::from_str(&once).unwrap();
+    assert_eq!(installed["model"], "opus");
+    assert_eq!(
+        installed["hooks"]["PreToolUse"],
+        original["hooks"]["PreToolUse"]
+    );
+    let command = installed["hooks"]["SessionStart"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap();
+    assert!(
+        command.ends_with("cargo-ai hooks session-start"),
+        "{command}"
+    );
+    assert!(
+        installed["hooks"]["SessionEnd"][0]["hooks"][0]["timeout"]
+            .as_u64()
+            .is_some()
+    );
+
+    assert_eq!(run(&["hooks", "uninstall"]).await.0, 0);
+    let removed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(removed, original, "uninstall leaves exactly what was there");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_recipe_scripts_work_verbatim() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let claude = p.fake_claude("");
+    let bin_dir = p.root.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(cargo_ai_path(), bin_dir.join("cargo-ai")).unwrap();
+    std::os::unix::fs::symlink(&claude, bin_dir.join("claude")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.display());
+    let script = |name: &str| repo_root().join("infra/hooks").join(name);
+    let run = |name: &str, input: String| {
+        let mut cmd = tokio::process::Command::new(script(name));
+        cmd.env_clear()
+            .env("PATH", &path)
+            .env("HOME", p.root.join("home"))
+            .env("CARGO_AI_ENDPOINT", &stack.url)
+            .env("CARGO_AI_WORKSPACE", &ws)
+            .env("CARGO_AI_STATE_DIR", &p.state)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", alice().access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", alice().secret_access_key)
+            .env("CLAUDE_PROJECT_DIR", &p.root)
+            .current_dir(&p.root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        async move {
+            let mut child = cmd.spawn().expect("run the seed script");
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(input.as_bytes()).await.unwrap();
+            drop(stdin);
+            child
+                .wait_with_output()
+                .await
+                .expect("script finished")
+                .status
+                .code()
+        }
+    };
+    assert_eq!(
+        run(
+            "session-start.sh",
+            p.input("hook-session-start-startup.json", |_| {})
+        )
+        .await,
+        Some(0)
+    );
+    let row = stack
+        .raw_item(&ws, &p.session_id)
+        .await
+        .expect("the seed start script created the row");
+    assert_eq!(row["summary"].as_s().unwrap(), "Session in progress.");
+    assert_eq!(
+        run(
+            "session-end.sh",
+            p.input("hook-session-end-other.json", |_| {})
+        )
+        .await,
+        Some(0)
+    );
+    let row = stack.raw_item(&ws, &p.session_id).await.unwrap();
+    assert_eq!(row["title"].as_s().unwrap(), "Retry S3 uploads with jitter");
+    assert!(row.contains_key("finished_at"));
+    // And the settings snippet is the seed's, verbatim.
+    let snippet: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("infra/hooks/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        snippet["hooks"]["SessionEnd"][0]["hooks"][0]["command"],
+        "$CLAUDE_PROJECT_DIR/.claude/hooks/session-end.sh"
+    );
+}
