@@ -658,3 +658,97 @@ async fn the_seed_recipe_scripts_work_verbatim() {
         "$CLAUDE_PROJECT_DIR/.claude/hooks/session-end.sh"
     );
 }
+
+/// The whole chain for real: the pinned Claude Code CLI runs a session in a project whose
+/// settings carry our hooks (installed by `cargo-ai hooks install`); the end worker asks the
+/// real `claude -p` for the summary; the stand-in Anthropic API answers both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_claude_code_records_its_session() {
+    use sessions_e2e::fake_anthropic::{FakeAnthropic, claude_bin, claude_command, user_text};
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let home = p.root.join("home");
+    let fake = FakeAnthropic::start(|body| {
+        if user_text(body).contains("Read the Claude Code transcript") {
+            r#"{"title": "Teach the uploader to retry", "summary": "The user asked for retries in the uploader; Claude explained the plan."}"#.to_owned()
+        } else {
+            "Sure: wrap upload() in a retry loop with jittered backoff.".to_owned()
+        }
+    });
+    let install = cargo_ai(&stack, &ws, alice())
+        .current_dir(&p.root)
+        .args(["hooks", "install", "--project"])
+        .output()
+        .await
+        .expect("install the hooks");
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+
+    let mut claude = claude_command(&home, &fake.url());
+    claude
+        .current_dir(&p.root)
+        .args(["-p", "Add retries to the uploader"])
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", alice().access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", alice().secret_access_key)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CARGO_AI_STATE_DIR", &p.state)
+        .env("CARGO_AI_CLAUDE", claude_bin());
+    let out = tokio::task::spawn_blocking(move || claude.output())
+        .await
+        .unwrap()
+        .expect("run claude");
+    assert!(
+        out.status.success(),
+        "claude failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The session is the only row; wait for the worker's summary.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let row = loop {
+        let items = stack
+            .dynamodb
+            .scan()
+            .table_name(&stack.table)
+            .send()
+            .await
+            .unwrap()
+            .items;
+        if let Some(item) = items
+            .unwrap_or_default()
+            .into_iter()
+            .find(|i| i.contains_key("finished_at"))
+        {
+            break item;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no finished row; hooks log: {}",
+            std::fs::read_to_string(p.state.join("hooks.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        row["summary"].as_s().unwrap(),
+        "The user asked for retries in the uploader; Claude explained the plan."
+    );
+    assert_eq!(row["user_arn"].as_s().unwrap(), alice().arn);
+    assert_eq!(stack.item_count().await, 1);
+    // Two model calls: the session's and the summarizer's. The summarizing claude fired no
+    // hooks of ours (no second session row, no third call).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        fake.messages().len(),
+        2,
+        "model calls: {:?}",
+        fake.messages()
+            .iter()
+            .map(|r| r.user_text())
+            .collect::<Vec<_>>()
+    );
+}
