@@ -752,3 +752,55 @@ async fn real_claude_code_records_its_session() {
             .collect::<Vec<_>>()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_the_chain_and_names_what_to_fix() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let doctor = || {
+        let mut cmd = cargo_ai(&stack, &ws, alice());
+        cmd.env_remove("CARGO_AI_ENDPOINT")
+            .env_remove("CARGO_AI_WORKSPACE")
+            .current_dir(&p.root)
+            .args(["hooks", "doctor"]);
+        async move {
+            let out = cmd.output().await.expect("run doctor");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        }
+    };
+    let (code, report) = doctor().await;
+    assert_eq!(code, 3, "{report}");
+    assert!(
+        report.contains("FAIL hooks are not installed")
+            && report.contains("cargo-ai hooks install"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "ok   endpoint reachable; credentials valid (arn:aws:iam::000000000000:user/alice)"
+        ),
+        "{report}"
+    );
+
+    let mut install = cargo_ai(&stack, &ws, alice());
+    assert!(
+        install
+            .current_dir(&p.root)
+            .args(["hooks", "install"])
+            .output()
+            .await
+            .unwrap()
+            .status
+            .success()
+    );
+    let (code, report) = doctor().await;
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("SessionStart, SessionEnd") && report.contains("claude"),
+        "{report}"
+    );
+}
