@@ -1,63 +1,41 @@
 //! The real `cargo-ai` binary -> SigV4 -> local server -> DynamoDB Local.
 
 use serde_json::Value;
-use sessions_e2e::{Stack, alice, bob, cargo_ai, new_workspace};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(mut cmd: tokio::process::Command, args: &[&str]) -> Run {
-    let out = cmd.args(args).output().await.expect("run cargo-ai");
-    Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn json(run: &Run) -> Value {
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|_| panic!("stdout is not JSON: {}", run.stdout))
-}
+use sessions_e2e::{Stack, alice, bob, cargo_ai, new_workspace, run};
 
 /// The seed's "Manual upsert" example, word for word.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_manual_upsert_works_verbatim() {
     let stack = Stack::start().await;
     let ws = new_workspace();
-    let start = json(
-        &run(
-            cargo_ai(&stack, &ws, alice()),
-            &[
-                "workspaceManagement",
-                "session",
-                "upsert",
-                "--session-id",
-                "abc-123",
-                "--title",
-                "Claude Code session abc-123",
-                "--summary",
-                "Session in progress.",
-            ],
-        )
-        .await,
-    );
+    let start = run(
+        cargo_ai(&stack, &ws, alice()),
+        &[
+            "workspaceManagement",
+            "session",
+            "upsert",
+            "--session-id",
+            "abc-123",
+            "--title",
+            "Claude Code session abc-123",
+            "--summary",
+            "Session in progress.",
+        ],
+    )
+    .await
+    .json();
     assert_eq!(start["title"], "Claude Code session abc-123");
     assert_eq!(start["summary"], "Session in progress.");
     assert_eq!(start["finished_at"], Value::Null);
 
     let before_finish = sessions_core::Timestamp::now().to_string();
-    let end = json(&run(cargo_ai(&stack, &ws, alice()), &[
+    let end = run(cargo_ai(&stack, &ws, alice()), &[
         "workspaceManagement", "session", "upsert",
         "--session-id", "abc-123",
         "--title", "Wire up workspace_management.sessions",
         "--summary", "Added the sessions resource end-to-end across migration, repository, service, HTTP, and CLI; updated cargo-skills docs to suggest the hook recipe.",
         "--finished",
-    ]).await);
+    ]).await.json();
     let after_finish = sessions_core::Timestamp::now().to_string();
     assert_eq!(end["uuid"], start["uuid"], "same row");
     assert_eq!(end["created_at"], start["created_at"]);
@@ -88,7 +66,7 @@ async fn the_seed_manual_upsert_works_verbatim() {
         ],
     )
     .await;
-    let again = json(&again);
+    let again = again.json();
     assert_eq!(again["finished_at"], "2026-11-24T06:00:00.000Z");
 }
 

@@ -1,33 +1,10 @@
 //! `cargo-ai` as people and scripts use it: get, list (every rendering), whoami, config
 //! layering and its sources, completions, and an error class for every way things go wrong.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
-use sessions_e2e::{Signed, Stack, alice, bob, cargo_ai, new_workspace, scratch_dir};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(mut cmd: tokio::process::Command, args: &[&str]) -> Run {
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.args(args).output())
-        .await
-        .expect("cargo-ai finished within a minute")
-        .expect("run cargo-ai");
-    Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ok(run: &Run) -> &str {
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    &run.stdout
-}
+use sessions_e2e::{Run, Signed, Stack, alice, bob, cargo_ai, new_workspace, run, scratch_dir};
 
 async fn seed(
     stack: &Stack,
@@ -90,7 +67,7 @@ async fn get_and_list_in_every_rendering() {
         "old",
     ];
     let human = run(cargo_ai(&stack, &ws, bob()), &get).await;
-    let text = ok(&human);
+    let text = Run::ok(&human);
     assert!(text.starts_with("An old session\n"), "{text}");
     assert!(
         text.contains("summary of old")
@@ -98,11 +75,13 @@ async fn get_and_list_in_every_rendering() {
             && text.contains("arn:aws:iam::000000000000:user/alice"),
         "{text}"
     );
-    let as_json: Value = serde_json::from_str(ok(&run(
-        cargo_ai(&stack, &ws, bob()),
-        &[&get[..], &["--json"]].concat(),
-    )
-    .await))
+    let as_json: Value = serde_json::from_str(Run::ok(
+        &run(
+            cargo_ai(&stack, &ws, bob()),
+            &[&get[..], &["--json"]].concat(),
+        )
+        .await,
+    ))
     .unwrap();
     assert_eq!(as_json["title"], "An old session");
     assert_eq!(as_json["finished_at"], "2026-11-01T10:00:00.000Z");
@@ -123,7 +102,7 @@ async fn get_and_list_in_every_rendering() {
     let mut narrow = cargo_ai(&stack, &ws, alice());
     narrow.env("COLUMNS", "80");
     let table = run(narrow, &list).await;
-    let table = ok(&table);
+    let table = Run::ok(&table);
     let lines: Vec<&str> = table.lines().collect();
     assert!(
         lines[0].starts_with("CREATED") && lines[0].contains("TITLE"),
@@ -148,7 +127,7 @@ async fn get_and_list_in_every_rendering() {
         &[&list[..], &["--jsonl"]].concat(),
     )
     .await;
-    let rows: Vec<Value> = ok(&jsonl)
+    let rows: Vec<Value> = Run::ok(&jsonl)
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
@@ -157,11 +136,13 @@ async fn get_and_list_in_every_rendering() {
         .map(|r| r["session_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["new", "bobs", "old"]);
-    let doc: Value = serde_json::from_str(ok(&run(
-        cargo_ai(&stack, &ws, alice()),
-        &[&list[..], &["--json"]].concat(),
-    )
-    .await))
+    let doc: Value = serde_json::from_str(Run::ok(
+        &run(
+            cargo_ai(&stack, &ws, alice()),
+            &[&list[..], &["--json"]].concat(),
+        )
+        .await,
+    ))
     .unwrap();
     assert_eq!(
         doc.as_array().expect("one JSON array"),
@@ -174,14 +155,14 @@ async fn get_and_list_in_every_rendering() {
         &[&list[..], &["--mine", "--jsonl"]].concat(),
     )
     .await;
-    assert_eq!(ok(&mine).lines().count(), 2);
+    assert_eq!(Run::ok(&mine).lines().count(), 2);
     let since = run(
         cargo_ai(&stack, &ws, alice()),
         &[&list[..], &["--since", "2026-11-15", "--jsonl"]].concat(),
     )
     .await;
     assert_eq!(
-        ok(&since).lines().count(),
+        Run::ok(&since).lines().count(),
         2,
         "--since stops at older sessions"
     );
@@ -190,7 +171,7 @@ async fn get_and_list_in_every_rendering() {
         &[&list[..], &["--limit", "1", "--jsonl"]].concat(),
     )
     .await;
-    assert_eq!(ok(&limited).lines().count(), 1);
+    assert_eq!(Run::ok(&limited).lines().count(), 1);
     let bad_since = run(
         cargo_ai(&stack, &ws, alice()),
         &[&list[..], &["--since", "last tuesday"]].concat(),
@@ -228,7 +209,7 @@ async fn list_pages_transparently_past_one_page() {
         ],
     )
     .await;
-    let ids: Vec<String> = ok(&out)
+    let ids: Vec<String> = Run::ok(&out)
         .lines()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["session_id"]
@@ -249,7 +230,7 @@ async fn whoami_shows_the_arn_the_uuid_and_the_sources() {
     let stack = Stack::start().await;
     let ws = new_workspace();
     let human = run(cargo_ai(&stack, &ws, bob()), &["whoami"]).await;
-    let text = ok(&human);
+    let text = Run::ok(&human);
     let uuid = sessions_core::user_uuid(bob().arn).to_string();
     assert!(text.contains(bob().arn) && text.contains(&uuid), "{text}");
     assert!(
@@ -257,11 +238,9 @@ async fn whoami_shows_the_arn_the_uuid_and_the_sources() {
             && text.contains("environment CARGO_AI_WORKSPACE"),
         "{text}"
     );
-    let doc: Value = serde_json::from_str(ok(&run(
-        cargo_ai(&stack, &ws, bob()),
-        &["whoami", "--json"],
-    )
-    .await))
+    let doc: Value = serde_json::from_str(Run::ok(
+        &run(cargo_ai(&stack, &ws, bob()), &["whoami", "--json"]).await,
+    ))
     .unwrap();
     assert_eq!(doc["user_arn"], bob().arn);
     assert_eq!(doc["user_uuid"], uuid.as_str());
@@ -302,7 +281,7 @@ async fn show(
         args.extend(["--workspace", ws]);
     }
     let out = run(cmd, &args).await;
-    serde_json::from_str::<Value>(ok(&out)).expect("config show --json")
+    serde_json::from_str::<Value>(Run::ok(&out)).expect("config show --json")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,7 +385,7 @@ async fn configuration_layers_flags_env_project_user() {
         ],
     )
     .await;
-    let row: Value = serde_json::from_str(ok(&out)).unwrap();
+    let row: Value = serde_json::from_str(Run::ok(&out)).unwrap();
     assert_eq!(row["workspace_uuid"], ws_project.as_str());
 
     // A bad file names file, line and key.
@@ -596,7 +575,7 @@ async fn completions_for_each_shell() {
     let stack = Stack::start().await;
     for shell in ["bash", "zsh", "fish"] {
         let out = run(cargo_ai(&stack, "", alice()), &["completions", shell]).await;
-        let script = ok(&out);
+        let script = Run::ok(&out);
         assert!(
             script.contains("workspaceManagement") && script.contains("upsert"),
             "{shell}"

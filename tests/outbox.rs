@@ -4,25 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sessions_e2e::{Signed, Stack, alice, cargo_ai, new_workspace, state_dir};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(mut cmd: tokio::process::Command, args: &[&str]) -> Run {
-    let out = tokio::time::timeout(Duration::from_secs(120), cmd.args(args).output())
-        .await
-        .expect("cargo-ai finished in time")
-        .expect("run cargo-ai");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use sessions_e2e::{Signed, Stack, alice, cargo_ai, new_workspace, run, state_dir};
 
 fn upsert_args<'a>(id: &'a str, title: &'a str) -> Vec<&'a str> {
     vec![

@@ -443,3 +443,37 @@ pub fn state_dir(workspace: &str) -> PathBuf {
         workspace
     })
 }
+
+/// What a finished `cargo-ai` run left: its exit code and its output.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout of a successful run (fails the test with the stderr otherwise).
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "stderr: {}", self.stderr);
+        &self.stdout
+    }
+
+    /// The stdout of a successful run, as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.ok())
+            .unwrap_or_else(|_| panic!("stdout is not JSON: {}", self.stdout))
+    }
+}
+
+/// Runs `cmd` with `args` to completion (two minutes at most); a killed process has code -1.
+pub async fn run(mut cmd: tokio::process::Command, args: &[&str]) -> Run {
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.args(args).output())
+        .await
+        .expect("cargo-ai finished within two minutes")
+        .expect("run cargo-ai");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
