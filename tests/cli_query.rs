@@ -245,6 +245,25 @@ async fn whoami_shows_the_arn_the_uuid_and_the_sources() {
     assert_eq!(doc["user_arn"], bob().arn);
     assert_eq!(doc["user_uuid"], uuid.as_str());
     assert_eq!(doc["region"]["value"], "us-east-1");
+    // --verbose shows the signed request (never the signature), status, request id, timings;
+    // --quiet adds nothing to stderr.
+    let verbose = run(cargo_ai(&stack, &ws, bob()), &["--verbose", "whoami"]).await;
+    assert_eq!(verbose.code, 0, "{}", verbose.stderr);
+    assert!(
+        verbose
+            .stderr
+            .contains("> authorization: AWS4-HMAC-SHA256 Credential=AKIDLOCALBOB")
+            && verbose.stderr.contains("Signature=<redacted>"),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        verbose.stderr.contains("< HTTP 200 OK in ") && !verbose.stderr.contains("request id none"),
+        "{}",
+        verbose.stderr
+    );
+    let quiet = run(cargo_ai(&stack, &ws, bob()), &["--quiet", "whoami"]).await;
+    assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""));
     // The user_uuid whoami prints is the one recorded on a new session.
     seed(
         &stack,

@@ -60,10 +60,30 @@ pub async fn serve<S: SessionStore>(
     }
 }
 
+/// Answers one request, telling the client its request id (`x-request-id`), as API Gateway
+/// does with `apigw-requestid`.
 async fn answer<S: SessionStore>(
     api: &Api<S>,
     verifier: &LocalVerifier,
     req: Request<Incoming>,
+) -> Response<Bytes> {
+    let ids = RequestIds {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        api_request_id: None,
+    };
+    let request_id = http::HeaderValue::from_str(&ids.request_id).ok();
+    let mut response = authenticate_and_route(api, verifier, req, ids).await;
+    if let Some(id) = request_id {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    response
+}
+
+async fn authenticate_and_route<S: SessionStore>(
+    api: &Api<S>,
+    verifier: &LocalVerifier,
+    req: Request<Incoming>,
+    ids: RequestIds,
 ) -> Response<Bytes> {
     let declared_too_large = req
         .headers()
@@ -75,10 +95,6 @@ async fn answer<S: SessionStore>(
         return error_response(&too_large());
     }
     let (mut parts, body) = req.into_parts();
-    let ids = RequestIds {
-        request_id: uuid::Uuid::new_v4().to_string(),
-        api_request_id: None,
-    };
     let body = match Limited::new(body, BODY_MAX_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return error_response(&too_large()),
