@@ -23,6 +23,9 @@ use crate::commands::session::queue;
 use crate::config::Config;
 use crate::error::{CliError, Kind};
 
+/// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
+/// is in the outbox or caught up later).
+const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// The request bound for the hooks' own API calls.
 const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// A session with no transcript activity for this long, and no SessionEnd, is over.
@@ -364,7 +367,9 @@ pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
         }
     };
     let session_id = input.session_id.clone();
-    if let Err(e) = hook(input).await {
-        log::line(&format!("{name} {session_id}: {}", e.message));
+    match tokio::time::timeout(HOOK_BUDGET, hook(input)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => log::line(&format!("{name} {session_id}: {}", e.message)),
+        Err(_) => log::line(&format!("{name} {session_id}: gave up after {} s", HOOK_BUDGET.as_secs())),
     }
 }
