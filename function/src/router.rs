@@ -90,7 +90,16 @@ impl<S: SessionStore> Api<S> {
         let (route, outcome) = self.dispatch(&req, caller).await;
         let response = match outcome {
             Ok((status, body)) => json_response(status, body),
-            Err(e) => error_response(&e),
+            Err(e) => {
+                let mut response = error_response(&e);
+                // RFC 9110: a 405 lists the methods the resource serves.
+                if let (ErrorCode::MethodNotAllowed, Some(route)) = (e.code, route)
+                    && let Ok(allow) = HeaderValue::from_str(&route.allowed_methods())
+                {
+                    response.headers_mut().insert(header::ALLOW, allow);
+                }
+                response
+            }
         };
         // Never the title or summary: they are the user's words, not operational data.
         tracing::info!(
