@@ -52,8 +52,13 @@ pub async fn serve<S: SessionStore>(
                 let verifier = verifier.clone();
                 async move { Ok::<_, Infallible>(answer(&api, &verifier, req).await.map(Full::new)) }
             });
+            // A header line with bytes HTTP does not allow (control characters in a value, a
+            // name that is not a token) is dropped, as nginx does, rather than failing the
+            // whole request with hyper's bare 400: the request then gets the API's own JSON
+            // answer (a dropped signed header fails the signature check).
             let _ = http1::Builder::new()
                 .max_buf_size(MAX_HEADER_BYTES.max(8192))
+                .ignore_invalid_headers(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
