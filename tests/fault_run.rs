@@ -266,6 +266,7 @@ struct Tally {
 struct Expected {
     version: usize,
     title: String,
+    summary: String,
     finished: bool,
     owner: &'static str,
 }
@@ -326,6 +327,7 @@ async fn writer_loop(
             Expected {
                 version: v,
                 title: title.clone(),
+                summary: summary.clone(),
                 finished,
                 owner: writer.identity.0,
             },
@@ -680,6 +682,13 @@ async fn main() -> ExitCode {
             t.failures.push(format!(
                 "{id}: row says {title:?}, newest action was {:?}",
                 want.title
+            ));
+        }
+        if text(row, "summary") != Some(want.summary.as_str()) {
+            t.failures.push(format!(
+                "{id}: summary {:?}, expected {:?}",
+                text(row, "summary"),
+                want.summary
             ));
         }
         if text(row, "finished_at").is_some() != want.finished {
