@@ -41,6 +41,9 @@ pub fn bound_instance_metadata() {
 
 pub async fn load(config: &Config) -> Result<AwsIdentity, CliError> {
     let started = Instant::now();
+    if let Some(identity) = from_environment(config, started).await {
+        return Ok(identity);
+    }
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(Setting { value, .. }) = &config.profile {
         loader = loader.profile_name(value);
@@ -69,6 +72,27 @@ pub async fn load(config: &Config) -> Result<AwsIdentity, CliError> {
         credentials,
         region,
         region_source: config.region.as_ref().map(|r| r.source.clone()),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// The standard chain's answer when it is already known without loading the chain: the
+/// chain always tries the environment's keys first (whatever the profile), and the region is
+/// ours to give when our settings name one. Loading the whole chain (profile files, the SSO,
+/// web identity, container and instance providers, and the system's TLS roots their clients
+/// read) takes several milliseconds that a process signing one request with these keys does
+/// not need. Anything else (no keys, a blank or unreadable one) goes through the full chain,
+/// which then answers exactly as before.
+async fn from_environment(config: &Config, started: Instant) -> Option<AwsIdentity> {
+    let region = config.region.as_ref()?;
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new()
+        .provide_credentials()
+        .await
+        .ok()?;
+    Some(AwsIdentity {
+        credentials,
+        region: region.value.clone(),
+        region_source: Some(region.source.clone()),
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }

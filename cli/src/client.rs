@@ -59,10 +59,18 @@ pub enum Write {
 
 impl ApiClient {
     pub fn new(endpoint: Url, identity: AwsIdentity, verbose: bool) -> Result<Self, CliError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("cargo-ai/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("cargo-ai/", env!("CARGO_PKG_VERSION")));
+        if endpoint.scheme() == "http" {
+            // A plain-HTTP endpoint (the local server) never does a TLS handshake: skip
+            // reading and parsing the system's ~150 root certificates (several ms per process).
+            // Only a redirect to https could need them, and a redirect loses the signature
+            // (reqwest drops `authorization` when the scheme changes), so it fails either way.
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
+        let http = builder
             .build()
             .map_err(|e| CliError::new(Kind::Unavailable, format!("cannot set up HTTPS: {e}")))?;
         if verbose {
