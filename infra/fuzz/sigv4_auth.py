@@ -153,5 +153,17 @@ def map_body(context, body):
 @schemathesis.hook
 def before_call(context, case, kwargs):
     """Every request schemathesis sends goes through `SIGNER` once `requests` has prepared it
-    (which signs those that carry the placeholder)."""
+    (which signs those that carry the placeholder).
+
+    A NUL byte is removed from generated header names and values: HTTP/1.1 forbids it in a
+    header line (RFC 9110 5.5), so such a request is not HTTP and never reaches the API; the
+    server's HTTP parser (hyper) refuses it with a bare 400 before any application code runs.
+    Every other byte is sent as generated (the server drops header lines with other forbidden
+    bytes and answers the rest itself)."""
+    if case.headers and any("\0" in f"{k}{v}" for k, v in case.headers.items()):
+        case.headers = {
+            k.replace("\0", ""): v.replace("\0", "") if isinstance(v, str) else v
+            for k, v in case.headers.items()
+            if k.replace("\0", "")
+        }
     kwargs["auth"] = SIGNER
