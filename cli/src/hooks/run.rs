@@ -370,6 +370,9 @@ pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
     match tokio::time::timeout(HOOK_BUDGET, hook(input)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => log::line(&format!("{name} {session_id}: {}", e.message)),
-        Err(_) => log::line(&format!("{name} {session_id}: gave up after {} s", HOOK_BUDGET.as_secs())),
+        Err(_) => log::line(&format!(
+            "{name} {session_id}: gave up after {} s",
+            HOOK_BUDGET.as_secs()
+        )),
     }
 }
