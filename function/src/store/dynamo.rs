@@ -5,6 +5,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
+use aws_config::meta::region::ProvideRegion;
+use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -46,6 +51,18 @@ impl DynamoStore {
             .build();
         let behavior = aws_config::BehaviorVersion::latest();
         let mut loader = aws_config::defaults(behavior).timeout_config(timeouts);
+        // The standard region and credential chains look at the environment first. When it
+        // already answers (always in Lambda; locally through infra/local/up), hand those
+        // answers over and the rest of each chain is never built: profile, SSO, web identity
+        // (with an STS client), container and instance-metadata providers, a millisecond or
+        // so of every cold start. Otherwise the chains run in full, exactly as before.
+        if let Some(region) = EnvironmentVariableRegionProvider::new().region().await {
+            loader = loader.region(region);
+        }
+        let environment_keys = EnvironmentVariableCredentialsProvider::new();
+        if environment_keys.provide_credentials().await.is_ok() {
+            loader = loader.credentials_provider(environment_keys);
+        }
         if plain_http_endpoint() {
             loader = loader.http_client(plain_http_first::client(behavior));
         }
