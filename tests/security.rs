@@ -307,6 +307,7 @@ async fn expression_injection_strings_are_stored_verbatim() {
         assert_eq!(got.json["summary"], summary.as_str());
         let raw = stack.raw_item(&ws, &id).await.expect("row");
         assert_eq!(raw["title"].as_s().unwrap(), text);
+        assert_eq!(raw["summary"].as_s().unwrap(), &summary);
         assert_eq!(
             raw["user_arn"].as_s().unwrap(),
             alice().arn,
@@ -314,4 +315,99 @@ async fn expression_injection_strings_are_stored_verbatim() {
         );
     }
     assert_eq!(stack.item_count().await, nasty.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_ids_shaped_like_expression_names_and_values_are_keys_verbatim() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let before = seeded(&stack, &ws).await;
+    // The session id grammar allows ':' '.' '-' '_': ids that read like the store's own
+    // placeholders must still be plain keys.
+    let ids = [
+        ":me",
+        ":observed_at",
+        "#uuid",
+        "s1:uuid",
+        "-",
+        "_",
+        ":",
+        "..:",
+    ];
+    let mut stored = 0;
+    for id in ids {
+        let reply = Signed::new("PUT", stack.session_url(&ws, id))
+            .json(&body(id, id, &now()))
+            .send_as(bob())
+            .await;
+        if id.contains('#') {
+            // '#' starts a URL fragment: what reaches the server is the collection path.
+            assert!(
+                reply.status >= 400 && reply.status < 500,
+                "{id}: {}",
+                reply.json
+            );
+            continue;
+        }
+        assert_eq!(reply.status, 201, "{id}: {}", reply.json);
+        assert_eq!(reply.json["session_id"], id);
+        let raw = stack
+            .raw_item(&ws, id)
+            .await
+            .expect("row under its own key");
+        assert_eq!(raw["title"].as_s().unwrap(), id);
+        assert_eq!(raw["user_arn"].as_s().unwrap(), bob().arn);
+        stored += 1;
+    }
+    assert_eq!(
+        stack.raw_item(&ws, "s1").await,
+        before,
+        "alice's row untouched"
+    );
+    assert_eq!(stack.item_count().await, stored + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expression_injection_in_timestamps_and_workspace_is_refused() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let before = seeded(&stack, &ws).await;
+    let nasty = [
+        ":observed_at",
+        "2026-11-24T07:02:28.559Z OR 1=1",
+        "if_not_exists(#created_at, :now)",
+        "#observed_at < :observed_at",
+    ];
+    for text in nasty {
+        Signed::new("PUT", stack.session_url(&ws, "s1"))
+            .json(&body("t", "s", text))
+            .send_as(alice())
+            .await
+            .expect_error(400, "invalid_timestamp");
+        Signed::new("PUT", stack.session_url(&ws, "s1"))
+            .json(&json!({"title": "t", "summary": "s", "finished_at": text, "observed_at": now()}))
+            .send_as(alice())
+            .await
+            .expect_error(400, "invalid_timestamp");
+        let workspace = urlencoding(text);
+        Signed::new("PUT", stack.session_url(&workspace, "s1"))
+            .json(&body("t", "s", &now()))
+            .send_as(alice())
+            .await
+            .expect_error(400, "invalid_workspace_uuid");
+    }
+    assert_eq!(stack.raw_item(&ws, "s1").await, before, "row untouched");
+    assert_eq!(stack.item_count().await, 1);
+}
+
+/// Percent-encodes everything but unreserved characters, as a careful client would.
+fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
