@@ -81,7 +81,8 @@ impl Project {
     }
 }
 
-/// A hook run the way Claude Code runs it: JSON on stdin, in the project, no terminal.
+/// A hook run the way Claude Code runs it: JSON on stdin, in the project, no terminal. The
+/// test process stands in for Claude Code: it outlives the hook, as Claude Code does.
 async fn hook(
     stack: &Stack,
     ws: &str,
@@ -90,19 +91,57 @@ async fn hook(
     input: &str,
     claude: Option<&Path>,
 ) -> (i32, String, Duration) {
-    let mut cmd = cargo_ai(stack, ws, alice());
-    cmd.env_remove("CARGO_AI_ENDPOINT")
+    hook_via(&[], stack, ws, project, which, input, claude).await
+}
+
+/// A stand-in Claude Code process that runs the hook and exits right after it, as a
+/// terminal that is killed takes Claude Code with it.
+const SHORT_LIVED_CLAUDE: &[&str] = &["/usr/bin/timeout", "60"];
+/// A shell between Claude Code (the test process) and the hook that stays until the hook
+/// is done, as `sh -c '<command>'` does.
+const SHELL_BETWEEN: &[&str] = &["/bin/bash", "-c", r#""$0" "$@"; true"#];
+
+/// `hook`, with the hook started through `launcher` (a program and its first arguments).
+async fn hook_via(
+    launcher: &[&str],
+    stack: &Stack,
+    ws: &str,
+    project: &Project,
+    which: &str,
+    input: &str,
+    claude: Option<&Path>,
+) -> (i32, String, Duration) {
+    let mut direct = cargo_ai(stack, ws, alice());
+    direct
+        .env_remove("CARGO_AI_ENDPOINT")
         .env_remove("CARGO_AI_WORKSPACE")
         .env("CARGO_AI_STATE_DIR", &project.state)
         .env("PATH", "/usr/bin:/bin")
-        .current_dir(&project.root)
-        .args(["hooks", which])
+        .args(["hooks", which]);
+    if let Some(claude) = claude {
+        direct.env("CARGO_AI_CLAUDE", claude);
+    }
+    let mut cmd = match launcher.split_first() {
+        None => direct,
+        Some((program, args)) => {
+            let direct = direct.as_std();
+            let mut cmd = tokio::process::Command::new(program);
+            cmd.env_clear()
+                .args(args)
+                .arg(direct.get_program())
+                .args(direct.get_args());
+            for (key, value) in direct.get_envs() {
+                if let Some(value) = value {
+                    cmd.env(key, value);
+                }
+            }
+            cmd
+        }
+    };
+    cmd.current_dir(&project.root)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(claude) = claude {
-        cmd.env("CARGO_AI_CLAUDE", claude);
-    }
     let started = Instant::now();
     let mut child = cmd.spawn().expect("start the hook");
     let mut stdin = child.stdin.take().expect("stdin");
@@ -156,6 +195,41 @@ async fn wait_for(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Makes a session look `seconds` older: its transcript and its recorded start.
+fn age(project: &Project, seconds: u64) {
+    let then = std::time::SystemTime::now() - Duration::from_secs(seconds);
+    if project.transcript.exists() {
+        std::fs::File::options()
+            .write(true)
+            .open(&project.transcript)
+            .unwrap()
+            .set_modified(then)
+            .unwrap();
+    }
+    edit_open_session(project, |s| {
+        s["started_at"] = sessions_core::Timestamp::from_system_time(then)
+            .to_string()
+            .into();
+    });
+}
+
+/// The machine's record of a started, not yet ended session.
+fn open_session_file(project: &Project) -> PathBuf {
+    project
+        .state
+        .join("open-sessions")
+        .join(format!("{}.json", project.session_id))
+}
+
+fn edit_open_session(project: &Project, change: impl FnOnce(&mut Value)) {
+    let path = open_session_file(project);
+    let mut session: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("open session recorded"))
+            .unwrap();
+    change(&mut session);
+    std::fs::write(&path, session.to_string()).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,7 +511,8 @@ async fn a_session_whose_end_never_fired_is_caught_up_at_the_next_start() {
     let ws = new_workspace();
     let p = Project::new(&stack, &ws);
     assert_eq!(
-        hook(
+        hook_via(
+            SHORT_LIVED_CLAUDE,
             &stack,
             &ws,
             &p,
@@ -449,20 +524,13 @@ async fn a_session_whose_end_never_fired_is_caught_up_at_the_next_start() {
         .0,
         0
     );
-    // The terminal was killed: no SessionEnd. An hour later its transcript is still idle.
-    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&p.transcript)
-        .unwrap()
-        .set_modified(hour_ago)
-        .unwrap();
-    let later = Project::new(&stack, &ws);
+    // The terminal was killed, Claude Code with it: no SessionEnd. An hour later:
+    age(&p, 3600);
+    let mut later = Project::new(&stack, &ws);
+    later.state = p.state.clone();
     let next = later.input("hook-session-start-startup.json", |_| {});
-    let mut cmd_project = later;
-    cmd_project.state = p.state.clone();
     assert_eq!(
-        hook(&stack, &ws, &cmd_project, "session-start", &next, None)
+        hook(&stack, &ws, &later, "session-start", &next, None)
             .await
             .0,
         0
@@ -480,6 +548,65 @@ async fn a_session_whose_end_never_fired_is_caught_up_at_the_next_start() {
                 .as_str(),
         "ended when it was last active: {row}"
     );
+}
+
+/// A startup SessionStart through `launcher`, which must succeed.
+async fn start(stack: &Stack, ws: &str, p: &Project, launcher: &[&str]) {
+    let input = p.input("hook-session-start-startup.json", |_| {});
+    let (code, _, _) = hook_via(launcher, stack, ws, p, "session-start", &input, None).await;
+    assert_eq!(code, 0);
+}
+
+/// Only a session whose Claude Code is gone is caught up: not one that has not written its
+/// transcript yet, not one idle in another terminal, however long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_sessions_are_not_caught_up_and_a_gone_one_is_at_once() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let first = Project::new(&stack, &ws);
+    let state = first.state.clone();
+    let in_state = |mut p: Project| {
+        p.state = state.clone();
+        p
+    };
+
+    // Just started: Claude Code writes the transcript only with the first message. Recorded
+    // as an earlier cargo-ai (or a machine without /proc) would: no process to ask.
+    let fresh = first;
+    std::fs::remove_file(&fresh.transcript).unwrap();
+    start(&stack, &ws, &fresh, &[]).await;
+    edit_open_session(&fresh, |s| {
+        s.as_object_mut().unwrap().remove("claude");
+    });
+    // Idle for an hour in another terminal, its Claude Code still running (behind a shell).
+    let idle = in_state(Project::new(&stack, &ws));
+    start(&stack, &ws, &idle, SHELL_BETWEEN).await;
+    age(&idle, 3600);
+    // Started a moment ago, and its Claude Code has exited without a SessionEnd.
+    let gone = in_state(Project::new(&stack, &ws));
+    start(&stack, &ws, &gone, SHORT_LIVED_CLAUDE).await;
+
+    let next = in_state(Project::new(&stack, &ws));
+    start(&stack, &ws, &next, &[]).await;
+    let log = std::fs::read_to_string(state.join("hooks.log")).unwrap();
+    assert!(
+        log.contains(&format!("session {} never ended", gone.session_id)),
+        "{log}"
+    );
+    let row = wait_for(&stack, &ws, &gone.session_id, "the caught-up row", |r| {
+        r.get("finished_at").is_some()
+    })
+    .await;
+    assert_eq!(row["title"], "Add jittered retry to S3 uploader");
+    for running in [&fresh, &idle] {
+        assert!(
+            !log.contains(&format!("session {} never ended", running.session_id)),
+            "{log}"
+        );
+        assert!(open_session_file(running).exists(), "still open");
+        let row = stack.raw_item(&ws, &running.session_id).await.unwrap();
+        assert!(!row.contains_key("finished_at"), "{row:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

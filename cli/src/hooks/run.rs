@@ -12,6 +12,7 @@ use std::time::Duration;
 use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
 
 use super::input::HookInput;
+use super::process::Process;
 use super::state::{self, OpenSession};
 use super::summarize;
 use super::{log, transcript};
@@ -28,7 +29,8 @@ use crate::error::{CliError, Kind};
 const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// The request bound for the hooks' own API calls.
 const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-/// A session with no transcript activity for this long, and no SessionEnd, is over.
+/// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
+/// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
 const PLACEHOLDER_SUMMARY: &str = "Session in progress.";
 
@@ -97,12 +99,12 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         transcript_path: input.transcript_path.clone(),
         cwd: input.cwd.clone(),
         started_at: Timestamp::now().to_string(),
+        claude: Process::running_this_hook(),
     });
     let ctx = context_for(input.cwd.as_deref())?;
     deliver_pending(&ctx).await;
     for abandoned in state::abandoned(&input.session_id, ABANDONED_AFTER) {
-        let ended = state::last_activity(&abandoned)
-            .map_or_else(Timestamp::now, Timestamp::from_system_time);
+        let ended = state::last_activity(&abandoned).unwrap_or_else(Timestamp::now);
         state::forget(&abandoned.session_id);
         log::line(&format!(
             "session {} never ended; catching it up",
