@@ -232,6 +232,22 @@ fn edit_open_session(project: &Project, change: impl FnOnce(&mut Value)) {
     std::fs::write(&path, session.to_string()).unwrap();
 }
 
+/// Waits for the hooks log to hold a line containing one of `any`, and returns the log.
+async fn wait_for_log(project: &Project, any: &[&str]) -> String {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let log = std::fs::read_to_string(project.state.join("hooks.log")).unwrap_or_default();
+        if any.iter().any(|line| log.contains(line)) {
+            return log;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {any:?} in the hooks log: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_end_resume_end_gives_the_right_row_at_every_step() {
     let stack = Stack::start().await;
@@ -607,6 +623,50 @@ async fn running_sessions_are_not_caught_up_and_a_gone_one_is_at_once() {
         let row = stack.raw_item(&ws, &running.session_id).await.unwrap();
         assert!(!row.contains_key("finished_at"), "{row:?}");
     }
+}
+
+/// Exit, then resume while the first end's worker is still asking `claude`: the worker lands
+/// after the resume and must not mark the running session finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_end_worker_leaves_a_resumed_session_running() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let claude = p.fake_claude("sleep 3");
+    let run = |which: &'static str, fixture: &'static str| {
+        let input = p.input(fixture, |_| {});
+        let (stack, ws, p, claude) = (&stack, &ws, &p, &claude);
+        async move {
+            let (code, _, _) = hook(stack, ws, p, which, &input, Some(claude)).await;
+            assert_eq!(code, 0, "{which}");
+        }
+    };
+    run("session-start", "hook-session-start-startup.json").await;
+    run("session-end", "hook-session-end-prompt_input_exit.json").await;
+    run("session-start", "hook-session-start-resume.json").await;
+    let before = std::fs::read_to_string(p.state.join("hooks.log")).unwrap();
+    assert!(
+        !before.contains("recorded as finished") && !before.contains("written since"),
+        "the worker must land after the resume for this test to mean anything: {before}"
+    );
+    let log = wait_for_log(&p, &["recorded as finished", "written since it ended"]).await;
+    assert!(
+        log.contains("written since it ended"),
+        "the late worker was answered stale: {log}"
+    );
+    let row = stack.raw_item(&ws, &p.session_id).await.unwrap();
+    assert!(!row.contains_key("finished_at"), "still running: {row:?}");
+    let outbox: Vec<_> = std::fs::read_dir(p.state.join("outbox"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        outbox.is_empty(),
+        "a stale answer is not queued: {outbox:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

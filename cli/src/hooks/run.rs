@@ -92,13 +92,15 @@ async fn upsert_or_queue(
 }
 
 pub async fn session_start(input: HookInput) -> Result<(), CliError> {
+    // Every write here is observed at the start event, before any SessionEnd that follows it.
+    let started_at = Timestamp::now();
     let session_id =
         SessionId::parse(&input.session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
     let _ = state::record(&OpenSession {
         session_id: input.session_id.clone(),
         transcript_path: input.transcript_path.clone(),
         cwd: input.cwd.clone(),
-        started_at: Timestamp::now().to_string(),
+        started_at: started_at.to_string(),
         claude: Process::running_this_hook(),
     });
     let ctx = context_for(input.cwd.as_deref())?;
@@ -110,11 +112,13 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
             "session {} never ended; catching it up",
             abandoned.session_id
         ));
+        // Learnt now, though it ended earlier: a resume since then was written earlier still.
         spawn_worker(
             &abandoned.session_id,
             abandoned.transcript_path.as_deref(),
             abandoned.cwd.as_deref(),
             ended,
+            Some(Timestamp::now()),
         )?;
     }
     let title = input
@@ -129,40 +133,39 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         title,
         summary: PLACEHOLDER_SUMMARY.to_owned(),
         finished_at: None,
-        observed_at: Timestamp::now().to_string(),
+        observed_at: started_at.to_string(),
     };
     match upsert_or_queue(&ctx, &session_id, placeholder, Write::CreateOnly).await {
         Ok(_) => Ok(()),
         // The row exists: a resumed, compacted or cleared session keeps its title and summary.
         Err(e) if e.code == Some(ErrorCode::AlreadyExists) => {
-            reopen_if_finished(&ctx, &session_id, &input).await
+            if input.source.as_deref() == Some("resume") {
+                reopen(&ctx, &session_id, started_at).await
+            } else {
+                Ok(())
+            }
         }
         Err(e) => Err(e),
     }
 }
 
-/// A resumed session is running again: if its row says finished, say unfinished, keeping
-/// the title and summary it has.
-async fn reopen_if_finished(
+/// A resumed session is running again: its row says unfinished, keeping the title and summary
+/// it has, observed at the resume, so the worker of an earlier end that lands only now is
+/// answered stale instead of marking the running session finished.
+async fn reopen(
     ctx: &Context,
     session_id: &SessionId,
-    input: &HookInput,
+    resumed_at: Timestamp,
 ) -> Result<(), CliError> {
-    if input.source.as_deref() != Some("resume") {
-        return Ok(());
-    }
     let row = client(ctx)
         .await?
         .get(ctx.config.workspace()?, session_id)
         .await?;
-    if row.finished_at.is_none() {
-        return Ok(());
-    }
     let body = UpsertBody {
         title: row.title,
         summary: row.summary,
         finished_at: None,
-        observed_at: Timestamp::now().to_string(),
+        observed_at: resumed_at.to_string(),
     };
     upsert_or_queue(ctx, session_id, body, Write::Upsert)
         .await
@@ -179,16 +182,24 @@ pub fn session_end(input: HookInput) -> Result<(), CliError> {
         input.transcript_path.as_deref(),
         input.cwd.as_deref(),
         finished_at,
+        None,
     )
 }
 
+/// Tells the worker when its news was learnt, where that is not the end itself (a session
+/// caught up later). Internal to `spawn_worker` and `worker`.
+const OBSERVED_AT_ENV: &str = "CARGO_AI_HOOK_OBSERVED_AT";
+
 /// Starts `cargo-ai hooks worker ...` fully detached: its own session and process group
-/// (Claude Code cancelling the hook does not reach it), no stdio.
+/// (Claude Code cancelling the hook does not reach it), no stdio. Its upsert is observed at
+/// `observed_at`, by default the end itself: the same moment however long summarizing takes,
+/// so two ends' workers land in the order of the ends, and a resume since wins over both.
 fn spawn_worker(
     session_id: &str,
     transcript: Option<&Path>,
     cwd: Option<&Path>,
     finished_at: Timestamp,
+    observed_at: Option<Timestamp>,
 ) -> Result<(), CliError> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().map_err(|e| {
@@ -207,9 +218,13 @@ fn spawn_worker(
             "--finished-at",
             &finished_at.to_string(),
         ])
+        .env_remove(OBSERVED_AT_ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    if let Some(observed_at) = observed_at {
+        command.env(OBSERVED_AT_ENV, observed_at.to_string());
+    }
     if let Some(path) = transcript {
         command.arg("--transcript").arg(path);
     }
@@ -325,7 +340,8 @@ pub async fn summarize(
     }
 }
 
-/// The detached worker: summarize, then upsert with the end time (outbox on failure).
+/// The detached worker: summarize, then upsert with the end time (outbox on failure). A row
+/// written since the end (the session was resumed) is newer and stays as it is.
 pub async fn worker(
     session_id: &str,
     transcript: Option<&Path>,
@@ -334,6 +350,10 @@ pub async fn worker(
 ) -> Result<(), CliError> {
     let session =
         SessionId::parse(session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
+    let observed_at = std::env::var(OBSERVED_AT_ENV)
+        .ok()
+        .and_then(|t| Timestamp::parse(OBSERVED_AT_ENV, &t).ok())
+        .unwrap_or(finished_at);
     let ctx = context_for(cwd)?;
     let claude = summarize::find_claude();
     let result = summarize(session_id, transcript, cwd, claude).await;
@@ -345,11 +365,17 @@ pub async fn worker(
         title: result.title,
         summary: result.summary,
         finished_at: Some(finished_at.to_string()),
-        observed_at: Timestamp::now().to_string(),
+        observed_at: observed_at.to_string(),
     };
-    upsert_or_queue(&ctx, &session, body, Write::Upsert)
-        .await
-        .map(|_| ())
+    match upsert_or_queue(&ctx, &session, body, Write::Upsert).await {
+        Ok(Some(_)) => log::line(&format!("session {session_id}: recorded as finished")),
+        Ok(None) => {}
+        Err(e) if e.code == Some(ErrorCode::Stale) => log::line(&format!(
+            "session {session_id}: written since it ended (resumed); that newer row stays"
+        )),
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 /// Runs a hook so that it never gets in the session's way: errors are logged, the exit
