@@ -863,20 +863,31 @@ async fn real_claude_code_records_its_session() {
             "Sure: wrap upload() in a retry loop with jittered backoff.".to_owned()
         }
     });
-    let install = cargo_ai(&stack, &ws, alice())
-        .current_dir(&p.root)
-        .args(["hooks", "install", "--project"])
-        .output()
-        .await
-        .expect("install the hooks");
-    assert!(
-        install.status.success(),
-        "{}",
-        String::from_utf8_lossy(&install.stderr)
-    );
+    // cargo-ai is on the teammate's PATH, as the shared settings expect.
+    let bin = p.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(cargo_ai_path(), bin.join("cargo-ai")).unwrap();
+    let (code, _, warned) = cargo_ai_at(
+        &stack,
+        &ws,
+        &p,
+        &bin.join("cargo-ai"),
+        &format!("{}:{BARE_PATH}", bin.display()),
+        &["hooks", "install", "--project"],
+    )
+    .await;
+    assert_eq!(code, 0, "{warned}");
+    assert!(!warned.contains("warning"), "{warned}");
 
     let mut claude = claude_command(&home, &fake.url());
+    let path = claude
+        .get_envs()
+        .find(|(k, _)| *k == "PATH")
+        .and_then(|(_, v)| v)
+        .map(|v| v.to_string_lossy().into_owned())
+        .unwrap_or_default();
     claude
+        .env("PATH", format!("{}:{path}", bin.display()))
         .current_dir(&p.root)
         .args(["-p", "Add retries to the uploader"])
         .env("AWS_REGION", "us-east-1")
@@ -940,26 +951,144 @@ async fn real_claude_code_records_its_session() {
     );
 }
 
+/// This cargo-ai, also at `<project>/my tools/cargo-ai`: a directory with a space, not on PATH.
+fn cargo_ai_in_my_tools(p: &Project) -> PathBuf {
+    let tools = p.root.join("my tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    let exe = tools.join("cargo-ai");
+    if std::fs::hard_link(cargo_ai_path(), &exe).is_err() {
+        std::fs::copy(cargo_ai_path(), &exe).expect("copy cargo-ai");
+    }
+    exe
+}
+
+/// `cargo-ai <args>` started from `exe` in the project, with `path` as PATH: exit code,
+/// stdout, stderr.
+async fn cargo_ai_at(
+    stack: &Stack,
+    ws: &str,
+    p: &Project,
+    exe: &Path,
+    path: &str,
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut cmd = cargo_ai(stack, ws, alice());
+    let env: Vec<_> = cmd
+        .as_std()
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+        .collect();
+    cmd = tokio::process::Command::new(exe);
+    cmd.env_clear()
+        .envs(env)
+        .env_remove("CARGO_AI_ENDPOINT")
+        .env_remove("CARGO_AI_WORKSPACE")
+        .env("CARGO_AI_STATE_DIR", &p.state)
+        .env("PATH", path)
+        .current_dir(&p.root)
+        .args(args);
+    let out = cmd.output().await.expect("run cargo-ai");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const BARE_PATH: &str = "/usr/bin:/bin";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_writes_commands_that_run_and_installs_once() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let exe = cargo_ai_in_my_tools(&p);
+    let run = |args: &'static [&'static str]| cargo_ai_at(&stack, &ws, &p, &exe, BARE_PATH, args);
+    let local = p.root.join(".claude/settings.local.json");
+
+    // A fresh personal file: this machine's path, quoted for the shell, and a warning.
+    let (code, said, warned) = run(&["hooks", "install", "--local"]).await;
+    assert_eq!(code, 0, "{said}{warned}");
+    assert!(
+        said.contains("hooks installed") && !said.contains("nothing to change"),
+        "{said}"
+    );
+    assert!(
+        warned.contains("warning:") && warned.contains("this machine only"),
+        "{warned}"
+    );
+    let once = std::fs::read_to_string(&local).expect("the local settings are written");
+    let settings: Value = serde_json::from_str(&once).unwrap();
+    let command = settings["hooks"]["SessionStart"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        command,
+        format!("'{}' hooks session-start", exe.display()),
+        "quoted for the shell"
+    );
+    // Claude Code runs it through a shell: it starts (127 if the space split it) and logs the
+    // input it could not read.
+    let mut shell = tokio::process::Command::new("/bin/sh");
+    shell
+        .args(["-c", &command])
+        .env_clear()
+        .env("PATH", BARE_PATH)
+        .env("CARGO_AI_STATE_DIR", &p.state)
+        .current_dir(&p.root)
+        .stdin(Stdio::piped());
+    let mut child = shell.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"{}").await.unwrap();
+    drop(stdin);
+    assert_eq!(child.wait().await.unwrap().code(), Some(0), "{command}");
+    let log = std::fs::read_to_string(p.state.join("hooks.log")).unwrap_or_default();
+    assert!(log.contains("session-start: hook input"), "{log}");
+
+    // Again: nothing changes, no second copy.
+    let (code, said, _) = run(&["hooks", "install", "--local"]).await;
+    assert_eq!(code, 0);
+    assert!(said.contains("nothing to change"), "{said}");
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), once);
+
+    // The shared file names the program, never this machine's path, and says what is missing.
+    let (code, _, warned) = run(&["hooks", "install", "--project"]).await;
+    assert_eq!(code, 0);
+    assert!(warned.contains("not on PATH"), "{warned}");
+    let shared: Value = serde_json::from_str(
+        &std::fs::read_to_string(p.root.join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        shared["hooks"]["SessionStart"][0]["hooks"][0]["command"],
+        "cargo-ai hooks session-start"
+    );
+    assert_eq!(
+        shared["hooks"]["SessionEnd"][0]["hooks"][0]["command"],
+        "cargo-ai hooks session-end"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_checks_the_chain_and_names_what_to_fix() {
     let stack = Stack::start().await;
     let ws = new_workspace();
     let p = Project::new(&stack, &ws);
-    let doctor = || {
-        let mut cmd = cargo_ai(&stack, &ws, alice());
-        cmd.env_remove("CARGO_AI_ENDPOINT")
-            .env_remove("CARGO_AI_WORKSPACE")
-            .current_dir(&p.root)
-            .args(["hooks", "doctor"]);
+    let exe = cargo_ai_path();
+    let bin = p.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let on_path = format!("{}:{BARE_PATH}", bin.display());
+    let doctor = |path: &str| {
+        let path = path.to_owned();
+        let (stack, ws, p, exe) = (&stack, &ws, &p, &exe);
         async move {
-            let out = cmd.output().await.expect("run doctor");
-            (
-                out.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-            )
+            let (code, report, _) =
+                cargo_ai_at(stack, ws, p, exe, &path, &["hooks", "doctor"]).await;
+            (code, report)
         }
     };
-    let (code, report) = doctor().await;
+    let (code, report) = doctor(BARE_PATH).await;
     assert_eq!(code, 3, "{report}");
     assert!(
         report.contains("FAIL hooks are not installed")
@@ -973,21 +1102,60 @@ async fn doctor_checks_the_chain_and_names_what_to_fix() {
         "{report}"
     );
 
-    let mut install = cargo_ai(&stack, &ws, alice());
+    // Installed for the team, but the `cargo-ai` the hooks call is nowhere on PATH.
+    let (code, _, _) = cargo_ai_at(&stack, &ws, &p, &exe, BARE_PATH, &["hooks", "install"]).await;
+    assert_eq!(code, 0);
+    let shared = p.root.join(".claude/settings.json");
+    let (code, report) = doctor(BARE_PATH).await;
+    assert_eq!(code, 3, "{report}");
     assert!(
-        install
-            .current_dir(&p.root)
-            .args(["hooks", "install"])
-            .output()
-            .await
-            .unwrap()
-            .status
-            .success()
+        report.contains(&format!(
+            "FAIL {}: the hooks call `cargo-ai`, which is not on PATH",
+            shared.display()
+        )),
+        "{report}"
     );
-    let (code, report) = doctor().await;
+
+    std::os::unix::fs::symlink(&exe, bin.join("cargo-ai")).unwrap();
+    let (code, report) = doctor(&on_path).await;
     assert_eq!(code, 0, "{report}");
     assert!(
-        report.contains("SessionStart, SessionEnd") && report.contains("claude"),
+        report.contains("SessionStart, SessionEnd")
+            && report.contains("the hooks call cargo-ai")
+            && report.contains("claude")
+            && !report.contains("settings files"),
+        "{report}"
+    );
+
+    // Installed a second time, in the personal file, by a binary at another path.
+    let tools = cargo_ai_in_my_tools(&p);
+    let (code, _, _) = cargo_ai_at(
+        &stack,
+        &ws,
+        &p,
+        &tools,
+        BARE_PATH,
+        &["hooks", "install", "--local"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let (code, report) = doctor(&on_path).await;
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("warn the hooks are installed in 2 settings files")
+            && report.contains("cargo-ai hooks uninstall --local"),
+        "{report}"
+    );
+    // That binary is gone: the personal file's hooks cannot run.
+    std::fs::remove_file(&tools).unwrap();
+    let (code, report) = doctor(&on_path).await;
+    assert_eq!(code, 3, "{report}");
+    assert!(
+        report.contains(&format!(
+            "FAIL {}: the hooks call {}, which does not exist",
+            p.root.join(".claude/settings.local.json").display(),
+            tools.display()
+        )),
         "{report}"
     );
 }
