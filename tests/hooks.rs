@@ -492,20 +492,26 @@ async fn session_end_returns_at_once_while_a_slow_claude_works() {
         .0,
         0
     );
-    let (code, stdout, elapsed) = hook(
-        &stack,
-        &ws,
-        &p,
-        "session-end",
-        &p.input("hook-session-end-other.json", |_| {}),
-        Some(&claude),
-    )
-    .await;
-    assert_eq!((code, stdout.as_str()), (0, ""));
-    eprintln!("session-end with a 10 s claude returned in {elapsed:?}");
+    // Best of three, so one slow start of the process on a busy machine does not decide.
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let (code, stdout, elapsed) = hook(
+            &stack,
+            &ws,
+            &p,
+            "session-end",
+            &p.input("hook-session-end-other.json", |_| {}),
+            Some(&claude),
+        )
+        .await;
+        assert_eq!((code, stdout.as_str()), (0, ""));
+        times.push(elapsed);
+    }
+    let best = times.iter().min().copied().unwrap_or_default();
+    eprintln!("session-end with a 10 s claude returned in {times:?}");
     assert!(
-        elapsed < Duration::from_secs(1),
-        "session-end waited for claude: {elapsed:?}"
+        best < Duration::from_millis(100),
+        "session-end took {times:?}; it must return within 100 ms"
     );
     let row = wait_for(
         &stack,
