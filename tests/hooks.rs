@@ -1165,3 +1165,48 @@ async fn doctor_checks_the_chain_and_names_what_to_fix() {
         "{report}"
     );
 }
+
+/// Started by hand, a hook does not sit waiting for JSON the user does not know to type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_run_by_hand_in_a_terminal_says_what_it_is_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    // `script` gives the hook a terminal as stdin, as an interactive shell would.
+    let mut cmd = tokio::process::Command::new("script");
+    cmd.args(["-qec"])
+        .arg(format!(
+            "'{}' hooks session-start",
+            cargo_ai_path().display()
+        ))
+        .arg("/dev/null")
+        .env_clear()
+        .env("PATH", BARE_PATH)
+        .env("HOME", dir.path())
+        .env("TERM", "dumb")
+        .env("CARGO_AI_STATE_DIR", &state)
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().expect("run script (util-linux)");
+    // Nobody types, and the keyboard stays open.
+    let _keyboard = child.stdin.take();
+    let mut stdout = child.stdout.take().unwrap();
+    let started = Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("the hook waited on the terminal")
+        .unwrap();
+    let mut said = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut said)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("reads Claude Code's hook JSON on stdin"),
+        "{said}"
+    );
+    eprintln!("returned in {:?}", started.elapsed());
+    let log = std::fs::read_to_string(state.join("hooks.log")).unwrap_or_default();
+    assert!(log.contains("stdin is a terminal"), "{log}");
+}

@@ -5,8 +5,11 @@
 //! Neither prints to stdout (SessionStart's stdout goes into the model's context) and neither
 //! ever fails the session: problems go to the hooks log.
 
+use std::io::IsTerminal;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::task::Poll;
 use std::time::Duration;
 
 use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
@@ -348,6 +351,21 @@ pub async fn worker(
     cwd: Option<&Path>,
     finished_at: Timestamp,
 ) -> Result<(), CliError> {
+    log_panics("worker");
+    contain_panics(record_end(session_id, transcript, cwd, finished_at))
+        .await
+        .unwrap_or_else(|| {
+            log::line(&format!("worker {session_id}: stopped by the panic above"));
+            Ok(())
+        })
+}
+
+async fn record_end(
+    session_id: &str,
+    transcript: Option<&Path>,
+    cwd: Option<&Path>,
+    finished_at: Timestamp,
+) -> Result<(), CliError> {
     let session =
         SessionId::parse(session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
     let observed_at = std::env::var(OBSERVED_AT_ENV)
@@ -378,29 +396,91 @@ pub async fn worker(
     Ok(())
 }
 
-/// Runs a hook so that it never gets in the session's way: errors are logged, the exit
-/// status is always success, and inside our own `claude -p` child it does nothing at all.
+/// Runs a hook so that it never gets in the session's way: errors and panics are logged, the
+/// exit status is always success, and inside our own `claude -p` child it does nothing at all.
+/// Started by hand in a terminal, it says what it is for instead of waiting on the keyboard.
 pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
-    name: &str,
+    name: &'static str,
     hook: impl FnOnce(HookInput) -> F,
 ) {
     if summarize::guarded() {
         return;
     }
-    let input = match HookInput::from_stdin() {
-        Ok(input) => input,
-        Err(e) => {
-            log::line(&format!("{name}: {e}"));
-            return;
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "cargo-ai hooks {name} reads Claude Code's hook JSON on stdin; \
+             nothing to do here (see `cargo-ai hooks {name} --help`)"
+        );
+        log::line(&format!("{name}: stdin is a terminal, not a hook input"));
+        return;
+    }
+    log_panics(name);
+    let run = async {
+        let input = match HookInput::from_stdin() {
+            Ok(input) => input,
+            Err(e) => {
+                log::line(&format!("{name}: {e}"));
+                return;
+            }
+        };
+        let session_id = input.session_id.clone();
+        match tokio::time::timeout(HOOK_BUDGET, hook(input)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::line(&format!("{name} {session_id}: {}", e.message)),
+            Err(_) => log::line(&format!(
+                "{name} {session_id}: gave up after {} s",
+                HOOK_BUDGET.as_secs()
+            )),
         }
     };
-    let session_id = input.session_id.clone();
-    match tokio::time::timeout(HOOK_BUDGET, hook(input)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => log::line(&format!("{name} {session_id}: {}", e.message)),
-        Err(_) => log::line(&format!(
-            "{name} {session_id}: gave up after {} s",
-            HOOK_BUDGET.as_secs()
-        )),
+    if contain_panics(run).await.is_none() {
+        log::line(&format!(
+            "{name}: stopped by the panic above; exit 0 anyway"
+        ));
+    }
+}
+
+/// Panics go to the hooks log rather than to the session's terminal.
+fn log_panics(name: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        log::line(&format!("{name}: {info}").replace('\n', " "));
+    }));
+}
+
+/// Runs `work` to its end; a panic inside it ends it too (`None`) instead of the process.
+async fn contain_panics<F: Future>(work: F) -> Option<F::Output> {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Some(output)),
+            Err(_) => Poll::Ready(None),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: Future>(work: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(work)
+    }
+
+    #[test]
+    fn a_panicking_hook_ends_quietly() {
+        let panicked = block_on(contain_panics(async {
+            tokio::task::yield_now().await;
+            let input: Vec<u8> = Vec::new();
+            // An index out of bounds, after an await: the panic surfaces in a later poll.
+            input[usize::from(input.is_empty())]
+        }));
+        assert_eq!(panicked, None);
+        assert_eq!(block_on(contain_panics(async { 7 })), Some(7));
     }
 }
