@@ -49,19 +49,59 @@ pub fn settings_path(scope: Scope) -> Result<PathBuf, CliError> {
     })
 }
 
-/// How the hooks should call us: `cargo-ai` when that is this binary on PATH, else our path.
-fn program() -> String {
+/// `cargo-ai` as the shell finds it on PATH, resolved.
+fn cargo_ai_on_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("cargo-ai"))
+        .find(|c| is_executable(c))
+        .and_then(|c| c.canonicalize().ok())
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// How the hooks in `scope`'s file call us, and what the user should know about it. The
+/// shared project file always says `cargo-ai`: a path there would be one machine's path in
+/// everyone's settings. The personal files name this binary by its path when `cargo-ai` on
+/// PATH is not it, quoted for the shell Claude Code runs the command in.
+fn program(scope: Scope) -> (String, Option<String>) {
     let me = std::env::current_exe().and_then(|p| p.canonicalize()).ok();
-    let on_path = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|d| d.join("cargo-ai"))
-            .find(|c| c.is_file())
-            .and_then(|c| c.canonicalize().ok())
-    });
-    match (me, on_path) {
-        (Some(me), Some(found)) if me == found => "cargo-ai".to_owned(),
-        (Some(me), _) => me.display().to_string(),
-        (None, _) => "cargo-ai".to_owned(),
+    let on_path = cargo_ai_on_path();
+    if scope == Scope::Project {
+        let warning = on_path.is_none().then(|| {
+            "cargo-ai is not on PATH, and the hooks in the shared settings call `cargo-ai`: \
+             put it on PATH (`cargo install --path cli`), here and on every teammate's machine"
+                .to_owned()
+        });
+        return ("cargo-ai".to_owned(), warning);
+    }
+    match me {
+        Some(me) if on_path.as_ref() != Some(&me) => match me.to_str() {
+            Some(path) => (
+                settings::shell_quote(path),
+                Some(format!(
+                    "{}: the hooks call {path}, a path on this machine only \
+                     (put cargo-ai on PATH and install again to call it by name)",
+                    if on_path.is_some() {
+                        "cargo-ai on PATH is another binary"
+                    } else {
+                        "cargo-ai is not on PATH"
+                    }
+                )),
+            ),
+            None => (
+                "cargo-ai".to_owned(),
+                Some(format!(
+                    "this binary's path is not UTF-8 ({}), so the hooks call `cargo-ai`: \
+                     put it on PATH",
+                    me.display()
+                )),
+            ),
+        },
+        _ => ("cargo-ai".to_owned(), None),
     }
 }
 
@@ -118,16 +158,16 @@ fn change(
     verb: &str,
 ) -> Result<(), CliError> {
     let path = settings_path(scope)?;
-    let (old_text, mut value) = read_settings(&path)?;
+    let (old_text, old_value) = read_settings(&path)?;
+    let mut value = old_value.clone();
     edit(&mut value).map_err(|why| {
         CliError::new(Kind::Config, format!("{}: {why}", path.display())).help(
             "fix the file's shape (see Claude Code's hooks documentation), then run this again",
         )
     })?;
     let new_text = settings::render(&value);
-    let unchanged =
-        new_text == old_text || (old_text.is_empty() && settings::installed(&value).is_empty());
-    if unchanged {
+    // The same settings, however the file happens to be laid out, are left alone.
+    if value == old_value {
         println!("{}: nothing to change ({verb} already)", path.display());
         return Ok(());
     }
@@ -150,7 +190,10 @@ fn change(
 }
 
 pub fn install(scope: Scope, dry_run: bool) -> Result<(), CliError> {
-    let program = program();
+    let (program, warning) = program(scope);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
     change(
         scope,
         dry_run,
@@ -161,6 +204,30 @@ pub fn install(scope: Scope, dry_run: bool) -> Result<(), CliError> {
 
 pub fn uninstall(scope: Scope, dry_run: bool) -> Result<(), CliError> {
     change(scope, dry_run, settings::remove, "hooks removed")
+}
+
+/// Whether a hook's program can be started: a path must be an executable file; a bare name
+/// must be one on PATH. `None` when it cannot be told without a shell (`$HOME/...`).
+fn runnable(program: &str) -> Option<bool> {
+    if program.contains('$') || program.starts_with('~') {
+        return None;
+    }
+    Some(if program.contains('/') {
+        is_executable(Path::new(program))
+    } else {
+        std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|d| is_executable(&d.join(program)))
+        })
+    })
+}
+
+/// The `hooks install` option that names a scope's file.
+fn scope_flag(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Project => "",
+        Scope::Local => " --local",
+        Scope::User => " --user",
+    }
 }
 
 /// Checks every link of the chain and says what to fix. Fails if the hooks cannot work.
@@ -181,17 +248,16 @@ pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
             problems += 1;
         }
     };
-    let program = program();
+    let on_path = cargo_ai_on_path();
     check(
-        program == "cargo-ai",
+        on_path.is_some(),
         false,
-        if program == "cargo-ai" {
-            "cargo-ai is on PATH".to_owned()
-        } else {
-            format!("cargo-ai is not on PATH; hooks will call it as {program}")
+        match &on_path {
+            Some(found) => format!("cargo-ai is on PATH ({})", found.display()),
+            None => "cargo-ai is not on PATH".to_owned(),
         },
     );
-    let mut any_installed = false;
+    let mut installed_in = Vec::new();
     for scope in [Scope::Project, Scope::Local, Scope::User] {
         let Ok(path) = settings_path(scope) else {
             continue;
@@ -199,28 +265,82 @@ pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
         match read_settings(&path) {
             Ok((_, value)) => {
                 let events = settings::installed(&value);
-                any_installed |= !events.is_empty();
-                if !events.is_empty() {
-                    check(
-                        events.len() == 2,
-                        true,
-                        format!("{}: {}", path.display(), events.join(", ")),
-                    );
+                if events.is_empty() {
+                    continue;
+                }
+                installed_in.push(scope);
+                check(
+                    events.len() == 2,
+                    true,
+                    format!("{}: {}", path.display(), events.join(", ")),
+                );
+                for program in settings::our_programs(&value) {
+                    match runnable(&program) {
+                        Some(true) => check(
+                            true,
+                            true,
+                            format!("{}: the hooks call {program}", path.display()),
+                        ),
+                        Some(false) if program.contains('/') => check(
+                            false,
+                            true,
+                            format!(
+                                "{}: the hooks call {program}, which does not exist or cannot \
+                                 run: run `cargo-ai hooks install{}` again with the cargo-ai \
+                                 to use",
+                                path.display(),
+                                scope_flag(scope)
+                            ),
+                        ),
+                        Some(false) => check(
+                            false,
+                            true,
+                            format!(
+                                "{}: the hooks call `{program}`, which is not on PATH: \
+                                 put it there (`cargo install --path cli`)",
+                                path.display()
+                            ),
+                        ),
+                        None => check(
+                            false,
+                            false,
+                            format!(
+                                "{}: the hooks call {program}, which only a shell can find",
+                                path.display()
+                            ),
+                        ),
+                    }
                 }
             }
             Err(e) => check(false, true, e.message),
         }
     }
     check(
-        any_installed,
+        !installed_in.is_empty(),
         true,
-        if any_installed {
-            "hooks are installed".to_owned()
-        } else {
+        if installed_in.is_empty() {
             "hooks are not installed: run `cargo-ai hooks install` (team-wide) or `--user`"
                 .to_owned()
+        } else {
+            "hooks are installed".to_owned()
         },
     );
+    if installed_in.len() > 1 {
+        let flags: Vec<String> = installed_in
+            .iter()
+            .map(|s| format!("`cargo-ai hooks uninstall{}`", scope_flag(*s)))
+            .collect();
+        check(
+            false,
+            false,
+            format!(
+                "the hooks are installed in {} settings files, so they may run twice for every \
+                 session: keep one (remove the others with {})",
+                installed_in.len(),
+                flags.join(" or ")
+            ),
+        );
+    }
     let configured = ctx.config.endpoint().and(ctx.config.workspace());
     check(
         configured.is_ok(),

@@ -5,13 +5,17 @@
 //! Neither prints to stdout (SessionStart's stdout goes into the model's context) and neither
 //! ever fails the session: problems go to the hooks log.
 
+use std::io::IsTerminal;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::task::Poll;
 use std::time::Duration;
 
 use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
 
 use super::input::HookInput;
+use super::process::Process;
 use super::state::{self, OpenSession};
 use super::summarize;
 use super::{log, transcript};
@@ -28,7 +32,8 @@ use crate::error::{CliError, Kind};
 const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// The request bound for the hooks' own API calls.
 const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-/// A session with no transcript activity for this long, and no SessionEnd, is over.
+/// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
+/// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
 const PLACEHOLDER_SUMMARY: &str = "Session in progress.";
 
@@ -90,29 +95,33 @@ async fn upsert_or_queue(
 }
 
 pub async fn session_start(input: HookInput) -> Result<(), CliError> {
+    // Every write here is observed at the start event, before any SessionEnd that follows it.
+    let started_at = Timestamp::now();
     let session_id =
         SessionId::parse(&input.session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
     let _ = state::record(&OpenSession {
         session_id: input.session_id.clone(),
         transcript_path: input.transcript_path.clone(),
         cwd: input.cwd.clone(),
-        started_at: Timestamp::now().to_string(),
+        started_at: started_at.to_string(),
+        claude: Process::running_this_hook(),
     });
     let ctx = context_for(input.cwd.as_deref())?;
     deliver_pending(&ctx).await;
     for abandoned in state::abandoned(&input.session_id, ABANDONED_AFTER) {
-        let ended = state::last_activity(&abandoned)
-            .map_or_else(Timestamp::now, Timestamp::from_system_time);
+        let ended = state::last_activity(&abandoned).unwrap_or_else(Timestamp::now);
         state::forget(&abandoned.session_id);
         log::line(&format!(
             "session {} never ended; catching it up",
             abandoned.session_id
         ));
+        // Learnt now, though it ended earlier: a resume since then was written earlier still.
         spawn_worker(
             &abandoned.session_id,
             abandoned.transcript_path.as_deref(),
             abandoned.cwd.as_deref(),
             ended,
+            Some(Timestamp::now()),
         )?;
     }
     let title = input
@@ -127,40 +136,39 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         title,
         summary: PLACEHOLDER_SUMMARY.to_owned(),
         finished_at: None,
-        observed_at: Timestamp::now().to_string(),
+        observed_at: started_at.to_string(),
     };
     match upsert_or_queue(&ctx, &session_id, placeholder, Write::CreateOnly).await {
         Ok(_) => Ok(()),
         // The row exists: a resumed, compacted or cleared session keeps its title and summary.
         Err(e) if e.code == Some(ErrorCode::AlreadyExists) => {
-            reopen_if_finished(&ctx, &session_id, &input).await
+            if input.source.as_deref() == Some("resume") {
+                reopen(&ctx, &session_id, started_at).await
+            } else {
+                Ok(())
+            }
         }
         Err(e) => Err(e),
     }
 }
 
-/// A resumed session is running again: if its row says finished, say unfinished, keeping
-/// the title and summary it has.
-async fn reopen_if_finished(
+/// A resumed session is running again: its row says unfinished, keeping the title and summary
+/// it has, observed at the resume, so the worker of an earlier end that lands only now is
+/// answered stale instead of marking the running session finished.
+async fn reopen(
     ctx: &Context,
     session_id: &SessionId,
-    input: &HookInput,
+    resumed_at: Timestamp,
 ) -> Result<(), CliError> {
-    if input.source.as_deref() != Some("resume") {
-        return Ok(());
-    }
     let row = client(ctx)
         .await?
         .get(ctx.config.workspace()?, session_id)
         .await?;
-    if row.finished_at.is_none() {
-        return Ok(());
-    }
     let body = UpsertBody {
         title: row.title,
         summary: row.summary,
         finished_at: None,
-        observed_at: Timestamp::now().to_string(),
+        observed_at: resumed_at.to_string(),
     };
     upsert_or_queue(ctx, session_id, body, Write::Upsert)
         .await
@@ -177,16 +185,24 @@ pub fn session_end(input: HookInput) -> Result<(), CliError> {
         input.transcript_path.as_deref(),
         input.cwd.as_deref(),
         finished_at,
+        None,
     )
 }
 
+/// Tells the worker when its news was learnt, where that is not the end itself (a session
+/// caught up later). Internal to `spawn_worker` and `worker`.
+const OBSERVED_AT_ENV: &str = "CARGO_AI_HOOK_OBSERVED_AT";
+
 /// Starts `cargo-ai hooks worker ...` fully detached: its own session and process group
-/// (Claude Code cancelling the hook does not reach it), no stdio.
+/// (Claude Code cancelling the hook does not reach it), no stdio. Its upsert is observed at
+/// `observed_at`, by default the end itself: the same moment however long summarizing takes,
+/// so two ends' workers land in the order of the ends, and a resume since wins over both.
 fn spawn_worker(
     session_id: &str,
     transcript: Option<&Path>,
     cwd: Option<&Path>,
     finished_at: Timestamp,
+    observed_at: Option<Timestamp>,
 ) -> Result<(), CliError> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().map_err(|e| {
@@ -205,9 +221,13 @@ fn spawn_worker(
             "--finished-at",
             &finished_at.to_string(),
         ])
+        .env_remove(OBSERVED_AT_ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    if let Some(observed_at) = observed_at {
+        command.env(OBSERVED_AT_ENV, observed_at.to_string());
+    }
     if let Some(path) = transcript {
         command.arg("--transcript").arg(path);
     }
@@ -323,8 +343,24 @@ pub async fn summarize(
     }
 }
 
-/// The detached worker: summarize, then upsert with the end time (outbox on failure).
+/// The detached worker: summarize, then upsert with the end time (outbox on failure). A row
+/// written since the end (the session was resumed) is newer and stays as it is.
 pub async fn worker(
+    session_id: &str,
+    transcript: Option<&Path>,
+    cwd: Option<&Path>,
+    finished_at: Timestamp,
+) -> Result<(), CliError> {
+    log_panics("worker");
+    contain_panics(record_end(session_id, transcript, cwd, finished_at))
+        .await
+        .unwrap_or_else(|| {
+            log::line(&format!("worker {session_id}: stopped by the panic above"));
+            Ok(())
+        })
+}
+
+async fn record_end(
     session_id: &str,
     transcript: Option<&Path>,
     cwd: Option<&Path>,
@@ -332,6 +368,10 @@ pub async fn worker(
 ) -> Result<(), CliError> {
     let session =
         SessionId::parse(session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
+    let observed_at = std::env::var(OBSERVED_AT_ENV)
+        .ok()
+        .and_then(|t| Timestamp::parse(OBSERVED_AT_ENV, &t).ok())
+        .unwrap_or(finished_at);
     let ctx = context_for(cwd)?;
     let claude = summarize::find_claude();
     let result = summarize(session_id, transcript, cwd, claude).await;
@@ -343,36 +383,104 @@ pub async fn worker(
         title: result.title,
         summary: result.summary,
         finished_at: Some(finished_at.to_string()),
-        observed_at: Timestamp::now().to_string(),
+        observed_at: observed_at.to_string(),
     };
-    upsert_or_queue(&ctx, &session, body, Write::Upsert)
-        .await
-        .map(|_| ())
+    match upsert_or_queue(&ctx, &session, body, Write::Upsert).await {
+        Ok(Some(_)) => log::line(&format!("session {session_id}: recorded as finished")),
+        Ok(None) => {}
+        Err(e) if e.code == Some(ErrorCode::Stale) => log::line(&format!(
+            "session {session_id}: written since it ended (resumed); that newer row stays"
+        )),
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
-/// Runs a hook so that it never gets in the session's way: errors are logged, the exit
-/// status is always success, and inside our own `claude -p` child it does nothing at all.
+/// Runs a hook so that it never gets in the session's way: errors and panics are logged, the
+/// exit status is always success, and inside our own `claude -p` child it does nothing at all.
+/// Started by hand in a terminal, it says what it is for instead of waiting on the keyboard.
 pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
-    name: &str,
+    name: &'static str,
     hook: impl FnOnce(HookInput) -> F,
 ) {
     if summarize::guarded() {
         return;
     }
-    let input = match HookInput::from_stdin() {
-        Ok(input) => input,
-        Err(e) => {
-            log::line(&format!("{name}: {e}"));
-            return;
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "cargo-ai hooks {name} reads Claude Code's hook JSON on stdin; \
+             nothing to do here (see `cargo-ai hooks {name} --help`)"
+        );
+        log::line(&format!("{name}: stdin is a terminal, not a hook input"));
+        return;
+    }
+    log_panics(name);
+    let run = async {
+        let input = match HookInput::from_stdin() {
+            Ok(input) => input,
+            Err(e) => {
+                log::line(&format!("{name}: {e}"));
+                return;
+            }
+        };
+        let session_id = input.session_id.clone();
+        match tokio::time::timeout(HOOK_BUDGET, hook(input)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::line(&format!("{name} {session_id}: {}", e.message)),
+            Err(_) => log::line(&format!(
+                "{name} {session_id}: gave up after {} s",
+                HOOK_BUDGET.as_secs()
+            )),
         }
     };
-    let session_id = input.session_id.clone();
-    match tokio::time::timeout(HOOK_BUDGET, hook(input)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => log::line(&format!("{name} {session_id}: {}", e.message)),
-        Err(_) => log::line(&format!(
-            "{name} {session_id}: gave up after {} s",
-            HOOK_BUDGET.as_secs()
-        )),
+    if contain_panics(run).await.is_none() {
+        log::line(&format!(
+            "{name}: stopped by the panic above; exit 0 anyway"
+        ));
+    }
+}
+
+/// Panics go to the hooks log rather than to the session's terminal.
+fn log_panics(name: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        log::line(&format!("{name}: {info}").replace('\n', " "));
+    }));
+}
+
+/// Runs `work` to its end; a panic inside it ends it too (`None`) instead of the process.
+async fn contain_panics<F: Future>(work: F) -> Option<F::Output> {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Some(output)),
+            Err(_) => Poll::Ready(None),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: Future>(work: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(work)
+    }
+
+    #[test]
+    fn a_panicking_hook_ends_quietly() {
+        let panicked = block_on(contain_panics(async {
+            tokio::task::yield_now().await;
+            let input: Vec<u8> = Vec::new();
+            // An index out of bounds, after an await: the panic surfaces in a later poll.
+            input[usize::from(input.is_empty())]
+        }));
+        assert_eq!(panicked, None);
+        assert_eq!(block_on(contain_panics(async { 7 })), Some(7));
     }
 }

@@ -10,14 +10,95 @@ pub const OUR_HOOKS: [(&str, &str, u64); 2] = [
     ("SessionEnd", "session-end", 5),
 ];
 
-/// Whether a hook command is one of ours (`<path>/cargo-ai hooks session-start`, ...).
+/// A word as a POSIX shell reads it back: bare when that is unambiguous, else single-quoted.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The words of a simple shell command, with quotes and backslashes undone as `sh` would
+/// (no expansions: `$HOME/x` stays as written).
+pub fn shell_words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = command.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => words.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_default();
+                w.extend(chars.by_ref().take_while(|&c| c != '\''));
+            }
+            '"' => {
+                let w = word.get_or_insert_default();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some(e @ ('"' | '\\' | '$' | '`')) => w.push(e),
+                            Some(e) => {
+                                w.push('\\');
+                                w.push(e);
+                            }
+                            None => w.push('\\'),
+                        },
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => word.get_or_insert_default().extend(chars.next()),
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+/// The program a hook command runs: its first word, unquoted.
+pub fn program_of(command: &str) -> Option<String> {
+    shell_words(command).into_iter().next()
+}
+
+/// Whether a hook command is one of ours: `cargo-ai hooks <subcommand>`, the program named
+/// plainly or by a path, quoted or not.
 pub fn is_ours(command: &str, subcommand: &str) -> bool {
-    let mut words = command.split_whitespace();
-    let program = words.next().unwrap_or_default();
-    let program = program.trim_matches(|c| c == '"' || c == '\'');
-    (program == "cargo-ai" || program.ends_with("/cargo-ai"))
-        && words.next() == Some("hooks")
-        && words.next() == Some(subcommand)
+    let words = shell_words(command);
+    let [program, hooks, sub, ..] = words.as_slice() else {
+        return false;
+    };
+    std::path::Path::new(program)
+        .file_name()
+        .is_some_and(|name| name == "cargo-ai")
+        && hooks == "hooks"
+        && sub == subcommand
+}
+
+/// The programs our hook commands in a settings value run, each once.
+pub fn our_programs(settings: &Value) -> Vec<String> {
+    let mut programs: Vec<String> = Vec::new();
+    for (event, subcommand, _) in OUR_HOOKS {
+        let commands = settings["hooks"][event]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["hooks"].as_array())
+            .flatten()
+            .filter_map(|h| h["command"].as_str())
+            .filter(|c| is_ours(c, subcommand));
+        for program in commands.filter_map(program_of) {
+            if !programs.contains(&program) {
+                programs.push(program);
+            }
+        }
+    }
+    programs
 }
 
 fn groups_mut<'a>(settings: &'a mut Map<String, Value>, event: &str) -> Option<&'a mut Vec<Value>> {
@@ -277,12 +358,69 @@ mod tests {
             "/home/me/.cargo/bin/cargo-ai hooks session-end",
             "session-end"
         ));
+        assert!(is_ours(
+            "'/home/me/my tools/cargo-ai' hooks session-end",
+            "session-end"
+        ));
+        assert!(is_ours(
+            r#""/home/me/my tools/cargo-ai" hooks session-end"#,
+            "session-end"
+        ));
+        assert!(is_ours(
+            r"/home/me/my\ tools/cargo-ai hooks session-end",
+            "session-end"
+        ));
+        assert!(is_ours("  cargo-ai  hooks\tsession-end ", "session-end"));
         assert!(!is_ours("cargo-ai hooks session-start", "session-end"));
         assert!(!is_ours(
             "$CLAUDE_PROJECT_DIR/.claude/hooks/session-end.sh",
             "session-end"
         ));
         assert!(!is_ours("not-cargo-ai hooks session-end", "session-end"));
+        assert!(!is_ours("'cargo-ai hooks session-end'", "session-end"));
+        assert!(!is_ours("cargo-ai hooks", "session-end"));
+        assert!(!is_ours("", "session-end"));
+    }
+
+    #[test]
+    fn quoting_round_trips_through_the_shell_reading() {
+        for word in [
+            "cargo-ai",
+            "/work/target/debug/cargo-ai",
+            "/home/me/my tools/cargo-ai",
+            "/tmp/it's here/cargo-ai",
+            "/tmp/$HOME/`x`/\"q\"/cargo-ai",
+            "",
+        ] {
+            let quoted = shell_quote(word);
+            assert_eq!(
+                shell_words(&format!("{quoted} hooks x"))[0],
+                word,
+                "{quoted}"
+            );
+        }
+        assert_eq!(shell_quote("/usr/bin/cargo-ai"), "/usr/bin/cargo-ai");
+        assert_eq!(shell_quote("/a b/cargo-ai"), "'/a b/cargo-ai'");
+    }
+
+    #[test]
+    fn a_quoted_path_installs_once() {
+        let program = shell_quote("/home/me/my tools/cargo-ai");
+        let mut settings = json!({"model": "opus"});
+        merge(&mut settings, &program).unwrap();
+        let once = render(&settings);
+        merge(&mut settings, &program).unwrap();
+        assert_eq!(
+            render(&settings),
+            once,
+            "no duplicate on the second install"
+        );
+        assert_eq!(installed(&settings), ["SessionStart", "SessionEnd"]);
+        assert_eq!(our_programs(&settings), ["/home/me/my tools/cargo-ai"]);
+        merge(&mut settings, PROGRAM).unwrap();
+        assert_eq!(our_programs(&settings), ["cargo-ai"], "replaced in place");
+        remove(&mut settings).unwrap();
+        assert_eq!(settings, json!({"model": "opus"}));
     }
 
     #[test]

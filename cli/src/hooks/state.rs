@@ -2,17 +2,24 @@
 //! never fired (a killed terminal) is caught up at a later SessionStart.
 
 use std::fs;
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sessions_core::Timestamp;
+
+use super::process::Process;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenSession {
     pub session_id: String,
     pub transcript_path: Option<PathBuf>,
     pub cwd: Option<PathBuf>,
+    /// When its latest SessionStart (startup, resume, compact, ...) ran.
     pub started_at: String,
+    /// The Claude Code process the session runs in, when `/proc` could name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claude: Option<Process>,
 }
 
 fn dir() -> Option<PathBuf> {
@@ -52,29 +59,110 @@ pub fn forget(session_id: &str) {
     }
 }
 
-/// When a session last did anything: its transcript's modification time.
-pub fn last_activity(session: &OpenSession) -> Option<SystemTime> {
-    session
+/// When a session last did anything: its transcript's modification time, or its latest
+/// start if that is later or there is no transcript yet (Claude Code writes it lazily).
+pub fn last_activity(session: &OpenSession) -> Option<Timestamp> {
+    let written = session
         .transcript_path
         .as_ref()
         .and_then(|p| fs::metadata(p).ok()?.modified().ok())
+        .map(Timestamp::from_system_time);
+    let started = Timestamp::parse("started_at", &session.started_at).ok();
+    written.max(started)
 }
 
-/// Open sessions other than `current` idle for longer than `idle`: their SessionEnd never came.
+/// Whether a session's end will never come: its Claude Code process is gone; or, where that
+/// cannot be told (no process recorded, no `/proc`), it has been idle longer than `idle`.
+fn is_abandoned(session: &OpenSession, file: &Path, idle: Duration, now: Timestamp) -> bool {
+    if let Some(alive) = session.claude.and_then(|p| p.is_alive()) {
+        return !alive;
+    }
+    let since = last_activity(session).or_else(|| {
+        fs::metadata(file)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(Timestamp::from_system_time)
+    });
+    let idle = i128::try_from(idle.as_millis()).unwrap_or(i128::MAX);
+    since.is_some_and(|t| now.unix_millis() - t.unix_millis() > idle)
+}
+
+/// Open sessions other than `current` whose SessionEnd never came (see `is_abandoned`).
 pub fn abandoned(current: &str, idle: Duration) -> Vec<OpenSession> {
     let Some(dir) = dir() else { return Vec::new() };
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
-    let now = SystemTime::now();
+    let now = Timestamp::now();
     entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| serde_json::from_slice::<OpenSession>(&fs::read(e.path()).ok()?).ok())
-        .filter(|s| s.session_id != current)
-        .filter(|s| {
-            let since = last_activity(s).unwrap_or(SystemTime::UNIX_EPOCH);
-            now.duration_since(since).unwrap_or_default() > idle
+        .map(|e| e.path())
+        .filter(|path| path.extension().is_some_and(|x| x == "json"))
+        .filter_map(|path| {
+            let session = serde_json::from_slice::<OpenSession>(&fs::read(&path).ok()?).ok()?;
+            (session.session_id != current && is_abandoned(&session, &path, idle, now))
+                .then_some(session)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDLE: Duration = Duration::from_secs(30 * 60);
+
+    fn session(dir: &Path, started: Timestamp, claude: Option<Process>) -> OpenSession {
+        OpenSession {
+            session_id: "s-1".into(),
+            // Claude Code has not written it yet.
+            transcript_path: Some(dir.join("s-1.jsonl")),
+            cwd: None,
+            started_at: started.to_string(),
+            claude,
+        }
+    }
+
+    fn me() -> Process {
+        Process::of(std::process::id()).expect("/proc in tests")
+    }
+
+    #[test]
+    fn a_fresh_session_without_a_transcript_is_not_abandoned() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s-1.json");
+        let now = Timestamp::now();
+        let fresh = session(dir.path(), now, None);
+        assert!(!is_abandoned(&fresh, &file, IDLE, now));
+        assert_eq!(
+            last_activity(&fresh),
+            Some(now),
+            "its start counts as activity"
+        );
+        // Without a process to ask, the idle rule decides.
+        let old = session(dir.path(), now.plus_seconds(-3600), None);
+        assert!(is_abandoned(&old, &file, IDLE, now));
+    }
+
+    #[test]
+    fn a_session_is_over_when_its_process_is_gone_and_not_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s-1.json");
+        let now = Timestamp::now();
+        let idle_but_running = session(dir.path(), now.plus_seconds(-3600), Some(me()));
+        assert!(!is_abandoned(&idle_but_running, &file, IDLE, now));
+        let gone = Process {
+            start_time: me().start_time + 1,
+            ..me()
+        };
+        let fresh_but_gone = session(dir.path(), now, Some(gone));
+        assert!(is_abandoned(&fresh_but_gone, &file, IDLE, now));
+    }
+
+    #[test]
+    fn older_state_files_without_a_process_still_read() {
+        let old = r#"{"session_id":"s-1","transcript_path":null,"cwd":null,"started_at":"2026-01-01T00:00:00.000Z"}"#;
+        let session: OpenSession = serde_json::from_str(old).unwrap();
+        assert_eq!(session.claude, None);
+    }
 }
