@@ -6,9 +6,6 @@
 use std::io::{Read, Write};
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use serde_json::json;
 use sessions_core::paths::{WHOAMI_PATH, session_path};
 use sessions_core::{SessionId, Timestamp, UpsertBody, WorkspaceId};
@@ -75,39 +72,23 @@ fn signed_request(
     body: &[u8],
 ) -> Vec<u8> {
     let key = alice();
-    let identity = Credentials::new(
-        key.access_key_id,
-        key.secret_access_key,
-        None,
-        None,
-        "bench",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(REGION)
-        .name("execute-api")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .expect("signing parameters")
-        .into();
     let url = format!("http://{authority}{path}");
     let mut signed_headers: Vec<(&str, &str)> = headers.to_vec();
     signed_headers.push(("host", authority));
-    let signable = SignableRequest::new(
+    let request = sessions_sigv4::Request {
         method,
-        &url,
-        signed_headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )
-    .expect("a signable request");
-    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+        url: &url,
+        headers: &signed_headers,
+        body,
+    };
+    let credentials = sessions_sigv4::static_credentials(key.access_key_id, key.secret_access_key);
+    let signature = sessions_sigv4::sign_request(&credentials, REGION, SystemTime::now(), &request)
+        .expect("sign");
     let mut head = format!("{method} {path} HTTP/1.1\r\n");
     for (name, value) in &signed_headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    for (name, value) in instructions.headers() {
+    for (name, value) in &signature {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));

@@ -4,8 +4,6 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use sessions_core::paths::{WHOAMI_PATH, session_path, sessions_path};
@@ -17,7 +15,6 @@ use sessions_core::{
 use crate::aws::AwsIdentity;
 use crate::error::{CliError, Kind};
 
-const SERVICE: &str = "execute-api";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts per request for retryable failures (network, 5xx, throttling).
@@ -301,33 +298,20 @@ impl ApiClient {
         headers: &[(&'static str, String)],
         body: &[u8],
     ) -> Result<Vec<(&'static str, String)>, CliError> {
-        let failed =
-            |what: String| CliError::new(Kind::Auth, format!("cannot sign the request: {what}"));
-        let identity = self.identity.credentials.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.identity.region)
-            .name(SERVICE)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| failed(e.to_string()))?
-            .into();
-        let signable = SignableRequest::new(
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let request = sessions_sigv4::Request {
             method,
             url,
-            headers.iter().map(|(k, v)| (*k, v.as_str())),
-            SignableBody::Bytes(body),
+            headers: &headers,
+            body,
+        };
+        sessions_sigv4::sign_request(
+            &self.identity.credentials,
+            &self.identity.region,
+            SystemTime::now(),
+            &request,
         )
-        .map_err(|e| failed(e.to_string()))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| failed(e.to_string()))?
-            .into_parts();
-        let (signed, _) = instructions.into_parts();
-        Ok(signed
-            .into_iter()
-            .map(|h| (h.name(), h.value().to_owned()))
-            .collect())
+        .map_err(|e| CliError::new(Kind::Auth, e.to_string()))
     }
 
     fn unreachable(&self, e: reqwest::Error) -> CliError {

@@ -15,8 +15,8 @@ use time::macros::format_description;
 
 use crate::domain::Caller;
 
-/// The signing name API Gateway checks.
-pub const SERVICE: &str = "execute-api";
+/// The signing name API Gateway checks (the same constant clients sign with).
+pub use sessions_sigv4::SERVICE;
 /// Requests signed further than this from the server's clock are refused.
 pub const MAX_SKEW: Duration = Duration::from_secs(300);
 

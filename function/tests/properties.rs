@@ -9,9 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use proptest::prelude::*;
@@ -327,34 +324,24 @@ fn signed_headers(
     now: SystemTime,
 ) -> HeaderMap {
     let key = &LOCAL_KEYS[0];
-    let identity =
-        Credentials::new(key.access_key_id, key.secret_access_key, None, None, "t").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("execute-api")
-        .time(now)
-        .settings(SigningSettings::default())
-        .build()
-        .expect("signing params")
-        .into();
     let url = format!("http://{HOST}{target}");
     let mut headers: Vec<(&str, &str)> = extra
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     headers.push(("host", HOST));
-    let signable =
-        SignableRequest::new(method, &url, headers.into_iter(), SignableBody::Bytes(body))
-            .expect("signable request");
-    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let request = sessions_sigv4::Request {
+        method,
+        url: &url,
+        headers: &headers,
+        body,
+    };
+    let credentials = sessions_sigv4::static_credentials(key.access_key_id, key.secret_access_key);
+    let signature =
+        sessions_sigv4::sign_request(&credentials, "us-east-1", now, &request).expect("sign");
     let mut all: Vec<(String, String)> = extra.to_vec();
     all.push(("host".to_owned(), HOST.to_owned()));
-    all.extend(
-        instructions
-            .headers()
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
+    all.extend(signature.into_iter().map(|(k, v)| (k.to_owned(), v)));
     header_map(&all)
 }
 

@@ -11,8 +11,6 @@ use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use sessions_function::auth::{LOCAL_KEYS, LocalKey, LocalVerifier};
 use sessions_function::router::Api;
 use sessions_function::settings::AllowList;
@@ -230,23 +228,13 @@ impl Signed {
         self
     }
 
-    /// Signs as `key` at `time` (service execute-api) and returns the headers to add.
+    /// Signs as `key` at `time` (the shared signer, service execute-api) and returns the headers to add.
     pub fn signature_headers(
         &self,
         key_id: &str,
         secret: &str,
         time: SystemTime,
     ) -> Vec<(String, String)> {
-        let identity = Credentials::new(key_id, secret, None, None, "tests").into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(REGION)
-            .name("execute-api")
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .expect("signing params")
-            .into();
         let host = self
             .url
             .split("://")
@@ -260,17 +248,17 @@ impl Signed {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         headers.push(("host", &host));
-        let signable = SignableRequest::new(
-            self.method,
-            &self.url,
-            headers.into_iter(),
-            SignableBody::Bytes(&self.body),
-        )
-        .expect("signable request");
-        let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-        instructions
-            .headers()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        let request = sessions_sigv4::Request {
+            method: self.method,
+            url: &self.url,
+            headers: &headers,
+            body: &self.body,
+        };
+        let credentials = sessions_sigv4::static_credentials(key_id, secret);
+        sessions_sigv4::sign_request(&credentials, REGION, time, &request)
+            .expect("sign")
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
             .collect()
     }
 
