@@ -42,6 +42,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes, urlsplit, urlunsplit
 
 import requests
@@ -50,8 +51,20 @@ from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-ACCESS_KEY_ID = os.environ.get("SIGV4_ACCESS_KEY_ID", "AKIDLOCALALICE000000")
-SECRET_ACCESS_KEY = os.environ.get("SIGV4_SECRET_ACCESS_KEY", "local-alice-secret-not-for-aws")
+
+
+def _alice() -> tuple[str, str]:
+    """Alice's key id and secret: the first documented identity in infra/local/keys."""
+    keys = Path(__file__).resolve().parents[1] / "local" / "keys"
+    for line in keys.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key_id, secret, _arn = line.split()
+            return key_id, secret
+    raise RuntimeError(f"no identity in {keys}")
+
+
+ACCESS_KEY_ID = os.environ.get("SIGV4_ACCESS_KEY_ID") or _alice()[0]
+SECRET_ACCESS_KEY = os.environ.get("SIGV4_SECRET_ACCESS_KEY") or _alice()[1]
 REGION = os.environ.get("SIGV4_REGION", "us-east-1")
 SERVICE = "execute-api"
 # The value schemathesis is given for the `sigv4` scheme; only requests carrying it are signed.

