@@ -3,8 +3,9 @@
 //! ARN); titles and summaries are never logged at `info`.
 
 use tracing::Subscriber;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// The ids a request is known by in the logs. The adapter that received the request puts
@@ -26,9 +27,10 @@ pub fn init(json: bool) {
         json_subscriber(&filter, std::io::stderr).init();
     } else {
         tracing_subscriber::fmt()
-            .with_env_filter(EnvFilter::new(filter))
             .with_writer(std::io::stderr)
             .with_target(false)
+            .finish()
+            .with(targets(&filter))
             .init();
     }
 }
@@ -41,7 +43,6 @@ where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(filter))
         .with_writer(writer)
         .with_target(false)
         .json()
@@ -49,4 +50,14 @@ where
         .with_span_list(false)
         .without_time()
         .finish()
+        .with(targets(filter))
+}
+
+/// A level (`debug`) or per-target levels (`sessions_function=debug,info`), as `RUST_LOG`
+/// writes them; anything else falls back to `info` with a note, rather than logging nothing.
+fn targets(filter: &str) -> Targets {
+    filter.parse().unwrap_or_else(|e| {
+        eprintln!("ignoring the log filter {filter:?} ({e}); logging at info");
+        Targets::new().with_default(tracing::Level::INFO)
+    })
 }
