@@ -133,3 +133,46 @@ fn up_is_idempotent_refuses_busy_ports_and_down_stops_everything() {
     );
     assert!(!alive(&dynamodb) && !alive(&server), "down stops both");
 }
+
+/// `infra/local/up` builds its binaries where cargo puts them (here a `CARGO_TARGET_DIR`
+/// given explicitly, as many users set it globally), and the build it asks for is the one
+/// `cargo test` already made: same profile, same features, nothing compiled again. This is
+/// what lets `infra/demo` and `infra/test` share one build.
+#[test]
+fn up_finds_the_build_in_cargo_target_dir_and_reuses_the_test_build() {
+    let bin = workspace_bin("sessions-local");
+    let target_dir = bin
+        .parent()
+        .and_then(Path::parent)
+        .expect("<target>/debug/sessions-local")
+        .to_owned();
+    let state = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(repo_root().join("infra/local/up"))
+        .env("SESSIONS_STATE_DIR", state.path())
+        .env_remove("SESSIONS_LOCAL_BIN")
+        .env_remove("SESSIONS_PROFILE")
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("SESSIONS_DYNAMODB_IN_MEMORY", "1")
+        .env("SESSIONS_DYNAMODB_PORT", "0")
+        .env("SESSIONS_PORT", "0")
+        .output()
+        .expect("run infra/local/up");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let exported = exports(&out);
+    let server = pid(state.path(), "sessions-local");
+    let running = std::fs::read_link(format!("/proc/{server}/exe")).expect("server's executable");
+    script("down", state.path(), &[]);
+
+    assert!(
+        exported.iter().any(|(k, _)| k == "CARGO_AI_ENDPOINT"),
+        "{exported:?}"
+    );
+    assert_eq!(
+        running, bin,
+        "the server runs the binary in CARGO_TARGET_DIR"
+    );
+    assert!(
+        !stderr.contains("Compiling"),
+        "infra/local/up rebuilt what cargo test had built (different features or profile?):\n{stderr}"
+    );
+}
