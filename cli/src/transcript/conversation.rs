@@ -153,9 +153,9 @@ fn relative_to(path: &str, cwd: Option<&str>) -> String {
 mod tests {
     use serde_json::json;
 
-    use super::super::digest::{Limits, digest};
-    use super::super::heuristic::{TITLE_MAX_CHARS, heuristic_summary, heuristic_title};
-    use super::super::testing::*;
+    use crate::transcript::digest::{Digest, Limits, digest};
+    use crate::transcript::heuristic::{TITLE_MAX_CHARS, heuristic_summary, heuristic_title};
+    use crate::transcript::testing::*;
 
     #[test]
     fn basic_keeps_the_conversation_and_nothing_else() {
@@ -310,5 +310,66 @@ mod tests {
         );
         assert_eq!(d.tools.values().sum::<usize>(), 4);
         assert_eq!(d.skipped_lines, 0);
+    }
+
+    /// The digest of each checked-in transcript, field by field, as the reader has always made it.
+    #[test]
+    fn every_fixture_digests_as_before() {
+        let first_prompt = FIRST_PROMPT.to_owned();
+        let done = "Assistant: Done: upload() now retries 503s with exponential backoff and full \
+                    jitter (5 attempts max), and a unit test covers it.\n\n";
+        let basic = Digest {
+            custom_title: None,
+            ai_title: Some("Add jittered retry to S3 uploader".to_owned()),
+            prompts: vec![
+                first_prompt.clone(),
+                "Also log each retry at warn level.".to_owned(),
+            ],
+            first_prompt: Some(first_prompt.clone()),
+            tools: [("Bash", 1), ("Edit", 1), ("Read", 1)]
+                .map(|(name, n)| (name.to_owned(), n))
+                .into(),
+            files: ["src/upload.rs".to_owned()].into(),
+            conversation_tail: format!(
+                "User: {FIRST_PROMPT}\n\nAssistant: I'll start by reading the uploader.\n\n{done}\
+                 User: Also log each retry at warn level.\n\n\
+                 Assistant: Each retry now logs attempt number and delay at warn level.\n\n"
+            ),
+            prompt_count: 2,
+            skipped_lines: 0,
+            partial: false,
+        };
+        assert_eq!(fixture("transcript-basic.jsonl"), basic);
+
+        let titles = Digest {
+            custom_title: Some("uploader: retries".to_owned()),
+            ai_title: Some("Add jittered retry to S3 uploader".to_owned()),
+            prompts: vec![first_prompt.clone()],
+            first_prompt: Some(first_prompt.clone()),
+            tools: [("Read".to_owned(), 1)].into(),
+            files: Default::default(),
+            conversation_tail: format!(
+                "User: {FIRST_PROMPT}\n\nAssistant: I'll start by reading the uploader.\n\n{done}"
+            ),
+            prompt_count: 1,
+            skipped_lines: 0,
+            partial: false,
+        };
+        assert_eq!(fixture("transcript-titles.jsonl"), titles);
+
+        let broken = "caf\u{FFFD} \u{FFFD} broken bytes";
+        let torn = Digest {
+            custom_title: None,
+            ai_title: None,
+            prompts: vec![first_prompt.clone(), broken.to_owned()],
+            first_prompt: Some(first_prompt),
+            tools: Default::default(),
+            files: Default::default(),
+            conversation_tail: format!("User: {FIRST_PROMPT}\n\nUser: {broken}\n\n{done}"),
+            prompt_count: 2,
+            skipped_lines: 2,
+            partial: false,
+        };
+        assert_eq!(fixture("transcript-torn.jsonl"), torn);
     }
 }

@@ -113,10 +113,10 @@ mod tests {
 
     use serde_json::json;
 
-    use super::super::heuristic::{heuristic_summary, heuristic_title};
-    use super::super::tail::GAP_MARKER;
-    use super::super::testing::*;
     use super::*;
+    use crate::transcript::heuristic::{heuristic_summary, heuristic_title};
+    use crate::transcript::tail::GAP_MARKER;
+    use crate::transcript::testing::*;
 
     #[test]
     fn an_empty_file_digests_to_nothing_but_still_has_a_summary() {

@@ -206,3 +206,149 @@ impl AiTitle {
         self.ai_title.as_deref().or(self.title.as_deref())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::transcript::testing::FIXTURES;
+
+    fn kind(entry: &Entry) -> &'static str {
+        match entry {
+            Entry::User(turn) if turn.is_aside() => "user (aside)",
+            Entry::User(_) => "user",
+            Entry::Assistant(turn) if turn.is_aside() => "assistant (aside)",
+            Entry::Assistant(_) => "assistant",
+            Entry::CustomTitle(_) => "custom-title",
+            Entry::AiTitle(_) => "ai-title",
+            Entry::Other => "other",
+        }
+    }
+
+    fn fixture_entries(name: &str) -> Vec<Option<Entry>> {
+        let bytes = std::fs::read(Path::new(FIXTURES).join(name)).unwrap();
+        bytes
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(Entry::parse)
+            .collect()
+    }
+
+    #[test]
+    fn real_lines_parse_into_their_kinds() {
+        let kinds = |name| -> Vec<&str> {
+            fixture_entries(name)
+                .iter()
+                .map(|e| e.as_ref().map_or("not json", kind))
+                .collect()
+        };
+        assert_eq!(
+            kinds("transcript-basic.jsonl"),
+            [
+                "other", // file-history-snapshot
+                "user (aside)",
+                "user",  // a slash command without arguments
+                "other", // queue-operation
+                "user",
+                "other", // attachment
+                "other", // api-request-blob, role user
+                "other", // api-request-blob, role system
+                "assistant",
+                "user", // tool result
+                "assistant",
+                "user",
+                "assistant (aside)", // sidechain
+                "assistant",
+                "user",
+                "ai-title",
+                "assistant",
+                "other", // system
+                "other", // summary
+                "user",
+                "assistant",
+                "other", // last-prompt
+                "other", // cost-state
+            ]
+        );
+        assert_eq!(
+            kinds("transcript-titles.jsonl"),
+            [
+                "user",
+                "assistant",
+                "ai-title",
+                "custom-title",
+                "custom-title",
+                "assistant"
+            ]
+        );
+        assert_eq!(
+            kinds("transcript-torn.jsonl"),
+            ["user", "user", "not json", "assistant", "not json"]
+        );
+    }
+
+    #[test]
+    fn real_lines_keep_the_fields_the_digest_reads() {
+        let entries = fixture_entries("transcript-basic.jsonl");
+        let Some(Entry::Assistant(first_reply)) = &entries[8] else {
+            panic!("{:?}", entries[8]);
+        };
+        assert_eq!(first_reply.cwd.as_deref(), Some("/home/dev/work/uploader"));
+        let content = first_reply
+            .message
+            .as_ref()
+            .and_then(|m| m.content.as_ref());
+        let content = content.expect("content");
+        assert_eq!(content.texts(), ["I'll start by reading the uploader."]);
+        let tools: Vec<_> = content
+            .tool_uses()
+            .map(|t| (t.name.as_deref(), t.input.file_path.as_deref()))
+            .collect();
+        assert_eq!(
+            tools,
+            [(Some("Read"), Some("/home/dev/work/uploader/src/upload.rs"))]
+        );
+
+        let Some(Entry::User(prompt)) = &entries[4] else {
+            panic!("{:?}", entries[4]);
+        };
+        let content = prompt.message.as_ref().and_then(|m| m.content.as_ref());
+        assert!(matches!(content, Some(Content::Text(t)) if t.starts_with("The S3 uploader")));
+
+        let Some(Entry::AiTitle(title)) = &entries[15] else {
+            panic!("{:?}", entries[15]);
+        };
+        assert_eq!(title.title(), Some("Add jittered retry to S3 uploader"));
+    }
+
+    #[test]
+    fn odd_shapes_read_as_absent_not_as_damage() {
+        let parse = |line: &str| Entry::parse(line.as_bytes());
+        // Valid JSON that is no entry: not damage.
+        for line in ["3", "null", "[]", r#"{"no": "type"}"#, r#"{"type": 5}"#] {
+            assert!(matches!(parse(line), Some(Entry::Other)), "{line}");
+        }
+        for line in ["", "not json", r#"{"type": "user""#, "1e400"] {
+            assert!(parse(line).is_none(), "{line}");
+        }
+        let Some(Entry::User(turn)) = parse(
+            r#"{"type": "user", "isMeta": "true", "cwd": 7, "message": {"content": [
+                "a string", {"type": "text", "text": 5}, {"type": "text", "text": "kept"},
+                {"type": "tool_use", "name": ["x"], "input": "not an object"}, {"type": "image"}
+            ]}}"#,
+        ) else {
+            panic!("not a user entry");
+        };
+        assert!(!turn.is_aside());
+        assert_eq!(turn.cwd, None);
+        let content = turn.message.and_then(|m| m.content).expect("content");
+        assert_eq!(content.texts(), ["kept"]);
+        let names: Vec<_> = content.tool_uses().map(|t| t.name.clone()).collect();
+        assert_eq!(names, [None]);
+        let Some(Entry::User(turn)) = parse(r#"{"type": "user", "message": "text"}"#) else {
+            panic!("not a user entry");
+        };
+        assert!(turn.message.is_none());
+    }
+}
