@@ -179,7 +179,7 @@ pub struct ToolInput {
 pub struct CustomTitle {
     #[serde(with = "As::<DefaultOnError>")]
     custom_title: Option<String>,
-    /// Where some versions put it.
+    /// Read when the type's own field is absent.
     #[serde(with = "As::<DefaultOnError>")]
     title: Option<String>,
 }
@@ -196,7 +196,7 @@ impl CustomTitle {
 pub struct AiTitle {
     #[serde(with = "As::<DefaultOnError>")]
     ai_title: Option<String>,
-    /// Where some versions put it.
+    /// Read when the type's own field is absent.
     #[serde(with = "As::<DefaultOnError>")]
     title: Option<String>,
 }
