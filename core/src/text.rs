@@ -1,4 +1,4 @@
-//! Cutting text to a number of characters: how titles, summaries, tables and error messages shorten what they show.
+//! Cutting text to a number of characters, the one way titles, tables and error messages do it.
 
 use std::borrow::Cow;
 

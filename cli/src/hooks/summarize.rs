@@ -1,6 +1,7 @@
-//! Asking `claude -p` for a title and summary, safely: the child runs with hooks disabled, no
-//! session persistence, our recursion guard set (so if hooks fire anyway, ours return at once),
-//! a time limit, and its reply is parsed robustly.
+//! Asking `claude -p` for a session's title and summary, safely, and finding them in its reply.
+
+// The child runs with hooks disabled, no session persistence, our recursion guard set (so if
+// hooks fire anyway, ours return at once) and a time limit; its reply is searched, not trusted.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

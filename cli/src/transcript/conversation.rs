@@ -1,4 +1,4 @@
-//! Folding transcript entries into a digest: which are the conversation, what was asked, which tools ran and which files changed.
+//! Folding transcript entries into a digest: what was asked, which tools ran, which files changed.
 
 use std::path::Path;
 
