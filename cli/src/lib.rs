@@ -10,6 +10,7 @@ pub mod error;
 pub mod hooks;
 pub mod outbox;
 pub mod render;
+pub mod transcript;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+use sessions_core::text::clip;
 use sessions_core::{Session, Timestamp};
 
 use crate::args::Format;
@@ -60,14 +61,6 @@ fn who(session: &Session) -> &str {
         .rsplit('/')
         .next()
         .unwrap_or(&session.user_arn)
-}
-
-fn clip(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-    format!("{kept}…")
 }
 
 /// The width to fit tables to: the terminal's, else `COLUMNS`, else none (no truncation).
@@ -130,8 +123,8 @@ pub fn table_text(items: &[Session], now: &Timestamp, width: Option<usize>) -> S
             [
                 relative(&s.created_at, now),
                 status(s, now),
-                clip(who(s), 24),
-                clip(&s.session_id, 36),
+                clip(who(s), 24).into_owned(),
+                clip(&s.session_id, 36).into_owned(),
                 s.title.clone(),
             ]
         })
@@ -148,7 +141,7 @@ pub fn table_text(items: &[Session], now: &Timestamp, width: Option<usize>) -> S
     let line = |cells: [&str; 5]| {
         let title = match title_width {
             Some(w) => clip(cells[4], w),
-            None => cells[4].to_owned(),
+            None => cells[4].into(),
         };
         format!(
             "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {title}\n",

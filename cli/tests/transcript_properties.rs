@@ -12,9 +12,8 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use sessions_cli::hooks::run::summarize;
-use sessions_cli::hooks::transcript::{
-    Digest, Limits, digest, heuristic_summary, heuristic_title, parse_llm_reply,
-};
+use sessions_cli::hooks::summarize::parse_llm_reply;
+use sessions_cli::transcript::{Digest, Limits, digest, heuristic_summary, heuristic_title};
 use sessions_core::fields::{SUMMARY_MAX_BYTES, TITLE_MAX_CHARS};
 use sessions_core::{Summary, Title};
 

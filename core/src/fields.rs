@@ -1,6 +1,7 @@
 //! Validated session fields: each type's only constructor enforces every rule of
 //! the API's input bounds, so holding one means it is valid.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -8,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::text;
 
 pub const SESSION_ID_MAX_CHARS: usize = 128;
 pub const TITLE_MAX_CHARS: usize = 256;
@@ -126,7 +128,7 @@ impl Title {
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let cleaned = cleaned.trim();
-        let clipped = clip_chars(cleaned, TITLE_MAX_CHARS);
+        let clipped = text::prefix_chars(cleaned, TITLE_MAX_CHARS);
         Title::parse(clipped.trim_end()).ok()
     }
 
@@ -175,10 +177,7 @@ impl Summary {
                 }
             })
             .collect();
-        let mut end = cleaned.len().min(SUMMARY_MAX_BYTES);
-        while !cleaned.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = cleaned.floor_char_boundary(SUMMARY_MAX_BYTES);
         Summary::parse(cleaned[..end].trim()).ok()
     }
 
@@ -281,21 +280,9 @@ impl Cursor {
     }
 }
 
-fn clip_chars(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
-/// Quotes at most 80 characters of a rejected value in an error message.
-fn clip(raw: &str) -> String {
-    let clipped = clip_chars(raw, 80);
-    if clipped.len() < raw.len() {
-        format!("{clipped}…")
-    } else {
-        clipped.to_owned()
-    }
+/// A rejected value as an error message quotes it: its first 80 characters, then "…".
+fn clip(raw: &str) -> Cow<'_, str> {
+    text::clip(raw, 81)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod error;
 pub mod fields;
 pub mod identity;
 pub mod paths;
+pub mod text;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};

@@ -8,4 +8,3 @@ pub mod run;
 pub mod settings;
 pub mod state;
 pub mod summarize;
-pub mod transcript;

@@ -17,8 +17,7 @@ use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody}
 use super::input::HookInput;
 use super::process::Process;
 use super::state::{self, OpenSession};
-use super::summarize;
-use super::{log, transcript};
+use super::{log, summarize};
 use crate::args::Global;
 use crate::client::{ApiClient, Write};
 use crate::commands::Context;
@@ -26,6 +25,7 @@ use crate::commands::outbox::deliver_pending;
 use crate::commands::session::queue;
 use crate::config::Config;
 use crate::error::{CliError, Kind};
+use crate::transcript;
 
 /// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
 /// is in the outbox or caught up later).
@@ -281,7 +281,7 @@ pub async fn summarize(
     {
         match summarize::ask(&claude, &d.conversation_tail, cwd, summarize::LLM_TIMEOUT).await {
             Ok(reply) => {
-                llm = transcript::parse_llm_reply(&reply);
+                llm = summarize::parse_llm_reply(&reply);
                 if llm.is_none() {
                     log::line(&format!(
                         "session {session_id}: claude's reply had no title/summary JSON"

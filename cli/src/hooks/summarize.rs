@@ -1,11 +1,13 @@
-//! Asking `claude -p` for a title and summary, safely: the child runs with hooks disabled, no
-//! session persistence, our recursion guard set (so if hooks fire anyway, ours return at once),
-//! a time limit, and its reply is parsed robustly.
+//! Asking `claude -p` for a session's title and summary, safely, and finding them in its reply.
+
+// The child runs with hooks disabled, no session persistence, our recursion guard set (so if
+// hooks fire anyway, ours return at once) and a time limit; its reply is searched, not trusted.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Set in the environment of the `claude` child: our hooks return immediately when they see it.
@@ -97,4 +99,71 @@ pub async fn ask(
         return Err(format!("claude exited with {status}"));
     }
     Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
+/// The object the prompt asks for; other keys are ignored.
+#[derive(Deserialize)]
+struct Reply {
+    title: String,
+    summary: String,
+}
+
+/// Finds the `{"title": ..., "summary": ...}` object in an LLM's reply, whether bare, inside
+/// prose or inside a code fence, with or without other keys. Returns both strings as they are.
+pub fn parse_llm_reply(reply: &str) -> Option<(String, String)> {
+    reply.match_indices('{').find_map(|(i, _)| {
+        let Reply { title, summary } = serde_json::Deserializer::from_str(&reply[i..])
+            .into_iter::<Reply>()
+            .next()?
+            .ok()?;
+        (!title.trim().is_empty() && !summary.trim().is_empty()).then_some((title, summary))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn llm_replies_yield_their_title_and_summary() {
+        let expected = Some(("Retry uploads".to_owned(), "Added backoff.".to_owned()));
+        let bare = r#"{"title": "Retry uploads", "summary": "Added backoff."}"#;
+        assert_eq!(parse_llm_reply(bare), expected);
+        let prose = format!("Here is the JSON you asked for: {bare} Hope it helps {{:");
+        assert_eq!(parse_llm_reply(&prose), expected);
+        let fenced = format!("Sure.\n```json\n{bare}\n```\n");
+        assert_eq!(parse_llm_reply(&fenced), expected);
+        let extra = r#"{"title": "Retry uploads", "tags": ["a"], "meta": {"x": 1}, "summary": "Added backoff."}"#;
+        assert_eq!(parse_llm_reply(extra), expected);
+        let braces =
+            r#"{"title": "Fix {x} in \"fmt\"", "summary": "Replaced `{}` with `{:?}`; see }{."}"#;
+        assert_eq!(
+            parse_llm_reply(braces),
+            Some((
+                "Fix {x} in \"fmt\"".to_owned(),
+                "Replaced `{}` with `{:?}`; see }{.".to_owned()
+            ))
+        );
+        let nested = r#"{"result": {"title": "Retry uploads", "summary": "Added backoff."}}"#;
+        assert_eq!(parse_llm_reply(nested), expected);
+        let example_first = format!(r#"Format: {{"title": "..."}}. Answer: {bare}"#);
+        assert_eq!(parse_llm_reply(&example_first), expected);
+    }
+
+    #[test]
+    fn llm_replies_without_both_fields_yield_nothing() {
+        for reply in [
+            "",
+            "I could not summarize this session.",
+            "{{{{ not json }",
+            r#"{"title": "Retry uploads"}"#,
+            r#"{"title": "Retry uploads", "summary": ""}"#,
+            r#"{"title": "  ", "summary": "Added backoff."}"#,
+            r#"{"title": 3, "summary": "Added backoff."}"#,
+            r#"["title", "summary"]"#,
+            r#"{"title": "Retry uploads", "summary": "Added back"#,
+        ] {
+            assert_eq!(parse_llm_reply(reply), None, "{reply:?}");
+        }
+    }
 }
