@@ -74,10 +74,6 @@ impl<S: SessionStore> Api<S> {
         Api { store, allow_list }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Answers one request from an authenticated caller. Never fails: every error is a response.
     pub async fn handle(&self, req: Request<Bytes>, caller: &Caller) -> Response<Bytes> {
         let started = Instant::now();
