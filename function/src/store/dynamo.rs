@@ -8,11 +8,10 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
-use super::table::{BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
+use super::cursor::Listing;
+use super::table::TABLE_KEY;
 use super::{SessionStore, StoreError, Upserted};
 use crate::domain::{Existing, ListQuery, UpsertCommand, WriteMode, decide};
 
@@ -123,8 +122,7 @@ impl SessionStore for DynamoStore {
             .key(TABLE_KEY.partition, s(cmd.workspace.to_string()))
             .key(TABLE_KEY.sort, s(cmd.session_id.as_str()))
             .expression_attribute_values(":uuid", s(&new_uuid))
-            // A new row is dated by when its first action happened, so a delayed delivery keeps the true start.
-            .expression_attribute_values(":created_at", s(f.observed_at.to_string()))
+            .expression_attribute_values(":created_at", s(cmd.created_at().to_string()))
             .expression_attribute_values(":me", s(cmd.caller.user_uuid.to_string()))
             .expression_attribute_values(":arn", s(&cmd.caller.arn))
             .expression_attribute_values(":title", s(f.title.as_str()))
@@ -211,17 +209,18 @@ impl SessionStore for DynamoStore {
     }
 
     async fn list(&self, q: &ListQuery) -> Result<SessionPage, StoreError> {
-        let (index, key) = if q.mine { BY_USER } else { BY_WORKSPACE };
-        let cursor_attrs = cursor_attributes(key);
         let workspace = q.workspace.to_string();
         let me = q.caller.user_uuid.to_string();
+        let listing = Listing::new(&workspace, q.mine.then_some(me.as_str()));
+        let position_of = |item: &Item| listing.encode(|attr| text(item, attr));
         let mut start = match &q.cursor {
-            Some(c) => Some(decode_cursor(
-                c.as_str(),
-                &cursor_attrs,
-                &workspace,
-                q.mine.then_some(me.as_str()),
-            )?),
+            Some(c) => Some(
+                listing
+                    .decode(c.as_str())?
+                    .into_iter()
+                    .map(|(attr, value)| (attr, s(value)))
+                    .collect::<Item>(),
+            ),
             None => None,
         };
         let limit = q.limit as usize;
@@ -232,29 +231,28 @@ impl SessionStore for DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(index)
+                .index_name(listing.index)
                 .scan_index_forward(false)
                 .limit((limit - sessions.len()) as i32)
-                .set_exclusive_start_key(start.take());
+                .set_exclusive_start_key(start.take())
+                .expression_attribute_names("#pk", listing.key.partition);
             request = if q.mine {
                 request
                     .key_condition_expression("#pk = :me")
                     .filter_expression("#ws = :ws")
-                    .expression_attribute_names("#pk", key.partition)
                     .expression_attribute_names("#ws", TABLE_KEY.partition)
                     .expression_attribute_values(":me", s(&me))
                     .expression_attribute_values(":ws", s(&workspace))
             } else {
                 request
                     .key_condition_expression("#pk = :ws")
-                    .expression_attribute_names("#pk", key.partition)
                     .expression_attribute_values(":ws", s(&workspace))
             };
             let out = request.send().await.map_err(classify)?;
             for item in out.items() {
                 sessions.push(session_from_item(item)?);
                 if sessions.len() == limit {
-                    next_cursor = Some(encode_cursor(item, &cursor_attrs));
+                    next_cursor = Some(position_of(item));
                     break;
                 }
             }
@@ -263,7 +261,7 @@ impl SessionStore for DynamoStore {
             }
             match out.last_evaluated_key {
                 Some(lek) => {
-                    next_cursor = Some(encode_cursor(&lek, &cursor_attrs));
+                    next_cursor = Some(position_of(&lek));
                     start = Some(lek);
                 }
                 None => {
@@ -276,100 +274,5 @@ impl SessionStore for DynamoStore {
             sessions,
             next_cursor,
         })
-    }
-}
-
-/// The attributes of an index position: the table key plus the index key.
-fn cursor_attributes(index_key: KeyDef) -> Vec<&'static str> {
-    let mut attrs = vec![
-        TABLE_KEY.partition,
-        TABLE_KEY.sort,
-        index_key.partition,
-        index_key.sort,
-    ];
-    attrs.sort_unstable();
-    attrs.dedup();
-    attrs
-}
-
-fn encode_cursor(item: &Item, attrs: &[&str]) -> String {
-    let position: serde_json::Map<String, serde_json::Value> = attrs
-        .iter()
-        .filter_map(|a| text(item, a).map(|v| ((*a).to_owned(), serde_json::Value::from(v))))
-        .collect();
-    URL_SAFE_NO_PAD.encode(serde_json::Value::Object(position).to_string())
-}
-
-/// A cursor is only accepted for the listing that produced it: same attributes, same
-/// workspace, and for `mine` the same user. Anything else is a bad cursor, never a store error.
-fn decode_cursor(
-    raw: &str,
-    attrs: &[&str],
-    workspace: &str,
-    user: Option<&str>,
-) -> Result<Item, StoreError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(raw)
-        .map_err(|_| StoreError::BadCursor)?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
-    let object = value.as_object().ok_or(StoreError::BadCursor)?;
-    if object.len() != attrs.len() {
-        return Err(StoreError::BadCursor);
-    }
-    let mut item = Item::new();
-    for attr in attrs {
-        let v = object
-            .get(*attr)
-            .and_then(|v| v.as_str())
-            .ok_or(StoreError::BadCursor)?;
-        if v.is_empty() {
-            return Err(StoreError::BadCursor);
-        }
-        item.insert((*attr).to_owned(), s(v));
-    }
-    if text(&item, "workspace_uuid") != Some(workspace) {
-        return Err(StoreError::BadCursor);
-    }
-    if let Some(user) = user
-        && text(&item, "user_uuid") != Some(user)
-    {
-        return Err(StoreError::BadCursor);
-    }
-    Ok(item)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursor_round_trip_and_tampering() {
-        let attrs = cursor_attributes(BY_WORKSPACE.1);
-        let mut item = Item::new();
-        for (k, v) in [
-            ("workspace_uuid", "ws"),
-            ("session_id", "a:b"),
-            ("created_at", "2026-11-20T09:00:00.000Z"),
-            ("title", "not part of the position"),
-        ] {
-            item.insert(k.into(), s(v));
-        }
-        let cursor = encode_cursor(&item, &attrs);
-        let back = decode_cursor(&cursor, &attrs, "ws", None).unwrap();
-        assert_eq!(back.len(), 3);
-        assert!(matches!(
-            decode_cursor(&cursor, &attrs, "other", None),
-            Err(StoreError::BadCursor)
-        ));
-        let user_attrs = cursor_attributes(BY_USER.1);
-        assert!(matches!(
-            decode_cursor(&cursor, &user_attrs, "ws", Some("u")),
-            Err(StoreError::BadCursor)
-        ));
-        assert!(matches!(
-            decode_cursor("bm90IGpzb24", &attrs, "ws", None),
-            Err(StoreError::BadCursor)
-        ));
     }
 }
