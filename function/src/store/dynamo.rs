@@ -17,6 +17,12 @@ use crate::domain::{Existing, ListQuery, UpsertCommand, WriteMode, decide};
 
 type Item = HashMap<String, AttributeValue>;
 
+/// The DynamoDB actions this store calls, as IAM names them: exactly what the function's role
+/// must grant (`function/tests/template.rs` checks template.yaml against it; a test below
+/// checks the store against it). `table::create_if_missing` is the local stack's, never run
+/// by the function in AWS.
+pub const IAM_ACTIONS: [&str; 3] = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"];
+
 /// How many index pages one `list` call reads at most while filtering for `mine`.
 const MAX_PAGES_PER_LIST: usize = 5;
 
@@ -274,5 +280,106 @@ impl SessionStore for DynamoStore {
             sessions,
             next_cursor,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex};
+
+    use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, ConfigBag, Intercept, Region};
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::orchestrator::Metadata;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use sessions_core::{Cursor, ValidUpsert};
+
+    use super::*;
+    use crate::domain::Caller;
+
+    /// Notes the IAM action of every operation the client starts, and stops it there: nothing
+    /// is sent anywhere.
+    #[derive(Debug, Clone, Default)]
+    struct Actions(Arc<Mutex<BTreeSet<String>>>);
+
+    impl Intercept for Actions {
+        fn name(&self) -> &'static str {
+            "ActionRecorder"
+        }
+
+        fn read_before_serialization(
+            &self,
+            _: &BeforeSerializationInterceptorContextRef<'_>,
+            _: &RuntimeComponents,
+            cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            let operation = cfg.load::<Metadata>().ok_or("no operation metadata")?;
+            self.0
+                .lock()
+                .unwrap()
+                .insert(format!("dynamodb:{}", operation.name()));
+            Err("recorded, not sent".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn iam_actions_are_the_operations_the_store_calls() {
+        let actions = Actions::default();
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .interceptor(actions.clone())
+            .build();
+        let store = DynamoStore::new(Client::from_conf(config), "sessions");
+        let workspace = WorkspaceId::parse("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60").unwrap();
+        let session_id = SessionId::parse("s").unwrap();
+        let caller = Caller::from_arn("arn:aws:iam::000000000000:user/alice");
+        let fields = ValidUpsert::from_json(
+            br#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:00:00.000Z"}"#,
+        )
+        .unwrap();
+        for mode in [WriteMode::Upsert, WriteMode::CreateOnly] {
+            let cmd = UpsertCommand {
+                workspace,
+                session_id: session_id.clone(),
+                fields: fields.clone(),
+                caller: caller.clone(),
+                mode,
+                new_uuid: uuid::Uuid::new_v4(),
+                now: fields.observed_at,
+            };
+            assert!(store.upsert(&cmd).await.is_err());
+        }
+        assert!(store.get(&workspace, &session_id).await.is_err());
+        let me = caller.user_uuid.to_string();
+        for mine in [false, true] {
+            let listing = Listing::new("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60", mine.then_some(&me));
+            let position = |name: &str| match name {
+                "workspace_uuid" => Some("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60"),
+                "user_uuid" => Some(me.as_str()),
+                _ => Some("x"),
+            };
+            for cursor in [
+                None,
+                Some(Cursor::parse(&listing.encode(position)).unwrap()),
+            ] {
+                let query = ListQuery {
+                    workspace,
+                    caller: caller.clone(),
+                    mine,
+                    limit: 10,
+                    cursor,
+                };
+                assert!(store.list(&query).await.is_err());
+            }
+        }
+        let called = actions.0.lock().unwrap().clone();
+        let declared: BTreeSet<String> = IAM_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+        assert_eq!(
+            called, declared,
+            "the store's DynamoDB calls differ from IAM_ACTIONS: update IAM_ACTIONS and the \
+             function's policy in template.yaml together"
+        );
     }
 }
