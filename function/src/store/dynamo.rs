@@ -18,7 +18,7 @@ use crate::domain::{Existing, ListQuery, UpsertCommand, WriteMode, decide};
 type Item = HashMap<String, AttributeValue>;
 
 /// The DynamoDB actions this store calls, as IAM names them: exactly what the function's role
-/// must grant (`function/tests/template.rs` checks template.yaml against it; a test below
+/// must grant (`function/tests/contract/template.rs` checks template.yaml against it; a test below
 /// checks the store against it). `table::create_if_missing` is the local stack's, never run
 /// by the function in AWS.
 pub const IAM_ACTIONS: [&str; 3] = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"];
