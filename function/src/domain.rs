@@ -81,6 +81,15 @@ pub struct UpsertCommand {
     pub now: Timestamp,
 }
 
+impl UpsertCommand {
+    /// The `created_at` a row gets if this write creates it: when its first action happened
+    /// (`observed_at`), not when the request arrived, so a delayed delivery from the outbox
+    /// keeps the session's true start. Later writes never change it.
+    pub fn created_at(&self) -> Timestamp {
+        self.fields.observed_at
+    }
+}
+
 /// `GET .../sessions`: newest first within a workspace, optionally only the caller's.
 #[derive(Debug, Clone)]
 pub struct ListQuery {

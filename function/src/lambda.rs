@@ -13,7 +13,7 @@ use crate::store::SessionStore;
 use crate::telemetry::RequestIds;
 
 /// The caller API Gateway's IAM authorizer vouched for, if any.
-pub fn caller_of(req: &Request) -> Option<Caller> {
+fn caller_of(req: &Request) -> Option<Caller> {
     match req.request_context_ref()? {
         RequestContext::ApiGatewayV2(ctx) => ctx
             .authorizer
@@ -31,7 +31,7 @@ pub fn caller_of(req: &Request) -> Option<Caller> {
 
 /// Lambda's request id, and API Gateway's from `requestContext.requestId`. Outside the Lambda
 /// runtime (an event decoded by hand) API Gateway's id stands in for Lambda's.
-pub fn request_ids_of(req: &Request) -> RequestIds {
+fn request_ids_of(req: &Request) -> RequestIds {
     let api_request_id = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
         #[allow(unreachable_patterns)]

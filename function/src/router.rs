@@ -74,10 +74,6 @@ impl<S: SessionStore> Api<S> {
         Api { store, allow_list }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Answers one request from an authenticated caller. Never fails: every error is a response.
     pub async fn handle(&self, req: Request<Bytes>, caller: &Caller) -> Response<Bytes> {
         let started = Instant::now();
@@ -410,43 +406,4 @@ pub fn error_response(e: &ApiError) -> Response<Bytes> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes() {
-        let ws = "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
-        assert_eq!(
-            match_route(&format!("/v1/workspaces/{ws}/sessions"))
-                .unwrap()
-                .0,
-            Route::Sessions
-        );
-        let path = format!("/v1/workspaces/{ws}/sessions/a%3Ab");
-        let (route, w, s) = match_route(&path).unwrap();
-        assert_eq!((route, w, s), (Route::Session, ws, Some("a%3Ab")));
-        for bad in [
-            "/",
-            "/v1/workspaces",
-            "/v1/workspaces/x",
-            "/v1/workspaces/x/sessions/a/b",
-            "/v2/workspaces/x/sessions",
-        ] {
-            assert_eq!(
-                match_route(bad).unwrap_err().code,
-                ErrorCode::RouteNotFound,
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn error_shape() {
-        let r = error_response(&ApiError::new(ErrorCode::Throttled, "slow down"));
-        assert_eq!(r.status(), 429);
-        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
-        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
-        assert_eq!(body["error"]["code"], "throttled");
-        assert_eq!(body["error"]["message"], "slow down");
-    }
-}
+mod tests;

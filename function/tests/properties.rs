@@ -5,106 +5,23 @@
 //! default case count keeps this fast; the long run is the same tests with
 //! `PROPTEST_CASES=100000` (infra/fuzz/long).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use proptest::prelude::*;
-use sessions_core::{ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, WorkspaceId};
+use sessions_core::{ErrorBody, ErrorCode, Identity, Session, SessionPage};
 use sessions_function::auth::{LOCAL_KEYS, LocalVerifier, ReceivedRequest};
-use sessions_function::domain::{Caller, Existing, ListQuery, UpsertCommand, decide};
+use sessions_function::domain::Caller;
 use sessions_function::router::{Api, ROUTES};
 use sessions_function::settings::AllowList;
-use sessions_function::store::{SessionStore, StoreError, Upserted};
+use sessions_function::store::MemoryStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
 
 const HOST: &str = "127.0.0.1:8787";
 const WORKSPACE: &str = "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
-
-/// The store's contract in memory: conditional upsert (`decide`), get, newest-first list.
-#[derive(Default)]
-struct MemoryStore {
-    rows: Mutex<HashMap<(String, String), (Session, String)>>,
-}
-
-impl SessionStore for MemoryStore {
-    async fn upsert(&self, cmd: &UpsertCommand) -> Result<Upserted, StoreError> {
-        let mut rows = self.rows.lock().expect("store lock");
-        let key = (cmd.workspace.to_string(), cmd.session_id.to_string());
-        let existing = rows
-            .get(&key)
-            .map(|(s, observed)| (s.clone(), observed.clone()));
-        let observed_at = cmd.fields.observed_at;
-        decide(
-            existing.as_ref().map(|(s, observed)| Existing {
-                user_uuid: &s.user_uuid,
-                observed_at: observed,
-            }),
-            &cmd.caller,
-            &observed_at,
-            cmd.mode,
-        )
-        .map_err(StoreError::Rejected)?;
-        let body = cmd.fields.to_body();
-        let session = match existing {
-            Some((old, _)) => Session {
-                title: body.title,
-                summary: body.summary,
-                finished_at: body.finished_at,
-                updated_at: cmd.now.to_string(),
-                ..old
-            },
-            None => Session {
-                uuid: cmd.new_uuid.to_string(),
-                session_id: cmd.session_id.to_string(),
-                user_uuid: cmd.caller.user_uuid.to_string(),
-                workspace_uuid: cmd.workspace.to_string(),
-                title: body.title,
-                summary: body.summary,
-                created_at: body.observed_at.clone(),
-                finished_at: body.finished_at,
-                updated_at: cmd.now.to_string(),
-                user_arn: cmd.caller.arn.clone(),
-            },
-        };
-        let created = !rows.contains_key(&key);
-        rows.insert(key, (session.clone(), body.observed_at));
-        Ok(Upserted { session, created })
-    }
-
-    async fn get(
-        &self,
-        workspace: &WorkspaceId,
-        session_id: &SessionId,
-    ) -> Result<Option<Session>, StoreError> {
-        let rows = self.rows.lock().expect("store lock");
-        Ok(rows
-            .get(&(workspace.to_string(), session_id.to_string()))
-            .map(|(s, _)| s.clone()))
-    }
-
-    async fn list(&self, query: &ListQuery) -> Result<SessionPage, StoreError> {
-        if query.cursor.is_some() {
-            return Err(StoreError::BadCursor);
-        }
-        let rows = self.rows.lock().expect("store lock");
-        let mut sessions: Vec<Session> = rows
-            .values()
-            .map(|(s, _)| s.clone())
-            .filter(|s| s.workspace_uuid == query.workspace.to_string())
-            .filter(|s| !query.mine || s.user_uuid == query.caller.user_uuid.to_string())
-            .collect();
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-        sessions.truncate(query.limit as usize);
-        Ok(SessionPage {
-            sessions,
-            next_cursor: None,
-        })
-    }
-}
 
 fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();

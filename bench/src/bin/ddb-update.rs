@@ -46,7 +46,7 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let store = DynamoStore::new(DynamoStore::client_from_env().await, &args.table);
+    let store = DynamoStore::new(sessions_function::aws::dynamodb_client().await, &args.table);
     match store.upsert(&command).await {
         Ok(upserted) => {
             println!(

@@ -281,7 +281,7 @@ async fn added(
 ) -> Result<Value, String> {
     let authority = authority(endpoint)?;
     let workspace = workspace_id(workspace)?;
-    let store = DynamoStore::new(DynamoStore::client_from_env().await, table);
+    let store = DynamoStore::new(sessions_function::aws::dynamodb_client().await, table);
     let mut conn = Connection::open(&authority)
         .await
         .map_err(|e| format!("connect to {authority}: {e}"))?;

@@ -7,13 +7,13 @@ use lambda_http::{Error, service_fn};
 use sessions_function::router::Api;
 use sessions_function::settings::Settings;
 use sessions_function::store::DynamoStore;
-use sessions_function::{lambda, telemetry};
+use sessions_function::{aws, lambda, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(true);
     let settings = Settings::from_env()?;
-    let store = DynamoStore::new(DynamoStore::client_from_env().await, settings.table);
+    let store = DynamoStore::new(aws::dynamodb_client().await, settings.table);
     let api = Arc::new(Api::new(store, settings.allow_list));
     lambda_http::run(service_fn(move |req| {
         let api = api.clone();

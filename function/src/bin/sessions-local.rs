@@ -10,7 +10,7 @@ use sessions_function::auth::{LOCAL_KEYS, LocalVerifier};
 use sessions_function::router::Api;
 use sessions_function::settings::{ALLOWLIST_ENV, AllowList, TABLE_ENV};
 use sessions_function::store::{DynamoStore, table};
-use sessions_function::{local, telemetry};
+use sessions_function::{aws, local, telemetry};
 
 /// Serve the sessions API locally, verifying SigV4 signatures like API Gateway's IAM auth.
 ///
@@ -58,7 +58,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let client = DynamoStore::client_from_env().await;
+    let client = aws::dynamodb_client().await;
     if args.create_table {
         match table::create_if_missing(&client, &args.table).await {
             Ok(true) => eprintln!("created table {}", args.table),

@@ -3,26 +3,25 @@
 //! "exists" are told apart without a second read.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use aws_config::environment::{
-    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
-};
-use aws_config::meta::region::ProvideRegion;
-use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
-use super::table::{BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
+use super::cursor::Listing;
+use super::table::TABLE_KEY;
 use super::{SessionStore, StoreError, Upserted};
 use crate::domain::{Existing, ListQuery, UpsertCommand, WriteMode, decide};
 
 type Item = HashMap<String, AttributeValue>;
+
+/// The DynamoDB actions this store calls, as IAM names them: exactly what the function's role
+/// must grant (`function/tests/contract/template.rs` checks template.yaml against it; a test below
+/// checks the store against it). `table::create_if_missing` is the local stack's, never run
+/// by the function in AWS.
+pub const IAM_ACTIONS: [&str; 3] = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"];
 
 /// How many index pages one `list` call reads at most while filtering for `mine`.
 const MAX_PAGES_PER_LIST: usize = 5;
@@ -38,152 +37,6 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
-        }
-    }
-
-    /// Builds the SDK client from the standard AWS environment (region, credentials,
-    /// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local), with bounded timeouts.
-    pub async fn client_from_env() -> Client {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .operation_attempt_timeout(Duration::from_secs(3))
-            .operation_timeout(Duration::from_secs(8))
-            .build();
-        let behavior = aws_config::BehaviorVersion::latest();
-        let mut loader = aws_config::defaults(behavior).timeout_config(timeouts);
-        // The standard region and credential chains look at the environment first. When it
-        // already answers (always in Lambda; locally through infra/local/up), hand those
-        // answers over and the rest of each chain is never built: profile, SSO, web identity
-        // (with an STS client), container and instance-metadata providers, a millisecond or
-        // so of every cold start. Otherwise the chains run in full, exactly as before.
-        if let Some(region) = EnvironmentVariableRegionProvider::new().region().await {
-            loader = loader.region(region);
-        }
-        let environment_keys = EnvironmentVariableCredentialsProvider::new();
-        if environment_keys.provide_credentials().await.is_ok() {
-            loader = loader.credentials_provider(environment_keys);
-        }
-        if plain_http_endpoint() {
-            loader = loader.http_client(plain_http_first::client(behavior));
-        }
-        Client::new(&loader.load().await)
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-}
-
-/// Whether DynamoDB is reached over plain HTTP (DynamoDB Local), as the SDK resolves its
-/// endpoint from the environment: `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`.
-fn plain_http_endpoint() -> bool {
-    ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-        .is_some_and(|url| {
-            url.trim()
-                .get(..7)
-                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
-        })
-}
-
-/// The HTTP client for a plain-HTTP DynamoDB endpoint. The SDK's default client reads and
-/// parses the system's TLS roots when a client is built (about 5 ms, most of a local
-/// server's start-up), which DynamoDB Local never needs. This one sends `http://` requests
-/// over a plain connector (same settings, same proxy rules) and builds the SDK's default
-/// HTTPS client only when a request needs TLS (an SSO or STS credential provider, say).
-mod plain_http_first {
-    use std::sync::OnceLock;
-
-    use aws_config::BehaviorVersion;
-    use aws_smithy_http_client::proxy::ProxyConfig;
-    use aws_smithy_http_client::{Builder, ConnectorBuilder};
-    use aws_smithy_runtime::client::defaults::default_http_client_plugin_v2;
-    use aws_smithy_runtime_api::client::http::{
-        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-        SharedHttpConnector,
-    };
-    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-    use aws_smithy_runtime_api::client::runtime_components::{
-        RuntimeComponents, RuntimeComponentsBuilder,
-    };
-    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
-    use aws_smithy_runtime_api::shared::IntoShared;
-
-    pub fn client(behavior: BehaviorVersion) -> SharedHttpClient {
-        // As the SDK's default client connects, minus TLS.
-        let plain = Builder::new().build_with_connector_fn(|settings, components| {
-            let mut connector = ConnectorBuilder::default();
-            connector.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                connector.set_sleep_impl(components.sleep_impl());
-            }
-            connector.set_proxy_config(Some(ProxyConfig::from_env()));
-            connector.build_http()
-        });
-        // The SDK's own default HTTPS client; it reads the TLS roots on first use.
-        let tls = default_http_client_plugin_v2(behavior).and_then(|plugin| {
-            plugin
-                .runtime_components(&RuntimeComponentsBuilder::new("sessions"))
-                .http_client()
-        });
-        match tls {
-            Some(tls) => PlainHttpFirst { plain, tls }.into_shared(),
-            None => plain,
-        }
-    }
-
-    #[derive(Debug)]
-    struct PlainHttpFirst {
-        plain: SharedHttpClient,
-        tls: SharedHttpClient,
-    }
-
-    impl HttpClient for PlainHttpFirst {
-        fn http_connector(
-            &self,
-            settings: &HttpConnectorSettings,
-            components: &RuntimeComponents,
-        ) -> SharedHttpConnector {
-            ByScheme {
-                plain: self.plain.http_connector(settings, components),
-                tls_client: self.tls.clone(),
-                settings: settings.clone(),
-                components: components.clone(),
-                tls: OnceLock::new(),
-            }
-            .into_shared()
-        }
-    }
-
-    #[derive(Debug)]
-    struct ByScheme {
-        plain: SharedHttpConnector,
-        tls_client: SharedHttpClient,
-        settings: HttpConnectorSettings,
-        components: RuntimeComponents,
-        tls: OnceLock<SharedHttpConnector>,
-    }
-
-    impl HttpConnector for ByScheme {
-        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-            let plain = request
-                .uri()
-                .get(..7)
-                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
-            if plain {
-                return self.plain.call(request);
-            }
-            self.tls
-                .get_or_init(|| {
-                    self.tls_client
-                        .http_connector(&self.settings, &self.components)
-                })
-                .call(request)
         }
     }
 }
@@ -275,8 +128,7 @@ impl SessionStore for DynamoStore {
             .key(TABLE_KEY.partition, s(cmd.workspace.to_string()))
             .key(TABLE_KEY.sort, s(cmd.session_id.as_str()))
             .expression_attribute_values(":uuid", s(&new_uuid))
-            // A new row is dated by when its first action happened, so a delayed delivery keeps the true start.
-            .expression_attribute_values(":created_at", s(f.observed_at.to_string()))
+            .expression_attribute_values(":created_at", s(cmd.created_at().to_string()))
             .expression_attribute_values(":me", s(cmd.caller.user_uuid.to_string()))
             .expression_attribute_values(":arn", s(&cmd.caller.arn))
             .expression_attribute_values(":title", s(f.title.as_str()))
@@ -363,17 +215,18 @@ impl SessionStore for DynamoStore {
     }
 
     async fn list(&self, q: &ListQuery) -> Result<SessionPage, StoreError> {
-        let (index, key) = if q.mine { BY_USER } else { BY_WORKSPACE };
-        let cursor_attrs = cursor_attributes(key);
         let workspace = q.workspace.to_string();
         let me = q.caller.user_uuid.to_string();
+        let listing = Listing::new(&workspace, q.mine.then_some(me.as_str()));
+        let position_of = |item: &Item| listing.encode(|attr| text(item, attr));
         let mut start = match &q.cursor {
-            Some(c) => Some(decode_cursor(
-                c.as_str(),
-                &cursor_attrs,
-                &workspace,
-                q.mine.then_some(me.as_str()),
-            )?),
+            Some(c) => Some(
+                listing
+                    .decode(c.as_str())?
+                    .into_iter()
+                    .map(|(attr, value)| (attr, s(value)))
+                    .collect::<Item>(),
+            ),
             None => None,
         };
         let limit = q.limit as usize;
@@ -384,29 +237,28 @@ impl SessionStore for DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(index)
+                .index_name(listing.index)
                 .scan_index_forward(false)
                 .limit((limit - sessions.len()) as i32)
-                .set_exclusive_start_key(start.take());
+                .set_exclusive_start_key(start.take())
+                .expression_attribute_names("#pk", listing.key.partition);
             request = if q.mine {
                 request
                     .key_condition_expression("#pk = :me")
                     .filter_expression("#ws = :ws")
-                    .expression_attribute_names("#pk", key.partition)
                     .expression_attribute_names("#ws", TABLE_KEY.partition)
                     .expression_attribute_values(":me", s(&me))
                     .expression_attribute_values(":ws", s(&workspace))
             } else {
                 request
                     .key_condition_expression("#pk = :ws")
-                    .expression_attribute_names("#pk", key.partition)
                     .expression_attribute_values(":ws", s(&workspace))
             };
             let out = request.send().await.map_err(classify)?;
             for item in out.items() {
                 sessions.push(session_from_item(item)?);
                 if sessions.len() == limit {
-                    next_cursor = Some(encode_cursor(item, &cursor_attrs));
+                    next_cursor = Some(position_of(item));
                     break;
                 }
             }
@@ -415,7 +267,7 @@ impl SessionStore for DynamoStore {
             }
             match out.last_evaluated_key {
                 Some(lek) => {
-                    next_cursor = Some(encode_cursor(&lek, &cursor_attrs));
+                    next_cursor = Some(position_of(&lek));
                     start = Some(lek);
                 }
                 None => {
@@ -431,97 +283,103 @@ impl SessionStore for DynamoStore {
     }
 }
 
-/// The attributes of an index position: the table key plus the index key.
-fn cursor_attributes(index_key: KeyDef) -> Vec<&'static str> {
-    let mut attrs = vec![
-        TABLE_KEY.partition,
-        TABLE_KEY.sort,
-        index_key.partition,
-        index_key.sort,
-    ];
-    attrs.sort_unstable();
-    attrs.dedup();
-    attrs
-}
-
-fn encode_cursor(item: &Item, attrs: &[&str]) -> String {
-    let position: serde_json::Map<String, serde_json::Value> = attrs
-        .iter()
-        .filter_map(|a| text(item, a).map(|v| ((*a).to_owned(), serde_json::Value::from(v))))
-        .collect();
-    URL_SAFE_NO_PAD.encode(serde_json::Value::Object(position).to_string())
-}
-
-/// A cursor is only accepted for the listing that produced it: same attributes, same
-/// workspace, and for `mine` the same user. Anything else is a bad cursor, never a store error.
-fn decode_cursor(
-    raw: &str,
-    attrs: &[&str],
-    workspace: &str,
-    user: Option<&str>,
-) -> Result<Item, StoreError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(raw)
-        .map_err(|_| StoreError::BadCursor)?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
-    let object = value.as_object().ok_or(StoreError::BadCursor)?;
-    if object.len() != attrs.len() {
-        return Err(StoreError::BadCursor);
-    }
-    let mut item = Item::new();
-    for attr in attrs {
-        let v = object
-            .get(*attr)
-            .and_then(|v| v.as_str())
-            .ok_or(StoreError::BadCursor)?;
-        if v.is_empty() {
-            return Err(StoreError::BadCursor);
-        }
-        item.insert((*attr).to_owned(), s(v));
-    }
-    if text(&item, "workspace_uuid") != Some(workspace) {
-        return Err(StoreError::BadCursor);
-    }
-    if let Some(user) = user
-        && text(&item, "user_uuid") != Some(user)
-    {
-        return Err(StoreError::BadCursor);
-    }
-    Ok(item)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex};
 
-    #[test]
-    fn cursor_round_trip_and_tampering() {
-        let attrs = cursor_attributes(BY_WORKSPACE.1);
-        let mut item = Item::new();
-        for (k, v) in [
-            ("workspace_uuid", "ws"),
-            ("session_id", "a:b"),
-            ("created_at", "2026-11-20T09:00:00.000Z"),
-            ("title", "not part of the position"),
-        ] {
-            item.insert(k.into(), s(v));
+    use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, ConfigBag, Intercept, Region};
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::orchestrator::Metadata;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use sessions_core::{Cursor, ValidUpsert};
+
+    use super::*;
+    use crate::domain::Caller;
+
+    /// Notes the IAM action of every operation the client starts, and stops it there: nothing
+    /// is sent anywhere.
+    #[derive(Debug, Clone, Default)]
+    struct Actions(Arc<Mutex<BTreeSet<String>>>);
+
+    impl Intercept for Actions {
+        fn name(&self) -> &'static str {
+            "ActionRecorder"
         }
-        let cursor = encode_cursor(&item, &attrs);
-        let back = decode_cursor(&cursor, &attrs, "ws", None).unwrap();
-        assert_eq!(back.len(), 3);
-        assert!(matches!(
-            decode_cursor(&cursor, &attrs, "other", None),
-            Err(StoreError::BadCursor)
-        ));
-        let user_attrs = cursor_attributes(BY_USER.1);
-        assert!(matches!(
-            decode_cursor(&cursor, &user_attrs, "ws", Some("u")),
-            Err(StoreError::BadCursor)
-        ));
-        assert!(matches!(
-            decode_cursor("bm90IGpzb24", &attrs, "ws", None),
-            Err(StoreError::BadCursor)
-        ));
+
+        fn read_before_serialization(
+            &self,
+            _: &BeforeSerializationInterceptorContextRef<'_>,
+            _: &RuntimeComponents,
+            cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            let operation = cfg.load::<Metadata>().ok_or("no operation metadata")?;
+            self.0
+                .lock()
+                .unwrap()
+                .insert(format!("dynamodb:{}", operation.name()));
+            Err("recorded, not sent".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn iam_actions_are_the_operations_the_store_calls() {
+        let actions = Actions::default();
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .interceptor(actions.clone())
+            .build();
+        let store = DynamoStore::new(Client::from_conf(config), "sessions");
+        let workspace = WorkspaceId::parse("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60").unwrap();
+        let session_id = SessionId::parse("s").unwrap();
+        let caller = Caller::from_arn("arn:aws:iam::000000000000:user/alice");
+        let fields = ValidUpsert::from_json(
+            br#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:00:00.000Z"}"#,
+        )
+        .unwrap();
+        for mode in [WriteMode::Upsert, WriteMode::CreateOnly] {
+            let cmd = UpsertCommand {
+                workspace,
+                session_id: session_id.clone(),
+                fields: fields.clone(),
+                caller: caller.clone(),
+                mode,
+                new_uuid: uuid::Uuid::new_v4(),
+                now: fields.observed_at,
+            };
+            assert!(store.upsert(&cmd).await.is_err());
+        }
+        assert!(store.get(&workspace, &session_id).await.is_err());
+        let me = caller.user_uuid.to_string();
+        for mine in [false, true] {
+            let listing = Listing::new("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60", mine.then_some(&me));
+            let position = |name: &str| match name {
+                "workspace_uuid" => Some("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60"),
+                "user_uuid" => Some(me.as_str()),
+                _ => Some("x"),
+            };
+            for cursor in [
+                None,
+                Some(Cursor::parse(&listing.encode(position)).unwrap()),
+            ] {
+                let query = ListQuery {
+                    workspace,
+                    caller: caller.clone(),
+                    mine,
+                    limit: 10,
+                    cursor,
+                };
+                assert!(store.list(&query).await.is_err());
+            }
+        }
+        let called = actions.0.lock().unwrap().clone();
+        let declared: BTreeSet<String> = IAM_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+        assert_eq!(
+            called, declared,
+            "the store's DynamoDB calls differ from IAM_ACTIONS: update IAM_ACTIONS and the \
+             function's policy in template.yaml together"
+        );
     }
 }

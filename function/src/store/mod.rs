@@ -1,6 +1,9 @@
-//! Where sessions live. The router talks to this trait; `dynamo` is DynamoDB.
+//! Where sessions live. The router talks to this trait; `dynamo` is DynamoDB, `memory` the
+//! same semantics in memory for fast tests.
 
+mod cursor;
 pub mod dynamo;
+pub mod memory;
 pub mod table;
 
 use std::future::Future;
@@ -10,6 +13,7 @@ use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 use crate::domain::{ListQuery, Rejection, UpsertCommand};
 
 pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;
 
 /// The result of a write that went through.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Checks `template.yaml` against the code it deploys, so the two cannot drift apart:
 //! the table's keys and indexes against `store::table`, the HTTP API's routes against
 //! `router::ROUTES`, the function's environment against `settings`, and its IAM policy
-//! against the DynamoDB calls `store::dynamo` makes.
+//! against the DynamoDB actions the store calls (`store::dynamo::IAM_ACTIONS`).
 //!
 //! CloudFormation short tags (`!Ref`, `!Sub`, `!GetAtt`, `!If`) parse as
 //! `serde_yaml::Value::Tagged`. serde_yaml's accessors (`as_str`, `get`) look through tags, so
@@ -14,13 +14,13 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 use sessions_function::router::ROUTES;
 use sessions_function::settings::{ALLOWLIST_ENV, TABLE_ENV};
+use sessions_function::store::dynamo::IAM_ACTIONS;
 use sessions_function::store::table::{
     DEFAULT_TABLE_NAME, INDEXES, KeyDef, TABLE_KEY, key_attributes,
 };
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
 const FUNCTION_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-const DYNAMO_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/dynamo.rs");
 /// The Lambda binary; `env!` fails the build here if the `bootstrap` binary is renamed.
 const BOOTSTRAP_EXE: &str = env!("CARGO_BIN_EXE_bootstrap");
 
@@ -396,43 +396,6 @@ fn http_api_events_are_the_router_routes() {
     );
 }
 
-/// The DynamoDB operations `store::dynamo` calls (`client.get_item()` and the like), as IAM
-/// actions (`dynamodb:GetItem`).
-fn store_actions() -> BTreeSet<String> {
-    let source = std::fs::read_to_string(DYNAMO_SRC)
-        .unwrap_or_else(|e| panic!("cannot read {DYNAMO_SRC}: {e}"));
-    let mut actions = BTreeSet::new();
-    for (at, _) in source.match_indices(".client") {
-        let rest = source[at + ".client".len()..].trim_start();
-        let Some(rest) = rest.strip_prefix('.') else {
-            continue;
-        };
-        let op: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-            .collect();
-        if op.is_empty() || !rest[op.len()..].starts_with("()") {
-            continue;
-        }
-        let pascal: String = op
-            .split('_')
-            .map(|word| {
-                let mut chars = word.chars();
-                chars.next().map_or_else(String::new, |first| {
-                    first.to_ascii_uppercase().to_string() + chars.as_str()
-                })
-            })
-            .collect();
-        actions.insert(format!("dynamodb:{pascal}"));
-    }
-    assert!(
-        !actions.is_empty(),
-        "found no `self.client.<operation>()` call in {DYNAMO_SRC}; this test's scan of the \
-         store's DynamoDB calls needs updating"
-    );
-    actions
-}
-
 #[test]
 fn function_policy_is_least_privilege() {
     let template = template();
@@ -493,19 +456,19 @@ fn function_policy_is_least_privilege() {
         "{at} grants {excess:?}; the function may only have {ALLOWED_ACTIONS:?} (least \
          privilege); {FIX_FUNCTION}"
     );
-    let called = store_actions();
+    let called: BTreeSet<String> = IAM_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
     let missing: Vec<&String> = called.difference(&granted).collect();
     assert!(
         missing.is_empty(),
-        "{DYNAMO_SRC} calls {missing:?}, which {at} does not grant: those requests would fail \
-         with AccessDenied in AWS; grant them in template.yaml (and add them to \
-         ALLOWED_ACTIONS in this test only if that is really needed)"
+        "the store calls {missing:?} (store::dynamo::IAM_ACTIONS), which {at} does not grant: \
+         those requests would fail with AccessDenied in AWS; grant them in template.yaml (and \
+         add them to ALLOWED_ACTIONS in this test only if that is really needed)"
     );
     let unused: Vec<&String> = granted.difference(&called).collect();
     assert!(
         unused.is_empty(),
-        "{at} grants {unused:?}, which {DYNAMO_SRC} never calls; remove them (least \
-         privilege); {FIX_FUNCTION}"
+        "{at} grants {unused:?}, which the store never calls (store::dynamo::IAM_ACTIONS); \
+         remove them (least privilege); {FIX_FUNCTION}"
     );
 }
 

@@ -1,0 +1,306 @@
+//! The router's rules over the in-memory store: routing, the error shape, and the write and
+//! listing outcomes (201/200, 403, 409, 412, 404, pages and cursors), in milliseconds. The
+//! end-to-end tests prove the same against DynamoDB Local.
+
+use sessions_core::{Session, SessionPage};
+
+use super::*;
+use crate::auth::LOCAL_KEYS;
+use crate::store::MemoryStore;
+
+const WS: &str = "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
+const OTHER_WS: &str = "1b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
+
+#[test]
+fn routes() {
+    let ws = "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60";
+    assert_eq!(
+        match_route(&format!("/v1/workspaces/{ws}/sessions"))
+            .unwrap()
+            .0,
+        Route::Sessions
+    );
+    let path = format!("/v1/workspaces/{ws}/sessions/a%3Ab");
+    let (route, w, s) = match_route(&path).unwrap();
+    assert_eq!((route, w, s), (Route::Session, ws, Some("a%3Ab")));
+    for bad in [
+        "/",
+        "/v1/workspaces",
+        "/v1/workspaces/x",
+        "/v1/workspaces/x/sessions/a/b",
+        "/v2/workspaces/x/sessions",
+    ] {
+        assert_eq!(
+            match_route(bad).unwrap_err().code,
+            ErrorCode::RouteNotFound,
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn error_shape() {
+    let r = error_response(&ApiError::new(ErrorCode::Throttled, "slow down"));
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+    let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+    assert_eq!(body["error"]["code"], "throttled");
+    assert_eq!(body["error"]["message"], "slow down");
+}
+
+fn alice() -> Caller {
+    Caller::from_arn(LOCAL_KEYS[0].arn)
+}
+
+fn bob() -> Caller {
+    Caller::from_arn(LOCAL_KEYS[1].arn)
+}
+
+fn api() -> Api<MemoryStore> {
+    Api::new(MemoryStore::new(), AllowList::any())
+}
+
+/// `2026-11-20T09:00:<second>.000Z`: in the past, one second apart.
+fn at(second: u32) -> String {
+    format!("2026-11-20T09:00:{second:02}.000Z")
+}
+
+fn body(title: &str, observed_at: &str) -> Bytes {
+    Bytes::from(
+        serde_json::json!({"title": title, "summary": "s", "observed_at": observed_at}).to_string(),
+    )
+}
+
+async fn put(api: &Api<MemoryStore>, who: &Caller, path: &str, body: Bytes) -> Response<Bytes> {
+    put_with(api, who, path, body, None).await
+}
+
+async fn put_with(
+    api: &Api<MemoryStore>,
+    who: &Caller,
+    path: &str,
+    body: Bytes,
+    if_none_match: Option<&str>,
+) -> Response<Bytes> {
+    let mut req = Request::builder()
+        .method(Method::PUT)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(value) = if_none_match {
+        req = req.header(header::IF_NONE_MATCH, value);
+    }
+    api.handle(req.body(body).unwrap(), who).await
+}
+
+async fn get(api: &Api<MemoryStore>, who: &Caller, target: &str) -> Response<Bytes> {
+    let req = Request::builder().uri(target).body(Bytes::new()).unwrap();
+    api.handle(req, who).await
+}
+
+fn session(response: &Response<Bytes>) -> Session {
+    serde_json::from_slice(response.body()).unwrap()
+}
+
+fn error_code(response: &Response<Bytes>) -> String {
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
+
+fn session_path(workspace: &str, id: &str) -> String {
+    format!("/v1/workspaces/{workspace}/sessions/{id}")
+}
+
+#[tokio::test]
+async fn create_then_update_keeps_what_creation_set() {
+    let api = api();
+    let path = session_path(WS, "s1");
+    let created = put(&api, &alice(), &path, body("first", &at(1))).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let first = session(&created);
+    assert_eq!(
+        first.created_at,
+        at(1),
+        "created_at is the first write's observed_at"
+    );
+    assert_eq!(first.user_uuid, alice().user_uuid.to_string());
+
+    let updated = put(&api, &alice(), &path, body("second", &at(2))).await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    let second = session(&updated);
+    assert_eq!(second.title, "second");
+    assert_eq!(
+        (&second.uuid, &second.created_at, &second.user_uuid),
+        (&first.uuid, &first.created_at, &first.user_uuid)
+    );
+    assert_eq!(session(&get(&api, &bob(), &path).await), second);
+}
+
+#[tokio::test]
+async fn refused_writes_change_nothing() {
+    let api = api();
+    let path = session_path(WS, "s1");
+    let stored = session(&put(&api, &alice(), &path, body("alice's", &at(5))).await);
+
+    let not_owner = put(&api, &bob(), &path, body("bob's", &at(6))).await;
+    assert_eq!(not_owner.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&not_owner), "not_owner");
+
+    for observed in [at(5), at(4)] {
+        let stale = put(&api, &alice(), &path, body("older", &observed)).await;
+        assert_eq!(
+            stale.status(),
+            StatusCode::CONFLICT,
+            "observed_at {observed}"
+        );
+        assert_eq!(error_code(&stale), "stale");
+    }
+
+    let exists = put_with(&api, &alice(), &path, body("again", &at(7)), Some("*")).await;
+    assert_eq!(exists.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(error_code(&exists), "already_exists");
+
+    assert_eq!(session(&get(&api, &alice(), &path).await), stored);
+    // Nothing above moved the row's observed_at: the next newer write still goes through.
+    let newer = put(&api, &alice(), &path, body("newer", &at(6))).await;
+    assert_eq!(newer.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn create_only_creates_a_missing_session() {
+    let api = api();
+    let path = session_path(WS, "fresh");
+    let created = put_with(&api, &bob(), &path, body("placeholder", &at(1)), Some("*")).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(session(&created).user_arn, bob().arn);
+}
+
+#[tokio::test]
+async fn a_missing_session_is_not_found() {
+    let response = get(&api(), &alice(), &session_path(WS, "nope")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&response), "not_found");
+}
+
+/// Every page of a listing, following `next_cursor` from `query` (without a cursor).
+async fn pages(api: &Api<MemoryStore>, who: &Caller, query: &str) -> Vec<SessionPage> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut target = format!("/v1/workspaces/{WS}/sessions?{query}");
+        if let Some(c) = &cursor {
+            target.push_str(&format!("&cursor={c}"));
+        }
+        let response = get(api, who, &target).await;
+        assert_eq!(response.status(), StatusCode::OK, "{target}");
+        let page: SessionPage = serde_json::from_slice(response.body()).unwrap();
+        cursor = page.next_cursor.clone();
+        pages.push(page);
+        if cursor.is_none() {
+            return pages;
+        }
+        assert!(pages.len() < 20, "the cursors never end");
+    }
+}
+
+fn ids(pages: &[SessionPage]) -> Vec<String> {
+    pages
+        .iter()
+        .flat_map(|p| p.sessions.iter().map(|s| s.session_id.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn listing_pages_newest_first_and_mine_filters() {
+    let api = api();
+    // Created out of order; a's and b's interleaved; one in another workspace.
+    for (id, who, second) in [
+        ("a3", alice(), 3),
+        ("b1", bob(), 1),
+        ("a1", alice(), 1),
+        ("b4", bob(), 4),
+        ("a2", alice(), 2),
+    ] {
+        let response = put(&api, &who, &session_path(WS, id), body(id, &at(second))).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    put(
+        &api,
+        &alice(),
+        &session_path(OTHER_WS, "elsewhere"),
+        body("x", &at(9)),
+    )
+    .await;
+
+    let all = pages(&api, &alice(), "limit=2").await;
+    assert_eq!(ids(&all), ["b4", "a3", "a2", "b1", "a1"]);
+    assert!(all.iter().all(|p| p.sessions.len() <= 2));
+
+    let mine = pages(&api, &alice(), "limit=2&mine=true").await;
+    assert_eq!(ids(&mine), ["a3", "a2", "a1"]);
+    assert_eq!(mine.len(), 2);
+    // A full last page still carries a cursor (as DynamoDB's do); the page after it is empty.
+    let full = pages(&api, &alice(), "limit=3&mine=true").await;
+    assert_eq!(ids(&full), ["a3", "a2", "a1"]);
+    assert_eq!(full.len(), 2);
+    assert!(full[1].sessions.is_empty());
+
+    let one_page = pages(&api, &bob(), "mine=1&limit=100").await;
+    assert_eq!(ids(&one_page), ["b4", "b1"]);
+}
+
+#[tokio::test]
+async fn cursors_only_continue_their_own_listing() {
+    let api = api();
+    for (id, second) in [("a1", 1), ("a2", 2)] {
+        put(&api, &alice(), &session_path(WS, id), body(id, &at(second))).await;
+    }
+    let first = |query: &'static str| {
+        let api = &api;
+        async move {
+            let response = get(
+                api,
+                &alice(),
+                &format!("/v1/workspaces/{WS}/sessions?{query}"),
+            )
+            .await;
+            let page: SessionPage = serde_json::from_slice(response.body()).unwrap();
+            page.next_cursor.unwrap()
+        }
+    };
+    let everyone = first("limit=1").await;
+    let mine = first("limit=1&mine=true").await;
+    for (target, who) in [
+        (
+            format!("/v1/workspaces/{WS}/sessions?cursor={everyone}&mine=true"),
+            alice(),
+        ),
+        (
+            format!("/v1/workspaces/{WS}/sessions?cursor={mine}"),
+            alice(),
+        ),
+        (
+            format!("/v1/workspaces/{WS}/sessions?cursor={mine}&mine=true"),
+            bob(),
+        ),
+        (
+            format!("/v1/workspaces/{OTHER_WS}/sessions?cursor={everyone}"),
+            alice(),
+        ),
+        (
+            format!("/v1/workspaces/{WS}/sessions?cursor=bm90IGpzb24"),
+            alice(),
+        ),
+    ] {
+        let response = get(&api, &who, &target).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{target}");
+        assert_eq!(error_code(&response), "invalid_query", "{target}");
+    }
+    let next = get(
+        &api,
+        &alice(),
+        &format!("/v1/workspaces/{WS}/sessions?limit=1&cursor={everyone}"),
+    )
+    .await;
+    let page: SessionPage = serde_json::from_slice(next.body()).unwrap();
+    assert_eq!(ids(&[page]), ["a1"]);
+}

@@ -1,0 +1,146 @@
+//! The listing cursor every store hands out: the key of the last session a page holds (table
+//! key plus index key), opaque to clients, and accepted only by the listing that made it.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::StoreError;
+use super::table::{BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
+
+/// A position in a listing: attribute name -> value, exactly the attributes of `Listing::attributes`.
+pub type Position = BTreeMap<String, String>;
+
+/// One listing's cursor rules: which index it reads and who may continue it.
+#[derive(Debug, Clone)]
+pub struct Listing<'a> {
+    /// The index it reads (`BY_WORKSPACE`, or `BY_USER` for `mine`): its name and key.
+    pub index: &'static str,
+    pub key: KeyDef,
+    /// The table key plus the index key, sorted: what a position holds.
+    pub attributes: Vec<&'static str>,
+    workspace: &'a str,
+    /// For `mine`: the caller, whose cursors these are.
+    user: Option<&'a str>,
+}
+
+impl<'a> Listing<'a> {
+    /// A workspace's listing (`by_workspace_created`), or with `user` only that user's
+    /// sessions in it (`by_user_created`).
+    pub fn new(workspace: &'a str, user: Option<&'a str>) -> Self {
+        let (index, key) = if user.is_some() {
+            BY_USER
+        } else {
+            BY_WORKSPACE
+        };
+        let mut attributes = vec![TABLE_KEY.partition, TABLE_KEY.sort, key.partition, key.sort];
+        attributes.sort_unstable();
+        attributes.dedup();
+        Listing {
+            index,
+            key,
+            attributes,
+            workspace,
+            user,
+        }
+    }
+
+    /// The cursor for the position of a session, given each attribute's value.
+    pub fn encode<'v>(&self, value_of: impl Fn(&str) -> Option<&'v str>) -> String {
+        let position: serde_json::Map<String, serde_json::Value> = self
+            .attributes
+            .iter()
+            .filter_map(|a| value_of(a).map(|v| ((*a).to_owned(), serde_json::Value::from(v))))
+            .collect();
+        URL_SAFE_NO_PAD.encode(serde_json::Value::Object(position).to_string())
+    }
+
+    /// A cursor is only accepted for the listing that produced it: same attributes, same
+    /// workspace, and for `mine` the same user. Anything else is a bad cursor, never a store
+    /// error.
+    pub fn decode(&self, raw: &str) -> Result<Position, StoreError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(raw)
+            .map_err(|_| StoreError::BadCursor)?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
+        let object = value.as_object().ok_or(StoreError::BadCursor)?;
+        if object.len() != self.attributes.len() {
+            return Err(StoreError::BadCursor);
+        }
+        let mut position = Position::new();
+        for attr in &self.attributes {
+            let v = object
+                .get(*attr)
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.is_empty())
+                .ok_or(StoreError::BadCursor)?;
+            position.insert((*attr).to_owned(), v.to_owned());
+        }
+        if position.get("workspace_uuid").map(String::as_str) != Some(self.workspace) {
+            return Err(StoreError::BadCursor);
+        }
+        if let Some(user) = self.user
+            && position.get("user_uuid").map(String::as_str) != Some(user)
+        {
+            return Err(StoreError::BadCursor);
+        }
+        Ok(position)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_tampering() {
+        let listing = Listing::new("ws", None);
+        let row = |name: &str| match name {
+            "workspace_uuid" => Some("ws"),
+            "session_id" => Some("a:b"),
+            "created_at" => Some("2026-11-20T09:00:00.000Z"),
+            "title" => Some("not part of the position"),
+            _ => None,
+        };
+        let cursor = listing.encode(row);
+        let back = listing.decode(&cursor).unwrap();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back["session_id"], "a:b");
+        assert!(matches!(
+            Listing::new("other", None).decode(&cursor),
+            Err(StoreError::BadCursor)
+        ));
+        assert!(matches!(
+            Listing::new("ws", Some("u")).decode(&cursor),
+            Err(StoreError::BadCursor)
+        ));
+        assert!(matches!(
+            listing.decode("bm90IGpzb24"),
+            Err(StoreError::BadCursor)
+        ));
+    }
+
+    #[test]
+    fn mine_cursors_belong_to_their_user() {
+        let mine = Listing::new("ws", Some("u"));
+        assert_eq!(mine.index, BY_USER.0);
+        let cursor = mine.encode(|name| match name {
+            "workspace_uuid" => Some("ws"),
+            "session_id" => Some("s"),
+            "created_at" => Some("2026-11-20T09:00:00.000Z"),
+            "user_uuid" => Some("u"),
+            _ => None,
+        });
+        assert_eq!(mine.decode(&cursor).unwrap().len(), 4);
+        assert!(matches!(
+            Listing::new("ws", Some("v")).decode(&cursor),
+            Err(StoreError::BadCursor)
+        ));
+        assert!(matches!(
+            Listing::new("ws", None).decode(&cursor),
+            Err(StoreError::BadCursor)
+        ));
+    }
+}

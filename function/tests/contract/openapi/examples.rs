@@ -1,0 +1,274 @@
+//! Every example in the document (parameters, bodies, responses, and each schema's property
+//! examples put together) passes the parsers the server runs, and reads as what the server
+//! would send.
+
+use indexmap::IndexMap;
+use openapiv3::{MediaType, OpenAPI, ReferenceOr, Schema};
+use sessions_core::fields::LIST_MAX_LIMIT;
+use sessions_core::wire::ErrorDetail;
+use sessions_core::{
+    Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Summary, Timestamp,
+    Title, ValidUpsert, WorkspaceId,
+};
+
+use super::{
+    FIX, component, media_examples, object, operations, parameter_examples, property, resolve,
+    schema_name, spec,
+};
+
+/// An example as the JSON the server would send or receive.
+fn as_json(example: &serde_json::Value, label: &str) -> Vec<u8> {
+    serde_json::to_vec(example)
+        .unwrap_or_else(|e| panic!("openapi.yaml: {label} cannot be written as JSON: {e}"))
+}
+
+fn check_timestamp(raw: &str, field_name: &str, label: &str) {
+    let parsed = Timestamp::parse(field_name, raw)
+        .unwrap_or_else(|e| panic!("openapi.yaml: {label}.{field_name}: {e}; {FIX}"));
+    assert_eq!(
+        parsed.to_string(),
+        raw,
+        "openapi.yaml: {label}.{field_name} should be in the fixed-width UTC form the server \
+         writes; {FIX}"
+    );
+}
+
+/// A session as the server could have stored it.
+fn check_session(session: &Session, label: &str) {
+    fn never(label: &str, what: &str, e: &dyn std::fmt::Display) -> ! {
+        panic!("openapi.yaml: {label}.{what} would never come from the server: {e}; {FIX}")
+    }
+    let uuid = uuid::Uuid::parse_str(&session.uuid).unwrap_or_else(|e| never(label, "uuid", &e));
+    assert_eq!(
+        uuid.get_version_num(),
+        4,
+        "openapi.yaml: {label}.uuid should be a UUIDv4, as the server makes them; {FIX}"
+    );
+    SessionId::parse(&session.session_id).unwrap_or_else(|e| never(label, "session_id", &e));
+    let workspace = WorkspaceId::parse(&session.workspace_uuid)
+        .unwrap_or_else(|e| never(label, "workspace_uuid", &e));
+    assert_eq!(
+        workspace.to_string(),
+        session.workspace_uuid,
+        "openapi.yaml: {label}.workspace_uuid should be lowercase, as stored; {FIX}"
+    );
+    Title::parse(&session.title).unwrap_or_else(|e| never(label, "title", &e));
+    Summary::parse(&session.summary).unwrap_or_else(|e| never(label, "summary", &e));
+    assert_eq!(
+        session.user_uuid,
+        sessions_core::user_uuid(&session.user_arn).to_string(),
+        "openapi.yaml: {label}.user_uuid should be the UUIDv5 of its user_arn \
+         (sessions_core::user_uuid); {FIX}"
+    );
+    check_timestamp(&session.created_at, "created_at", label);
+    check_timestamp(&session.updated_at, "updated_at", label);
+    if let Some(finished) = &session.finished_at {
+        check_timestamp(finished, "finished_at", label);
+    }
+    assert!(
+        session.created_at <= session.updated_at,
+        "openapi.yaml: {label} was updated before it was created; {FIX}"
+    );
+}
+
+/// Checks one example against the wire type of `schema` the way the server reads or writes it.
+fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
+    let json = as_json(example, label);
+    match schema {
+        "UpsertBody" => {
+            ValidUpsert::from_json(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is refused by ValidUpsert::from_json: {e}; {FIX}")
+            });
+        }
+        "Session" => {
+            let session: Session = serde_json::from_slice(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is not a sessions_core::Session: {e}; {FIX}")
+            });
+            check_session(&session, label);
+        }
+        "SessionPage" => {
+            let page: SessionPage = serde_json::from_slice(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is not a sessions_core::SessionPage: {e}; {FIX}")
+            });
+            assert!(
+                page.sessions.len() <= LIST_MAX_LIMIT as usize,
+                "openapi.yaml: {label} has more than LIST_MAX_LIMIT sessions; {FIX}"
+            );
+            for (i, session) in page.sessions.iter().enumerate() {
+                check_session(session, &format!("{label}.sessions[{i}]"));
+            }
+            if let Some(cursor) = &page.next_cursor {
+                Cursor::parse(cursor)
+                    .unwrap_or_else(|e| panic!("openapi.yaml: {label}.next_cursor: {e}; {FIX}"));
+            }
+        }
+        "Identity" => {
+            let identity: Identity = serde_json::from_slice(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is not a sessions_core::Identity: {e}; {FIX}")
+            });
+            assert_eq!(
+                identity.user_uuid,
+                sessions_core::user_uuid(&identity.user_arn).to_string(),
+                "openapi.yaml: {label}.user_uuid should be the UUIDv5 of its user_arn \
+                 (sessions_core::user_uuid); {FIX}"
+            );
+        }
+        // Error examples are checked with their status in error_responses_match_error_code_statuses.
+        "Error" => {
+            serde_json::from_slice::<ErrorBody>(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is not an Error body: {e}; {FIX}")
+            });
+        }
+        other => panic!(
+            "openapi.yaml: {label} uses schema {other}, which function/tests/contract/openapi/examples.rs has no \
+             check for: add one to check_example"
+        ),
+    }
+}
+
+/// The examples of a request body or response, checked against its schema; how many.
+fn check_content(api: &OpenAPI, content: &IndexMap<String, MediaType>, at: &str) -> usize {
+    if content.is_empty() {
+        return 0;
+    }
+    assert_eq!(
+        content.keys().collect::<Vec<_>>(),
+        ["application/json"],
+        "openapi.yaml: {at}: the API sends and takes only application/json; {FIX}"
+    );
+    let mut checked = 0;
+    for (media_type, media) in content {
+        let here = format!("{at}.content.{media_type}");
+        let schema = schema_name(media, &here);
+        for (label, example) in media_examples(api, media, &here) {
+            checked += 1;
+            check_example(&schema, example, &label);
+        }
+    }
+    checked
+}
+
+/// The property examples of a schema, put together as one object.
+fn assembled(schema: &Schema, at: &str) -> serde_json::Value {
+    let object = object(schema, at)
+        .properties
+        .iter()
+        .filter_map(|(key, property)| match property {
+            ReferenceOr::Item(p) => p.schema_data.example.clone().map(|e| (key.clone(), e)),
+            ReferenceOr::Reference { .. } => None,
+        })
+        .collect();
+    serde_json::Value::Object(object)
+}
+
+#[test]
+fn examples_pass_the_servers_own_parsers() {
+    let api = spec();
+    let mut checked = 0;
+    for op in operations(&api) {
+        for param in &op.parameters {
+            let data = param.parameter_data_ref();
+            let name = data.name.as_str();
+            for (label, example) in
+                parameter_examples(&api, data, &format!("{} {name}", op.label()))
+            {
+                checked += 1;
+                let text = || match example {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => panic!("openapi.yaml: {label} should be a string, found {other:?}"),
+                };
+                let result = match name {
+                    "session_id" => SessionId::parse(&text()).map(drop),
+                    "workspace_uuid" => WorkspaceId::parse(&text()).map(drop),
+                    "cursor" => Cursor::parse(&text()).map(drop),
+                    "limit" => {
+                        let n = example.as_u64().unwrap_or_default();
+                        assert!(
+                            (1..=u64::from(LIST_MAX_LIMIT)).contains(&n),
+                            "openapi.yaml: {label} should be 1..=LIST_MAX_LIMIT; {FIX}"
+                        );
+                        Ok(())
+                    }
+                    "mine" => {
+                        assert!(
+                            example.as_bool().is_some(),
+                            "openapi.yaml: {label} should be true or false; {FIX}"
+                        );
+                        Ok(())
+                    }
+                    "If-None-Match" => {
+                        assert_eq!(
+                            text(),
+                            "*",
+                            "openapi.yaml: {label}: `*` is the only meaningful value; {FIX}"
+                        );
+                        Ok(())
+                    }
+                    other => panic!(
+                        "openapi.yaml: {label}: no check for parameter {other}; add one to \
+                         function/tests/contract/openapi/examples.rs"
+                    ),
+                };
+                if let Err(e) = result {
+                    panic!("openapi.yaml: {label} is refused by the server: {e}; {FIX}");
+                }
+            }
+        }
+        if let Some(body) = &op.operation.request_body {
+            let at = format!("{} requestBody", op.label());
+            checked += check_content(&api, &resolve(&api, body).content, &at);
+        }
+        let responses = &op.operation.responses;
+        let keyed = responses
+            .responses
+            .iter()
+            .map(|(status, r)| (status.to_string(), r))
+            .chain(responses.default.iter().map(|r| ("default".to_owned(), r)));
+        for (status, response) in keyed {
+            let at = format!("{} responses.{status}", op.label());
+            checked += check_content(&api, &resolve(&api, response).content, &at);
+        }
+    }
+
+    // The property examples of each schema, put together, make a valid example too.
+    for name in ["Session", "UpsertBody", "Identity"] {
+        checked += 1;
+        let at = format!("components.schemas.{name}");
+        check_example(
+            name,
+            &assembled(component(&api, name), &at),
+            &format!("{at} (its property examples together)"),
+        );
+    }
+    let page = assembled(
+        component(&api, "SessionPage"),
+        "components.schemas.SessionPage",
+    );
+    if let Some(cursor) = page.get("next_cursor").and_then(serde_json::Value::as_str) {
+        checked += 1;
+        Cursor::parse(cursor).unwrap_or_else(|e| {
+            panic!("openapi.yaml: components.schemas.SessionPage next_cursor example: {e}; {FIX}")
+        });
+    }
+    let at = "components.schemas.Error.properties.error";
+    let error = property(
+        &api,
+        component(&api, "Error"),
+        "error",
+        "components.schemas.Error",
+    );
+    if let Some(example) = &error.schema_data.example {
+        checked += 1;
+        let detail: ErrorDetail = serde_json::from_slice(&as_json(example, at))
+            .unwrap_or_else(|e| panic!("openapi.yaml: {at}.example is not an error: {e}; {FIX}"));
+        assert!(
+            ErrorCode::parse(&detail.code).is_some(),
+            "openapi.yaml: {at}.example has code {:?}, not an ErrorCode; {FIX}",
+            detail.code
+        );
+    }
+    assert!(
+        checked > 20,
+        "only {checked} examples found in openapi.yaml; this test no longer finds them"
+    );
+}
