@@ -10,6 +10,8 @@ use aws_config::environment::{
 use aws_config::meta::region::ProvideRegion;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// Builds the SDK client from the standard AWS environment (region, credentials,
 /// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local), with bounded timeouts.
@@ -19,8 +21,8 @@ pub async fn dynamodb_client() -> Client {
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(8))
         .build();
-    let behavior = aws_config::BehaviorVersion::latest();
-    let mut loader = aws_config::defaults(behavior).timeout_config(timeouts);
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
     // The standard region and credential chains look at the environment first. When it
     // already answers (always in Lambda; locally through infra/local/up), hand those
     // answers over and the rest of each chain is never built: profile, SSO, web identity
@@ -33,10 +35,38 @@ pub async fn dynamodb_client() -> Client {
     if environment_keys.provide_credentials().await.is_ok() {
         loader = loader.credentials_provider(environment_keys);
     }
-    if plain_http_endpoint() {
-        loader = loader.http_client(plain_http_first::client(behavior));
-    }
+    loader = loader.http_client(if plain_http_endpoint() {
+        plain_http_first::client()
+    } else {
+        https_client()
+    });
     Client::new(&loader.load().await)
+}
+
+/// A client for DynamoDB at `endpoint` (DynamoDB Local) that ignores the caller's AWS
+/// environment: static placeholder keys, `us-east-1`. For the tests and the fault run.
+pub async fn local_dynamodb_client(endpoint: &str) -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .http_client(plain_http_first::client())
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// The HTTPS client every AWS client of ours uses: rustls with the `ring` crypto provider
+/// (the SDK's default, aws-lc, compiles a C crypto library: the slowest unit of a cold
+/// build), TLS roots from the system, HTTP/1.1 and HTTP/2, proxies from the environment.
+pub fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// Whether DynamoDB is reached over plain HTTP (DynamoDB Local), as the SDK resolves its
@@ -60,22 +90,17 @@ fn plain_http_endpoint() -> bool {
 mod plain_http_first {
     use std::sync::OnceLock;
 
-    use aws_config::BehaviorVersion;
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::{Builder, ConnectorBuilder};
-    use aws_smithy_runtime::client::defaults::default_http_client_plugin_v2;
     use aws_smithy_runtime_api::client::http::{
         HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
         SharedHttpConnector,
     };
     use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-    use aws_smithy_runtime_api::client::runtime_components::{
-        RuntimeComponents, RuntimeComponentsBuilder,
-    };
-    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
     use aws_smithy_runtime_api::shared::IntoShared;
 
-    pub fn client(behavior: BehaviorVersion) -> SharedHttpClient {
+    pub fn client() -> SharedHttpClient {
         // As the SDK's default client connects, minus TLS.
         let plain = Builder::new().build_with_connector_fn(|settings, components| {
             let mut connector = ConnectorBuilder::default();
@@ -86,16 +111,9 @@ mod plain_http_first {
             connector.set_proxy_config(Some(ProxyConfig::from_env()));
             connector.build_http()
         });
-        // The SDK's own default HTTPS client; it reads the TLS roots on first use.
-        let tls = default_http_client_plugin_v2(behavior).and_then(|plugin| {
-            plugin
-                .runtime_components(&RuntimeComponentsBuilder::new("sessions"))
-                .http_client()
-        });
-        match tls {
-            Some(tls) => PlainHttpFirst { plain, tls }.into_shared(),
-            None => plain,
-        }
+        // Reads the TLS roots when its first connector is made.
+        let tls = super::https_client();
+        PlainHttpFirst { plain, tls }.into_shared()
     }
 
     #[derive(Debug)]

@@ -147,7 +147,16 @@ fn up_finds_the_build_in_cargo_target_dir_and_reuses_the_test_build() {
         .expect("<target>/debug/sessions-local")
         .to_owned();
     let state = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(repo_root().join("infra/local/up"))
+    let mut up = Command::new(repo_root().join("infra/local/up"));
+    // As from a user's shell: without what cargo sets for a test process (CARGO_PKG_NAME,
+    // CARGO_MANIFEST_DIR, ...), which some build scripts (ring's) track as inputs.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || name == "OUT_DIR" {
+            up.env_remove(name.as_ref());
+        }
+    }
+    let out = up
         .env("SESSIONS_STATE_DIR", state.path())
         .env_remove("SESSIONS_LOCAL_BIN")
         .env_remove("SESSIONS_PROFILE")
@@ -173,6 +182,6 @@ fn up_finds_the_build_in_cargo_target_dir_and_reuses_the_test_build() {
     );
     assert!(
         !stderr.contains("Compiling"),
-        "infra/local/up rebuilt what cargo test had built (different features or profile?):\n{stderr}"
+        "infra/local/up rebuilt what cargo test had built: a feature or profile differs between `cargo build` and `cargo test --workspace` (run the tests as infra/test does: cargo test --workspace):\n{stderr}"
     );
 }

@@ -2,22 +2,6 @@
 
 use crate::*;
 
-pub(crate) async fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "fault-run",
-        ))
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
-}
-
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// Every item of the table (the private stack holds only this run's).

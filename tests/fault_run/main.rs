@@ -181,7 +181,7 @@ async fn main() -> ExitCode {
     }
 
     // The proof: DynamoDB itself, read consistently.
-    let client = dynamodb_client(&at.dynamodb).await;
+    let client = sessions_function::aws::local_dynamodb_client(&at.dynamodb).await;
     let expected = expected.lock().await.clone();
     let mut guard = tally.lock().await;
     let t = &mut *guard;

@@ -9,7 +9,6 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use sessions_function::auth::{LOCAL_KEYS, LocalKey, LocalVerifier};
 use sessions_function::router::Api;
@@ -66,13 +65,7 @@ pub fn dynamodb_endpoint() -> &'static str {
 
 /// A DynamoDB client for DynamoDB Local that ignores the caller's environment.
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(dynamodb_endpoint())
-        .region(aws_config::Region::new(REGION))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+    sessions_function::aws::local_dynamodb_client(dynamodb_endpoint()).await
 }
 
 /// One test's world: a fresh table and the local API server in front of it, on a random port.
