@@ -1,15 +1,16 @@
 //! `cargo-ai`: records and queries Claude Code sessions in the team's sessions table,
 //! signing every request with the caller's own AWS credentials (SigV4, `execute-api`).
 
-pub mod args;
 pub mod aws;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod hooks;
 pub mod outbox;
 pub mod render;
+pub mod send;
 pub mod transcript;
 
 use std::ffi::OsString;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::Cli;
+use crate::commands::Cli;
 
 /// Parses `argv`, runs the command, prints the outcome; returns the process exit code.
 pub async fn run(argv: impl IntoIterator<Item = OsString>) -> ExitCode {

@@ -64,6 +64,29 @@ pub struct Flushed {
     pub busy: bool,
 }
 
+impl Flushed {
+    /// One line saying what a flush did.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!("delivered {} queued update(s)", self.delivered)];
+        if self.superseded > 0 {
+            parts.push(format!(
+                "{} already superseded by newer ones",
+                self.superseded
+            ));
+        }
+        if self.failed > 0 {
+            parts.push(format!(
+                "{} refused for good (see `cargo-ai outbox status`)",
+                self.failed
+            ));
+        }
+        if self.remaining > 0 {
+            parts.push(format!("{} still pending", self.remaining));
+        }
+        parts.join(", ")
+    }
+}
+
 /// The per-user state directory: `CARGO_AI_STATE_DIR`, else the platform's state (or local
 /// data) directory, under `cargo-ai/`.
 pub fn state_dir() -> Option<PathBuf> {

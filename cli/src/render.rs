@@ -6,8 +6,15 @@ use serde::Serialize;
 use sessions_core::text::clip;
 use sessions_core::{Session, Timestamp};
 
-use crate::args::Format;
 use crate::error::{CliError, Kind};
+
+/// Which rendering: for people, one JSON document, or one JSON object per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
 
 fn write_err(e: io::Error) -> CliError {
     CliError::new(Kind::Unavailable, format!("cannot write the output: {e}"))

@@ -1,13 +1,31 @@
 //! `cargo-ai config show`: each setting's effective value and where it came from.
 
+use clap::Subcommand;
 use serde_json::json;
 
-use super::Context;
 use crate::config::Source;
+use crate::context::Context;
 use crate::error::CliError;
 use crate::render;
 
-pub fn show(ctx: &Context, as_json: bool) -> Result<(), CliError> {
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print each setting's effective value and where it came from.
+    #[command(after_help = "Example:\n  cargo-ai config show\n  cargo-ai config show --json")]
+    Show {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(ctx: &Context, command: ConfigCommand) -> Result<(), CliError> {
+    match command {
+        ConfigCommand::Show { json } => show(ctx, json),
+    }
+}
+
+fn show(ctx: &Context, as_json: bool) -> Result<(), CliError> {
     let c = &ctx.config;
     let entry =
         |value: Option<String>, source: Option<&Source>, fallback: &str| match (value, source) {

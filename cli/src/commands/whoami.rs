@@ -4,11 +4,19 @@
 use serde_json::json;
 use sessions_core::user_uuid;
 
-use super::Context;
+use crate::context::Context;
 use crate::error::{CliError, Kind};
 use crate::render;
 
-pub async fn run(ctx: &Context, as_json: bool) -> Result<(), CliError> {
+#[derive(Debug, clap::Args)]
+pub struct WhoamiArgs {
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(ctx: &Context, args: WhoamiArgs) -> Result<(), CliError> {
+    let as_json = args.json;
     let client = ctx.connect().await?;
     let identity = client.whoami().await?;
     let recomputed = user_uuid(&identity.user_arn).to_string();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{log, settings, summarize};
-use crate::commands::Context;
+use crate::context::Context;
 use crate::error::{CliError, Kind};
 use crate::outbox::Outbox;
 

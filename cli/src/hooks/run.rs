@@ -18,13 +18,11 @@ use super::input::HookInput;
 use super::process::Process;
 use super::state::{self, OpenSession};
 use super::{log, summarize};
-use crate::args::Global;
 use crate::client::{ApiClient, Write};
-use crate::commands::Context;
-use crate::commands::outbox::deliver_pending;
-use crate::commands::session::queue;
-use crate::config::Config;
+use crate::config::{Config, Flags};
+use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
+use crate::send::{deliver_pending, queue};
 use crate::transcript;
 
 /// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
@@ -46,12 +44,8 @@ fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
     if let Some(dir) = cwd.filter(|d| d.is_dir()) {
         let _ = std::env::set_current_dir(dir);
     }
-    let global = Global {
-        quiet: true,
-        ..Global::default()
-    };
-    let config = Config::load(&global)?;
-    Ok(Context::new(global, config))
+    let config = Config::load(&Flags::default())?;
+    Ok(Context::new(config, Verbosity::Quiet))
 }
 
 async fn client(ctx: &Context) -> Result<ApiClient, CliError> {
