@@ -6,16 +6,15 @@
 //! confirmed it; a crash between delivery and deletion redelivers it, and the API's
 //! `observed_at` rule answers the repeat with 409 (already applied), so nothing is duplicated.
 //! One flusher at a time holds an exclusive lock; a second one skips instead of double-sending.
+//! What to send and when to give up is `send`'s business; this module only keeps the files.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sessions_core::{ErrorCode, SessionId, Timestamp, UpsertBody, WorkspaceId};
+use sessions_core::{Timestamp, UpsertBody};
 
-use crate::client::{ApiClient, Write as WriteMode};
 use crate::error::{CliError, Kind};
 
 pub const STATE_DIR_ENV: &str = "CARGO_AI_STATE_DIR";
@@ -50,41 +49,6 @@ pub struct Failed {
 
 pub struct Outbox {
     dir: PathBuf,
-}
-
-/// What a flush did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Flushed {
-    pub delivered: usize,
-    /// Already superseded by a newer write (409) or created elsewhere (412): done.
-    pub superseded: usize,
-    pub failed: usize,
-    pub remaining: usize,
-    /// Another process was flushing; this one left the entries alone.
-    pub busy: bool,
-}
-
-impl Flushed {
-    /// One line saying what a flush did.
-    pub fn summary(&self) -> String {
-        let mut parts = vec![format!("delivered {} queued update(s)", self.delivered)];
-        if self.superseded > 0 {
-            parts.push(format!(
-                "{} already superseded by newer ones",
-                self.superseded
-            ));
-        }
-        if self.failed > 0 {
-            parts.push(format!(
-                "{} refused for good (see `cargo-ai outbox status`)",
-                self.failed
-            ));
-        }
-        if self.remaining > 0 {
-            parts.push(format!("{} still pending", self.remaining));
-        }
-        parts.join(", ")
-    }
 }
 
 /// The per-user state directory: `CARGO_AI_STATE_DIR`, else the platform's state (or local
@@ -188,66 +152,24 @@ impl Outbox {
             .collect())
     }
 
-    /// Delivers pending entries oldest first until done or `budget` runs out. `client_for`
-    /// gives a client signed as the entry's identity for its endpoint. Stops at the first delivery that fails
-    /// for a passing reason: the endpoint is down, the rest would fail too.
-    pub async fn flush<F>(
-        &self,
-        budget: Duration,
-        mut client_for: F,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Flushed, CliError>
-    where
-        F: AsyncFnMut(&Entry) -> Result<ApiClient, CliError>,
-    {
-        let mut outcome = Flushed::default();
-        let Some(_lock) = self.try_lock()? else {
-            outcome.busy = true;
-            outcome.remaining = self.pending()?.len();
-            return Ok(outcome);
-        };
-        let entries = self.pending()?;
-        let total = entries.len();
-        let started = Instant::now();
-        for (i, (path, mut entry)) in entries.into_iter().enumerate() {
-            if started.elapsed() >= budget {
-                outcome.remaining = total - i;
-                break;
-            }
-            let delivered = match client_for(&entry).await {
-                Ok(client) => {
-                    deliver(&client, &entry, budget.saturating_sub(started.elapsed())).await
-                }
-                Err(e) => Err(e),
-            };
-            match delivered {
-                Ok(()) => {
-                    remove(&path)?;
-                    outcome.delivered += 1;
-                }
-                Err(e) if matches!(e.code, Some(ErrorCode::Stale | ErrorCode::AlreadyExists)) => {
-                    remove(&path)?;
-                    outcome.superseded += 1;
-                }
-                Err(e) if worth_keeping(&e) => {
-                    // Keep it: the endpoint, the network or the credentials may come back.
-                    entry.attempts += 1;
-                    entry.last_error = Some(e.message.clone());
-                    write_atomically(&path, &entry)?;
-                    outcome.remaining = total - i;
-                    break;
-                }
-                Err(e) => {
-                    self.move_aside(&path, entry, &e)?;
-                    outcome.failed += 1;
-                }
-            }
-            progress(i + 1, total);
-        }
-        Ok(outcome)
+    /// Keeps an entry whose delivery failed for now, counting the attempt and saying why.
+    pub fn keep(&self, path: &Path, mut entry: Entry, e: &CliError) -> Result<(), CliError> {
+        entry.attempts += 1;
+        entry.last_error = Some(e.message.clone());
+        write_atomically(path, &entry)
     }
 
-    fn move_aside(&self, path: &Path, entry: Entry, e: &CliError) -> Result<(), CliError> {
+    /// Removes a delivered (or superseded) entry.
+    pub fn remove(&self, path: &Path) -> Result<(), CliError> {
+        match fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("remove", path, e)),
+        }
+    }
+
+    /// Moves an entry the API refused for good to `failed/`, with the reason, for the user to see.
+    pub fn set_aside(&self, path: &Path, entry: Entry, e: &CliError) -> Result<(), CliError> {
         let name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
         let failed = Failed {
             entry,
@@ -258,12 +180,12 @@ impl Outbox {
             failed_at: Timestamp::now().to_string(),
         };
         write_atomically(&self.dir.join("failed").join(name), &failed)?;
-        remove(path)
+        self.remove(path)
     }
 
     /// The flush lock, if no other process holds it. Released when dropped, or by the OS
     /// when the process dies.
-    fn try_lock(&self) -> Result<Option<File>, CliError> {
+    pub fn try_lock(&self) -> Result<Option<File>, CliError> {
         let path = self.dir.join(".lock");
         let file = OpenOptions::new()
             .create(true)
@@ -276,53 +198,6 @@ impl Outbox {
             Err(fs::TryLockError::WouldBlock) => Ok(None),
             Err(fs::TryLockError::Error(e)) => Err(io_error("lock", &path, e)),
         }
-    }
-}
-
-/// Whether a failed delivery may succeed later without changing the entry: the endpoint or
-/// network may come back, credentials may be renewed. A refusal of the entry itself (bad
-/// input, not the owner, workspace not allowed) never will.
-fn worth_keeping(e: &CliError) -> bool {
-    match e.code {
-        Some(code) => {
-            e.retryable
-                || matches!(
-                    code,
-                    ErrorCode::Unauthenticated
-                        | ErrorCode::InvalidSignature
-                        | ErrorCode::RequestExpired
-                        | ErrorCode::UnknownAccessKey
-                )
-        }
-        None => e.retryable || matches!(e.kind, Kind::Auth | Kind::Config),
-    }
-}
-
-async fn deliver(client: &ApiClient, entry: &Entry, time_left: Duration) -> Result<(), CliError> {
-    let invalid = |e: sessions_core::ApiError| CliError::new(Kind::Invalid, e.message);
-    let workspace = WorkspaceId::parse(&entry.workspace).map_err(invalid)?;
-    let session_id = SessionId::parse(&entry.session_id).map_err(invalid)?;
-    let mode = if entry.create_only {
-        WriteMode::CreateOnly
-    } else {
-        WriteMode::Upsert
-    };
-    match tokio::time::timeout(
-        time_left,
-        client.upsert(&workspace, &session_id, &entry.body, mode),
-    )
-    .await
-    {
-        Ok(result) => result.map(|_| ()),
-        Err(_) => Err(CliError::new(Kind::Unavailable, "delivery ran out of time").retryable()),
-    }
-}
-
-fn remove(path: &Path) -> Result<(), CliError> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_error("remove", path, e)),
     }
 }
 

@@ -45,7 +45,12 @@ async fn flush(ctx: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     let progress = !ctx.quiet() && std::io::stderr().is_terminal();
-    let f = send::flush(ctx, &outbox, FLUSH_BUDGET, progress).await?;
+    let f = send::flush(ctx, &outbox, FLUSH_BUDGET, |done, total| {
+        if progress {
+            eprint!("\rdelivering {done}/{total}...");
+        }
+    })
+    .await?;
     if progress {
         eprint!("\r\x1b[K");
     }

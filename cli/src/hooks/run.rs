@@ -18,18 +18,16 @@ use super::input::HookInput;
 use super::process::Process;
 use super::state::{self, OpenSession};
 use super::{log, summarize};
-use crate::client::{ApiClient, Write};
+use crate::client::Write;
 use crate::config::{Config, Flags};
 use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
-use crate::send::{deliver_pending, queue};
+use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
 use crate::transcript;
 
 /// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
 /// is in the outbox or caught up later).
 const HOOK_BUDGET: Duration = Duration::from_secs(8);
-/// The request bound for the hooks' own API calls.
-const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
 /// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
@@ -48,43 +46,26 @@ fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
     Ok(Context::new(config, Verbosity::Quiet))
 }
 
-async fn client(ctx: &Context) -> Result<ApiClient, CliError> {
-    Ok(ctx
-        .connect()
-        .await?
-        .single_attempt()
-        .timeout(HOOK_REQUEST_TIMEOUT))
-}
-
-/// Sends an upsert; what cannot be delivered now goes to the outbox.
-async fn upsert_or_queue(
+/// Sends an upsert as nobody waits for it: what cannot be delivered now goes to the outbox,
+/// and the hooks log says so.
+async fn deliver(
     ctx: &Context,
     session_id: &SessionId,
     body: UpsertBody,
     write: Write,
 ) -> Result<Option<sessions_core::Session>, CliError> {
-    let workspace = ctx.config.workspace()?;
-    let endpoint = ctx.config.endpoint()?.to_string();
-    let outcome = match client(ctx).await {
-        Ok(client) => client.upsert(workspace, session_id, &body, write).await,
-        Err(e) => Err(e),
+    let upsert = Upsert {
+        workspace: *ctx.config.workspace()?,
+        session_id: session_id.clone(),
+        body,
+        write,
     };
-    match outcome {
-        Ok(session) => Ok(Some(session)),
-        Err(e) if e.retryable || matches!(e.kind, Kind::Auth) => {
-            let queued = queue(
-                ctx,
-                &endpoint,
-                workspace,
-                session_id,
-                body,
-                write == Write::CreateOnly,
-                e,
-            )?;
+    match send::deliver(ctx, upsert, Waiting::Nobody).await? {
+        Delivered::Stored(session) => Ok(Some(session)),
+        Delivered::Queued(queued) => {
             log::line(&queued.message);
             Ok(None)
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -132,7 +113,7 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         finished_at: None,
         observed_at: started_at.to_string(),
     };
-    match upsert_or_queue(&ctx, &session_id, placeholder, Write::CreateOnly).await {
+    match deliver(&ctx, &session_id, placeholder, Write::CreateOnly).await {
         Ok(_) => Ok(()),
         // The row exists: a resumed, compacted or cleared session keeps its title and summary.
         Err(e) if e.code == Some(ErrorCode::AlreadyExists) => {
@@ -154,7 +135,7 @@ async fn reopen(
     session_id: &SessionId,
     resumed_at: Timestamp,
 ) -> Result<(), CliError> {
-    let row = client(ctx)
+    let row = send::connect(ctx, Waiting::Nobody)
         .await?
         .get(ctx.config.workspace()?, session_id)
         .await?;
@@ -164,7 +145,7 @@ async fn reopen(
         finished_at: None,
         observed_at: resumed_at.to_string(),
     };
-    upsert_or_queue(ctx, session_id, body, Write::Upsert)
+    deliver(ctx, session_id, body, Write::Upsert)
         .await
         .map(|_| ())
 }
@@ -379,7 +360,7 @@ async fn record_end(
         finished_at: Some(finished_at.to_string()),
         observed_at: observed_at.to_string(),
     };
-    match upsert_or_queue(&ctx, &session, body, Write::Upsert).await {
+    match deliver(&ctx, &session, body, Write::Upsert).await {
         Ok(Some(_)) => log::line(&format!("session {session_id}: recorded as finished")),
         Ok(None) => {}
         Err(e) if e.code == Some(ErrorCode::Stale) => log::line(&format!(

@@ -5,7 +5,8 @@ use sessions_core::{SessionId, Summary, Timestamp, Title, ValidUpsert};
 use crate::client::Write;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
-use crate::{render, send};
+use crate::render;
+use crate::send::{self, Delivered, Upsert, Waiting};
 
 #[derive(Debug, clap::Args)]
 pub struct UpsertArgs {
@@ -53,24 +54,15 @@ fn validate(args: &UpsertArgs, now: Timestamp) -> Result<(SessionId, ValidUpsert
 
 pub async fn run(ctx: &Context, args: UpsertArgs) -> Result<(), CliError> {
     let (session_id, fields) = validate(&args, Timestamp::now())?;
-    let workspace = ctx.config.workspace()?;
-    let client = ctx.connect().await?;
-    let body = fields.to_body();
-    match client
-        .upsert(workspace, &session_id, &body, Write::Upsert)
-        .await
-    {
-        Ok(session) => render::json(&session),
-        Err(e) if e.retryable => Err(send::queue(
-            ctx,
-            client.endpoint().as_str(),
-            workspace,
-            &session_id,
-            body,
-            false,
-            e,
-        )?),
-        Err(e) => Err(e),
+    let upsert = Upsert {
+        workspace: *ctx.config.workspace()?,
+        session_id,
+        body: fields.to_body(),
+        write: Write::Upsert,
+    };
+    match send::deliver(ctx, upsert, Waiting::Person).await? {
+        Delivered::Stored(session) => render::json(&session),
+        Delivered::Queued(queued) => Err(queued),
     }
 }
 
