@@ -13,18 +13,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sessions_core::{Timestamp, UpsertBody};
+use sessions_core::{SessionId, Timestamp, UpsertBody, WorkspaceId};
+use url::Url;
 
+use crate::client::{Upsert, Write as WriteMode};
 use crate::error::{CliError, Kind};
 
 pub const STATE_DIR_ENV: &str = "CARGO_AI_STATE_DIR";
 
-/// One upsert waiting for delivery.
+/// One upsert waiting for delivery. Every value is checked as the file is read: an entry that
+/// breaks a rule is set aside unread, with the reason, never sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    pub endpoint: String,
-    pub workspace: String,
-    pub session_id: String,
+    pub endpoint: Url,
+    pub workspace: WorkspaceId,
+    pub session_id: SessionId,
     pub body: UpsertBody,
     #[serde(default)]
     pub create_only: bool,
@@ -32,11 +35,42 @@ pub struct Entry {
     /// delivered as the same identity.
     #[serde(default)]
     pub profile: Option<String>,
-    pub queued_at: String,
+    pub queued_at: Timestamp,
     #[serde(default)]
     pub attempts: u32,
     #[serde(default)]
     pub last_error: Option<String>,
+}
+
+impl Entry {
+    /// An upsert that could not be delivered to `endpoint` (signed as `profile`) because of `why`.
+    pub fn new(endpoint: Url, profile: Option<String>, upsert: Upsert, why: &CliError) -> Self {
+        Entry {
+            endpoint,
+            workspace: upsert.workspace,
+            session_id: upsert.session_id,
+            body: upsert.body,
+            create_only: upsert.write == WriteMode::CreateOnly,
+            profile,
+            queued_at: Timestamp::now(),
+            attempts: 1,
+            last_error: Some(why.message.clone()),
+        }
+    }
+
+    /// The upsert to send again.
+    pub fn upsert(&self) -> Upsert {
+        Upsert {
+            workspace: self.workspace,
+            session_id: self.session_id.clone(),
+            body: self.body.clone(),
+            write: if self.create_only {
+                WriteMode::CreateOnly
+            } else {
+                WriteMode::Upsert
+            },
+        }
+    }
 }
 
 /// An entry the API refused for good, kept for the user to see.
@@ -44,8 +78,18 @@ pub struct Entry {
 pub struct Failed {
     pub entry: Entry,
     pub reason: String,
-    pub failed_at: String,
+    pub failed_at: Timestamp,
 }
+
+/// An entry in `failed/`: refused by the API, or not readable as an entry (and why).
+#[derive(Debug, Clone)]
+pub enum SetAside {
+    Refused(Box<Failed>),
+    Unreadable(String),
+}
+
+/// Where an unreadable entry is set aside (a name `failed()` tells from a refused one's).
+const UNREADABLE_PREFIX: &str = "unreadable-";
 
 pub struct Outbox {
     dir: PathBuf,
@@ -96,6 +140,7 @@ impl Outbox {
         let compact: String = entry
             .body
             .observed_at
+            .to_string()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .collect();
@@ -122,7 +167,7 @@ impl Outbox {
                 Some(entry) => entries.push((path, entry)),
                 None => {
                     let aside = self.dir.join("failed").join(format!(
-                        "unreadable-{}",
+                        "{UNREADABLE_PREFIX}{}",
                         path.file_name()
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default()
@@ -134,7 +179,8 @@ impl Outbox {
         Ok(entries)
     }
 
-    pub fn failed(&self) -> Result<Vec<(PathBuf, Option<Failed>)>, CliError> {
+    /// Entries set aside: refused by the API (with the reason), or unreadable (with why).
+    pub fn failed(&self) -> Result<Vec<(PathBuf, SetAside)>, CliError> {
         let dir = self.dir.join("failed");
         let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
             .map_err(|e| io_error("read", &dir, e))?
@@ -144,9 +190,7 @@ impl Outbox {
         Ok(paths
             .into_iter()
             .map(|p| {
-                let failed = fs::read(&p)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok());
+                let failed = read_failed(&p);
                 (p, failed)
             })
             .collect())
@@ -177,7 +221,7 @@ impl Outbox {
                 Some(code) => format!("{} [{code}]", e.message),
                 None => e.message.clone(),
             },
-            failed_at: Timestamp::now().to_string(),
+            failed_at: Timestamp::now(),
         };
         write_atomically(&self.dir.join("failed").join(name), &failed)?;
         self.remove(path)
@@ -198,6 +242,28 @@ impl Outbox {
             Err(fs::TryLockError::WouldBlock) => Ok(None),
             Err(fs::TryLockError::Error(e)) => Err(io_error("lock", &path, e)),
         }
+    }
+}
+
+/// A refused entry, or why the file is not one: for an entry set aside unread, why it could
+/// not be read as an entry.
+fn read_failed(path: &Path) -> SetAside {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return SetAside::Unreadable(e.to_string()),
+    };
+    let unread = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(UNREADABLE_PREFIX));
+    if unread {
+        return SetAside::Unreadable(match serde_json::from_slice::<Entry>(&bytes) {
+            Err(e) => e.to_string(),
+            Ok(_) => "set aside unread; it reads now: move it back to deliver it".to_owned(),
+        });
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(failed) => SetAside::Refused(Box::new(failed)),
+        Err(e) => SetAside::Unreadable(e.to_string()),
     }
 }
 
@@ -224,22 +290,69 @@ mod tests {
     use super::*;
 
     fn entry(observed_at: &str) -> Entry {
+        let at: Timestamp = observed_at.parse().unwrap();
         Entry {
-            endpoint: "http://127.0.0.1:1".into(),
-            workspace: "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60".into(),
-            session_id: "s1".into(),
+            endpoint: Url::parse("http://127.0.0.1:1").unwrap(),
+            workspace: "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60".parse().unwrap(),
+            session_id: "s1".parse().unwrap(),
             body: UpsertBody {
-                title: "t".into(),
-                summary: "s".into(),
+                title: "t".parse().unwrap(),
+                summary: "s".parse().unwrap(),
                 finished_at: None,
-                observed_at: observed_at.into(),
+                observed_at: at,
             },
             create_only: false,
             profile: None,
-            queued_at: observed_at.into(),
+            queued_at: at,
             attempts: 0,
             last_error: None,
         }
+    }
+
+    /// An entry exactly as earlier versions wrote it.
+    const EARLIER_ENTRY: &str = r#"{
+  "endpoint": "http://127.0.0.1:8787/",
+  "workspace": "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60",
+  "session_id": "s1",
+  "body": {
+    "title": "t",
+    "summary": "s",
+    "finished_at": null,
+    "observed_at": "2026-11-20T09:00:01.000Z"
+  },
+  "create_only": true,
+  "profile": null,
+  "queued_at": "2026-11-20T09:00:01.250Z",
+  "attempts": 1,
+  "last_error": "cannot reach http://127.0.0.1:8787/: connection failed"
+}"#;
+
+    #[test]
+    fn entries_written_earlier_still_load_and_write_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(dir.path().join("outbox")).unwrap();
+        let path = outbox.dir().join("20261120T090001000Z-earlier.json");
+        fs::write(&path, EARLIER_ENTRY).unwrap();
+        let pending = outbox.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        let (_, entry) = &pending[0];
+        assert_eq!(entry.upsert().write, WriteMode::CreateOnly);
+        assert_eq!(serde_json::to_string_pretty(entry).unwrap(), EARLIER_ENTRY);
+    }
+
+    #[test]
+    fn an_entry_breaking_a_rule_is_set_aside_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(dir.path().join("outbox")).unwrap();
+        let bad = EARLIER_ENTRY.replace("\"s1\"", "\"a/b\"");
+        fs::write(outbox.dir().join("20261120T090001000Z-bad.json"), bad).unwrap();
+        assert!(outbox.pending().unwrap().is_empty(), "never sent");
+        let failed = outbox.failed().unwrap();
+        assert_eq!(failed.len(), 1);
+        let SetAside::Unreadable(reason) = &failed[0].1 else {
+            panic!("{failed:?}");
+        };
+        assert!(reason.contains("session id \"a/b\""), "{reason}");
     }
 
     #[test]
@@ -256,9 +369,9 @@ mod tests {
         // A temp file of a write that crashed before its rename is not an entry.
         fs::write(outbox.dir().join(".tmp-crashed"), b"{").unwrap();
         let pending = outbox.pending().unwrap();
-        let order: Vec<&str> = pending
+        let order: Vec<String> = pending
             .iter()
-            .map(|(_, e)| e.body.observed_at.as_str())
+            .map(|(_, e)| e.body.observed_at.to_string())
             .collect();
         assert_eq!(
             order,

@@ -40,7 +40,7 @@ pub fn jsonl<T: Serialize>(items: &[T]) -> Result<(), CliError> {
 
 /// "5m ago", "3h ago", "2d ago", or the date when older than a month.
 pub fn relative(timestamp: &str, now: &Timestamp) -> String {
-    let Ok(t) = Timestamp::parse("timestamp", timestamp) else {
+    let Ok(t) = timestamp.parse::<Timestamp>() else {
         return timestamp.to_owned();
     };
     let seconds = (now.unix_millis() - t.unix_millis()) / 1000;

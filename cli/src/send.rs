@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
-use sessions_core::{ErrorCode, Session, SessionId, Timestamp, UpsertBody, WorkspaceId};
+use sessions_core::{ErrorCode, Session};
 
 use crate::aws::AwsIdentity;
-use crate::client::{ApiClient, Write};
+use crate::client::ApiClient;
+pub use crate::client::Upsert;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
 use crate::outbox::{Entry, Outbox};
@@ -19,15 +20,6 @@ use crate::outbox::{Entry, Outbox};
 pub const BACKGROUND_BUDGET: Duration = Duration::from_secs(2);
 /// The bound on each request when nobody waits (a hook): what does not make it is kept.
 const UNATTENDED_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// One upsert as it leaves this machine: which row, its fields, and whether it may overwrite.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upsert {
-    pub workspace: WorkspaceId,
-    pub session_id: SessionId,
-    pub body: UpsertBody,
-    pub write: Write,
-}
 
 /// Who waits on a delivery. A person gets retries now and the failures only they can fix
 /// (credentials, settings); when nobody waits (a hook, a queued entry), one quick attempt is
@@ -85,7 +77,7 @@ pub async fn deliver(
 ) -> Result<Delivered, CliError> {
     let endpoint = ctx.config.endpoint()?.clone();
     let sent = match connect(ctx, waiting).await {
-        Ok(client) => send(&client, &upsert).await,
+        Ok(client) => client.upsert(&upsert).await,
         Err(e) => Err(e),
     };
     match sent {
@@ -93,18 +85,6 @@ pub async fn deliver(
         Err(e) if transient(&e, waiting) => queue(ctx, &endpoint, upsert, e).map(Delivered::Queued),
         Err(e) => Err(e),
     }
-}
-
-/// The request itself, the same for a new upsert and a queued one.
-async fn send(client: &ApiClient, upsert: &Upsert) -> Result<Session, CliError> {
-    client
-        .upsert(
-            &upsert.workspace,
-            &upsert.session_id,
-            &upsert.body,
-            upsert.write,
-        )
-        .await
 }
 
 /// Keeps an upsert that could not be delivered now; the error says where and what happens next.
@@ -115,17 +95,8 @@ fn queue(
     why: CliError,
 ) -> Result<CliError, CliError> {
     let outbox = Outbox::open()?;
-    let entry = Entry {
-        endpoint: endpoint.to_string(),
-        workspace: upsert.workspace.to_string(),
-        session_id: upsert.session_id.to_string(),
-        body: upsert.body,
-        create_only: upsert.write == Write::CreateOnly,
-        profile: ctx.config.profile.as_ref().map(|p| p.value.clone()),
-        queued_at: Timestamp::now().to_string(),
-        attempts: 1,
-        last_error: Some(why.message.clone()),
-    };
+    let profile = ctx.config.profile.as_ref().map(|p| p.value.clone());
+    let entry = Entry::new(endpoint.clone(), profile, upsert, &why);
     let path = outbox.enqueue(&entry)?;
     Ok(CliError::new(
         Kind::Queued,
@@ -201,10 +172,7 @@ pub async fn flush(
             break;
         };
         let sent = match identities.client_for(ctx, &entry).await {
-            Ok(client) => match upsert_of(&entry) {
-                Ok(upsert) => within(time_left, send(&client, &upsert)).await,
-                Err(e) => Err(e),
-            },
+            Ok(client) => within(time_left, client.upsert(&entry.upsert())).await,
             Err(e) => Err(e),
         };
         match sent {
@@ -231,21 +199,6 @@ pub async fn flush(
     Ok(outcome)
 }
 
-/// A queued entry as an upsert to send again.
-fn upsert_of(entry: &Entry) -> Result<Upsert, CliError> {
-    let invalid = |e: sessions_core::ApiError| CliError::new(Kind::Invalid, e.message);
-    Ok(Upsert {
-        workspace: WorkspaceId::parse(&entry.workspace).map_err(invalid)?,
-        session_id: SessionId::parse(&entry.session_id).map_err(invalid)?,
-        body: entry.body.clone(),
-        write: if entry.create_only {
-            Write::CreateOnly
-        } else {
-            Write::Upsert
-        },
-    })
-}
-
 /// `work`, or a transient failure once `time_left` has passed.
 async fn within<T>(
     time_left: Duration,
@@ -266,15 +219,6 @@ struct Identities(HashMap<Option<String>, AwsIdentity>);
 impl Identities {
     /// A client for the endpoint and as the identity an entry was queued with.
     async fn client_for(&mut self, ctx: &Context, entry: &Entry) -> Result<ApiClient, CliError> {
-        let url = Url::parse(&entry.endpoint).map_err(|_| {
-            CliError::new(
-                Kind::Invalid,
-                format!(
-                    "queued entry names an invalid endpoint {:?}",
-                    entry.endpoint
-                ),
-            )
-        })?;
         let identity = match self.0.get(&entry.profile) {
             Some(identity) => identity.clone(),
             None => {
@@ -283,7 +227,7 @@ impl Identities {
                 identity
             }
         };
-        Ok(ApiClient::new(url, identity, ctx.verbose())?.single_attempt())
+        Ok(ApiClient::new(entry.endpoint.clone(), identity, ctx.verbose())?.single_attempt())
     }
 }
 

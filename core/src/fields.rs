@@ -3,8 +3,10 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::str::FromStr;
 use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -18,8 +20,36 @@ pub const BODY_MAX_BYTES: usize = 64 * 1024;
 pub const LIST_DEFAULT_LIMIT: u32 = 25;
 pub const LIST_MAX_LIMIT: u32 = 100;
 
+/// Serde, clap (`FromStr`) and `TryFrom<String>` all read these types through their one
+/// constructor, `parse`, and write them as their text; so a value read from a file, the wire or
+/// the command line is as valid as one built here.
+macro_rules! parsed_from_text {
+    ($($ty:ty),*) => {$(
+        impl FromStr for $ty {
+            type Err = ApiError;
+            fn from_str(raw: &str) -> Result<Self, ApiError> {
+                <$ty>::parse(raw)
+            }
+        }
+        impl TryFrom<String> for $ty {
+            type Error = ApiError;
+            fn try_from(raw: String) -> Result<Self, ApiError> {
+                <$ty>::parse(&raw)
+            }
+        }
+        impl From<$ty> for String {
+            fn from(value: $ty) -> String {
+                value.to_string()
+            }
+        }
+    )*};
+}
+
+parsed_from_text!(WorkspaceId, SessionId, Title, Summary);
+
 /// The workspace a session belongs to: a UUID, stored in its lowercase hyphenated form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct WorkspaceId(uuid::Uuid);
 
 impl WorkspaceId {
@@ -51,7 +81,8 @@ impl fmt::Display for WorkspaceId {
 }
 
 /// A Claude Code session id: 1-128 characters of `[A-Za-z0-9._:-]`, not `.` or `..`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct SessionId(String);
 
 impl SessionId {
@@ -95,7 +126,8 @@ impl fmt::Display for SessionId {
 }
 
 /// A session title: 1-256 characters, not blank, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Title(String);
 
 impl Title {
@@ -120,6 +152,12 @@ impl Title {
         Ok(Title(raw.to_owned()))
     }
 
+    /// The seed recipe's title for a session that has none yet: `Claude Code session <id>`.
+    pub fn placeholder(session: &SessionId) -> Self {
+        // A session id is at most 128 printable characters: the title is always within the rules.
+        Title(format!("Claude Code session {session}"))
+    }
+
     /// Cuts `raw` down to a valid title (control characters become spaces, the
     /// length is clipped on a character boundary). Returns `None` when nothing printable is left.
     pub fn truncating(raw: &str) -> Option<Self> {
@@ -137,8 +175,15 @@ impl Title {
     }
 }
 
+impl fmt::Display for Title {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A session summary: 1-16384 bytes of text; newlines and tabs allowed, other control characters not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Summary(String);
 
 impl Summary {
@@ -164,6 +209,11 @@ impl Summary {
         Ok(Summary(raw.to_owned()))
     }
 
+    /// The seed recipe's summary for a session still running.
+    pub fn placeholder() -> Self {
+        Summary("Session in progress.".to_owned())
+    }
+
     /// Cuts `raw` down to a valid summary (stray control characters become spaces,
     /// the length is clipped on a character boundary).
     pub fn truncating(raw: &str) -> Option<Self> {
@@ -186,19 +236,32 @@ impl Summary {
     }
 }
 
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A UTC instant at millisecond precision, always written fixed-width
 /// (`2026-11-24T07:02:28.559Z`) so that timestamps sort and compare as strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
-    /// Parses any RFC 3339 timestamp (any offset, any fraction) and normalizes it to UTC milliseconds.
+    /// Parses any RFC 3339 timestamp (any offset, any fraction) and normalizes it to UTC
+    /// milliseconds. `field` names the value in the error.
     pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
+        Timestamp::parse_named(Some(field), raw)
+    }
+
+    fn parse_named(field: Option<&str>, raw: &str) -> Result<Self, ApiError> {
         let fail = |why: &str| {
+            let named = field.map(|f| format!("{f} ")).unwrap_or_default();
             ApiError::new(
                 ErrorCode::InvalidTimestamp,
                 format!(
-                    "{field} {:?} {why}; expected an RFC 3339 timestamp like 2026-11-24T07:02:28.559Z",
+                    "{named}{:?} {why}; expected an RFC 3339 timestamp like 2026-11-24T07:02:28.559Z",
                     clip(raw)
                 ),
             )
@@ -249,6 +312,26 @@ impl fmt::Display for Timestamp {
             t.second(),
             t.millisecond()
         )
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = ApiError;
+    fn from_str(raw: &str) -> Result<Self, ApiError> {
+        Timestamp::parse_named(None, raw)
+    }
+}
+
+impl TryFrom<String> for Timestamp {
+    type Error = ApiError;
+    fn try_from(raw: String) -> Result<Self, ApiError> {
+        raw.parse()
+    }
+}
+
+impl From<Timestamp> for String {
+    fn from(t: Timestamp) -> String {
+        t.to_string()
     }
 }
 
@@ -361,6 +444,19 @@ mod tests {
     }
 
     #[test]
+    fn placeholders_keep_the_rules() {
+        let longest = SessionId::parse(&"a".repeat(SESSION_ID_MAX_CHARS)).unwrap();
+        let title = Title::placeholder(&longest);
+        assert_eq!(Title::parse(title.as_str()), Ok(title));
+        assert_eq!(
+            Title::placeholder(&SessionId::parse("abc-123").unwrap()).as_str(),
+            "Claude Code session abc-123"
+        );
+        let summary = Summary::placeholder();
+        assert_eq!(Summary::parse(summary.as_str()), Ok(summary));
+    }
+
+    #[test]
     fn summary_rules() {
         assert!(Summary::parse("one\ntwo\r\n\tthree").is_ok());
         assert!(Summary::parse(&"a".repeat(16_384)).is_ok());
@@ -398,6 +494,59 @@ mod tests {
             assert!(err.message.contains("finished_at"));
         }
         assert_eq!(Timestamp::now().to_string().len(), 24);
+    }
+
+    #[test]
+    fn serde_reads_through_parse_and_writes_the_text() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Row {
+            workspace: WorkspaceId,
+            session_id: SessionId,
+            title: Title,
+            summary: Summary,
+            at: Timestamp,
+        }
+        let text = r#"{"workspace":"0B9F3D4E-8A61-4F2C-9D3E-5C7B1A2E4F60","session_id":"abc-123","title":"t","summary":"s\nmore","at":"2026-11-24T08:02:28.5+01:00"}"#;
+        let row: Row = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            serde_json::to_string(&row).unwrap(),
+            r#"{"workspace":"0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60","session_id":"abc-123","title":"t","summary":"s\nmore","at":"2026-11-24T07:02:28.500Z"}"#
+        );
+        let refusals = [
+            ("workspace", "nope", WorkspaceId::parse("nope").map(drop)),
+            ("session_id", "a/b", SessionId::parse("a/b").map(drop)),
+            ("title", "", Title::parse("").map(drop)),
+            ("summary", "nul\0", Summary::parse("nul\0").map(drop)),
+            (
+                "at",
+                "yesterday",
+                "yesterday".parse::<Timestamp>().map(drop),
+            ),
+        ];
+        for (field, bad, refusal) in refusals {
+            let mut value: serde_json::Value = serde_json::from_str(text).unwrap();
+            value[field] = bad.into();
+            let e = serde_json::from_value::<Row>(value)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&refusal.unwrap_err().message), "{field}: {e}");
+        }
+    }
+
+    #[test]
+    fn text_parses_as_the_constructor_does() {
+        assert_eq!(
+            "abc".parse::<SessionId>().unwrap(),
+            SessionId::parse("abc").unwrap()
+        );
+        let e = "24/11/2026".parse::<Timestamp>().unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidTimestamp);
+        assert!(
+            e.message.starts_with("\"24/11/2026\" is not a timestamp"),
+            "{}",
+            e.message
+        );
+        assert_eq!(String::from(Title::parse("t").unwrap()), "t");
     }
 
     #[test]

@@ -11,4 +11,4 @@ pub mod wire;
 pub use error::{ApiError, ErrorCode};
 pub use fields::{Cursor, SessionId, Summary, Timestamp, Title, WorkspaceId};
 pub use identity::user_uuid;
-pub use wire::{ErrorBody, Identity, Session, SessionPage, UpsertBody, ValidUpsert};
+pub use wire::{ErrorBody, Identity, Session, SessionPage, UpsertBody};

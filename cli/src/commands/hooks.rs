@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use sessions_core::{SessionId, Timestamp};
 
 use super::Global;
-use crate::error::{CliError, Kind};
+use crate::error::CliError;
 use crate::hooks::install::{self, Scope};
 use crate::hooks::{log, run as hook, summarize};
 
@@ -72,13 +73,13 @@ impl HookScope {
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     #[arg(long)]
-    pub session_id: String,
+    pub session_id: SessionId,
     #[arg(long)]
     pub transcript: Option<PathBuf>,
     #[arg(long)]
     pub cwd: Option<PathBuf>,
     #[arg(long)]
-    pub finished_at: String,
+    pub finished_at: Timestamp,
 }
 
 pub async fn run(global: &Global, command: HooksCommand) -> Result<(), CliError> {
@@ -102,13 +103,11 @@ async fn worker(args: WorkerArgs) -> Result<(), CliError> {
     if summarize::guarded() {
         return Ok(());
     }
-    let finished_at = sessions_core::Timestamp::parse("--finished-at", &args.finished_at)
-        .map_err(|e| CliError::new(Kind::Invalid, e.message))?;
     if let Err(e) = hook::worker(
         &args.session_id,
         args.transcript.as_deref(),
         args.cwd.as_deref(),
-        finished_at,
+        args.finished_at,
     )
     .await
     {

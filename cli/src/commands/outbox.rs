@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::context::Context;
 use crate::error::{CliError, Kind};
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, SetAside};
 use crate::{render, send};
 
 /// How long `cargo-ai outbox flush` may take.
@@ -87,7 +87,10 @@ fn status(as_json: bool) -> Result<(), CliError> {
         return render::json(&json!({
             "directory": outbox.dir(),
             "pending": pending.iter().map(|(path, e)| json!({"file": path, "entry": e})).collect::<Vec<_>>(),
-            "failed": failed.iter().map(|(path, f)| json!({"file": path, "failed": f})).collect::<Vec<_>>(),
+            "failed": failed.iter().map(|(path, f)| match f {
+                SetAside::Refused(f) => json!({"file": path, "failed": f}),
+                SetAside::Unreadable(why) => json!({"file": path, "failed": null, "unreadable": why}),
+            }).collect::<Vec<_>>(),
         }));
     }
     println!("outbox {}", outbox.dir().display());
@@ -109,8 +112,12 @@ fn status(as_json: bool) -> Result<(), CliError> {
     );
     for (path, f) in &failed {
         match f {
-            Some(f) => println!("  {}  {}  {}", f.entry.session_id, f.reason, path.display()),
-            None => println!("  unreadable entry  {}", path.display()),
+            SetAside::Refused(f) => {
+                println!("  {}  {}  {}", f.entry.session_id, f.reason, path.display())
+            }
+            SetAside::Unreadable(why) => {
+                println!("  unreadable entry  {}  ({why})", path.display())
+            }
         }
     }
     Ok(())

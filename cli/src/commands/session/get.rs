@@ -4,24 +4,22 @@ use sessions_core::SessionId;
 
 use crate::commands::Output;
 use crate::context::Context;
-use crate::error::{CliError, Kind};
+use crate::error::CliError;
 use crate::render;
 
 #[derive(Debug, clap::Args)]
 pub struct GetArgs {
     /// The session id.
     #[arg(long, value_name = "ID")]
-    pub session_id: String,
+    pub session_id: SessionId,
 
     #[command(flatten)]
     pub output: Output,
 }
 
 pub async fn run(ctx: &Context, args: GetArgs) -> Result<(), CliError> {
-    let session_id =
-        SessionId::parse(&args.session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
     let workspace = ctx.config.workspace()?;
     let client = ctx.connect().await?;
-    let session = client.get(workspace, &session_id).await?;
+    let session = client.get(workspace, &args.session_id).await?;
     render::session(&session, args.output.format())
 }

@@ -50,10 +50,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
             .await?;
         for session in page.sessions {
             // Newest first: the first one older than --since ends the listing.
-            if since
-                .as_ref()
-                .is_some_and(|s| session.created_at < s.to_string())
-            {
+            let created = session.created_at.parse::<Timestamp>().ok();
+            if since.is_some_and(|s| created.is_some_and(|c| c < s)) {
                 break 'pages;
             }
             sessions.push(session);
