@@ -27,6 +27,22 @@ pub fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
     writeln!(io::stdout(), "{text}").map_err(write_err)
 }
 
+/// A report (`whoami`, `config show`, `outbox status`): one value, printed for people or,
+/// with `--json`, as the value itself.
+pub trait Report: Serialize {
+    /// The rendering for people.
+    fn human(&self) -> String;
+}
+
+/// Prints `report` for people, or as one JSON document.
+pub fn report<R: Report>(report: &R, as_json: bool) -> Result<(), CliError> {
+    if as_json {
+        json(report)
+    } else {
+        write!(io::stdout(), "{}", report.human()).map_err(write_err)
+    }
+}
+
 /// Prints each item as one JSON line.
 pub fn jsonl<T: Serialize>(items: &[T]) -> Result<(), CliError> {
     let mut out = io::stdout().lock();

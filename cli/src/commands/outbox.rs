@@ -1,14 +1,16 @@
 //! `cargo-ai outbox status|flush`: the upserts that wait for delivery, listed or delivered now.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::{CliError, Kind};
-use crate::outbox::{Outbox, SetAside};
+use crate::outbox::{Entry, Failed, Outbox, SetAside};
+use crate::render::Report;
 use crate::{render, send};
 
 /// How long `cargo-ai outbox flush` may take.
@@ -79,46 +81,95 @@ async fn flush(ctx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-fn status(as_json: bool) -> Result<(), CliError> {
-    let outbox = Outbox::open()?;
-    let pending = outbox.pending()?;
-    let failed = outbox.failed()?;
-    if as_json {
-        return render::json(&json!({
-            "directory": outbox.dir(),
-            "pending": pending.iter().map(|(path, e)| json!({"file": path, "entry": e})).collect::<Vec<_>>(),
-            "failed": failed.iter().map(|(path, f)| match f {
-                SetAside::Refused(f) => json!({"file": path, "failed": f}),
-                SetAside::Unreadable(why) => json!({"file": path, "failed": null, "unreadable": why}),
-            }).collect::<Vec<_>>(),
-        }));
-    }
-    println!("outbox {}", outbox.dir().display());
-    println!("{} pending (oldest first)", pending.len());
-    for (_, e) in &pending {
-        let last = e
-            .last_error
-            .as_deref()
-            .map(|m| format!(" - last error: {m}"))
-            .unwrap_or_default();
-        println!(
-            "  {}  {}  {:?}  attempts {}{last}",
-            e.body.observed_at, e.session_id, e.body.title, e.attempts
-        );
-    }
-    println!(
-        "{} refused for good (never retried; fix and upsert again, then delete the file)",
-        failed.len()
-    );
-    for (path, f) in &failed {
-        match f {
-            SetAside::Refused(f) => {
-                println!("  {}  {}  {}", f.entry.session_id, f.reason, path.display())
-            }
-            SetAside::Unreadable(why) => {
-                println!("  unreadable entry  {}  ({why})", path.display())
+/// What `outbox status` shows: the directory, the pending entries oldest first, and the ones
+/// set aside.
+#[derive(Serialize)]
+struct Status {
+    directory: PathBuf,
+    pending: Vec<Pending>,
+    failed: Vec<Aside>,
+}
+
+#[derive(Serialize)]
+struct Pending {
+    file: PathBuf,
+    entry: Entry,
+}
+
+#[derive(Serialize)]
+struct Aside {
+    file: PathBuf,
+    /// `null` for an entry that could not be read.
+    failed: Option<Box<Failed>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreadable: Option<String>,
+}
+
+impl Report for Status {
+    fn human(&self) -> String {
+        let mut out = format!("outbox {}\n", self.directory.display());
+        out.push_str(&format!("{} pending (oldest first)\n", self.pending.len()));
+        for Pending { entry: e, .. } in &self.pending {
+            let last = e
+                .last_error
+                .as_deref()
+                .map(|m| format!(" - last error: {m}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {}  {}  {:?}  attempts {}{last}\n",
+                e.body.observed_at,
+                e.session_id,
+                e.body.title.as_str(),
+                e.attempts
+            ));
+        }
+        out.push_str(&format!(
+            "{} refused for good (never retried; fix and upsert again, then delete the file)\n",
+            self.failed.len()
+        ));
+        for aside in &self.failed {
+            let file = aside.file.display();
+            match (&aside.failed, &aside.unreadable) {
+                (Some(f), _) => {
+                    out.push_str(&format!("  {}  {}  {file}\n", f.entry.session_id, f.reason))
+                }
+                (None, why) => out.push_str(&format!(
+                    "  unreadable entry  {file}  ({})\n",
+                    why.as_deref().unwrap_or("unknown")
+                )),
             }
         }
+        out
     }
-    Ok(())
+}
+
+fn status(as_json: bool) -> Result<(), CliError> {
+    let outbox = Outbox::open()?;
+    let pending = outbox
+        .pending()?
+        .into_iter()
+        .map(|(file, entry)| Pending { file, entry })
+        .collect();
+    let failed = outbox
+        .failed()?
+        .into_iter()
+        .map(|(file, aside)| match aside {
+            SetAside::Refused(f) => Aside {
+                file,
+                failed: Some(f),
+                unreadable: None,
+            },
+            SetAside::Unreadable(why) => Aside {
+                file,
+                failed: None,
+                unreadable: Some(why),
+            },
+        })
+        .collect();
+    let status = Status {
+        directory: outbox.dir().to_owned(),
+        pending,
+        failed,
+    };
+    render::report(&status, as_json)
 }
