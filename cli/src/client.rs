@@ -38,12 +38,7 @@ pub struct ApiClient {
 fn backoff(n: u32) -> Duration {
     let ceiling_ms = (BACKOFF_BASE.as_millis() as u64) << n.min(10);
     let ceiling_ms = ceiling_ms.min(BACKOFF_CAP.as_millis() as u64);
-    let random = u64::from_le_bytes(
-        uuid::Uuid::new_v4().as_bytes()[..8]
-            .try_into()
-            .unwrap_or([0; 8]),
-    );
-    Duration::from_millis(random % (ceiling_ms + 1))
+    Duration::from_millis(fastrand::u64(0..=ceiling_ms))
 }
 
 /// One upsert as it leaves this machine: which row, its fields, and whether it may overwrite.

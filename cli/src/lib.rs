@@ -1,6 +1,7 @@
 //! `cargo-ai`: records and queries Claude Code sessions in the team's sessions table,
 //! signing every request with the caller's own AWS credentials (SigV4, `execute-api`).
 
+pub mod atomic_file;
 pub mod aws;
 pub mod client;
 pub mod commands;

@@ -1,7 +1,7 @@
 //! Nothing lost: upserts that could not be delivered wait here, one file per entry, until a
 //! later `cargo-ai` call (or `cargo-ai outbox flush`) delivers them, oldest first.
 //!
-//! Files are written atomically (temp file, fsync, rename, fsync of the directory), so a
+//! Files are written atomically (`atomic_file`: temp file, fsync, rename, fsync of the directory), so a
 //! crash leaves either the whole entry or none. An entry is deleted only after the API
 //! confirmed it; a crash between delivery and deletion redelivers it, and the API's
 //! `observed_at` rule answers the repeat with 409 (already applied), so nothing is duplicated.
@@ -9,13 +9,13 @@
 //! What to send and when to give up is `send`'s business; this module only keeps the files.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sessions_core::{SessionId, Timestamp, UpsertBody, WorkspaceId};
 use url::Url;
 
+use crate::atomic_file;
 use crate::client::{Upsert, Write as WriteMode};
 use crate::error::{CliError, Kind};
 
@@ -267,22 +267,11 @@ fn read_failed(path: &Path) -> SetAside {
     }
 }
 
+/// Writes `value` as the whole of `path`, atomically and durably.
 fn write_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), CliError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| CliError::new(Kind::Config, format!("cannot encode an outbox entry: {e}")))?;
-    let written = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_error("write", path, e)
-    })
+    atomic_file::write(path, &bytes).map_err(|e| io_error("write", path, e))
 }
 
 #[cfg(test)]

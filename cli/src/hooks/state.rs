@@ -10,6 +10,7 @@ use sessions_core::{SessionId, Timestamp};
 
 use super::log;
 use super::process::Process;
+use crate::atomic_file;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenSession {
@@ -50,9 +51,7 @@ pub fn record(session: &OpenSession) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
     }
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, serde_json::to_vec(session).unwrap_or_default())?;
-    fs::rename(tmp, path)
+    atomic_file::write(&path, &serde_json::to_vec(session)?)
 }
 
 pub fn forget(session_id: &SessionId) {
