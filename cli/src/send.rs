@@ -17,7 +17,7 @@ use crate::error::{CliError, Kind};
 use crate::outbox::{Entry, Outbox};
 
 /// How long a command may spend delivering earlier entries before doing its own work.
-pub const BACKGROUND_BUDGET: Duration = Duration::from_secs(2);
+const BACKGROUND_BUDGET: Duration = Duration::from_secs(2);
 /// The bound on each request when nobody waits (a hook): what does not make it is kept.
 const UNATTENDED_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 

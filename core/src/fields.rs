@@ -68,10 +68,6 @@ impl WorkspaceId {
                 )
             })
     }
-
-    pub fn uuid(&self) -> uuid::Uuid {
-        self.0
-    }
 }
 
 impl fmt::Display for WorkspaceId {

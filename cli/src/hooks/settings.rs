@@ -23,7 +23,7 @@ pub fn shell_words(command: &str) -> Vec<String> {
 }
 
 /// The program a hook command runs: its first word, unquoted.
-pub fn program_of(command: &str) -> Option<String> {
+fn program_of(command: &str) -> Option<String> {
     shell_words(command).into_iter().next()
 }
 
