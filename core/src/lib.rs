@@ -6,6 +6,7 @@ pub mod fields;
 pub mod identity;
 pub mod paths;
 pub mod text;
+pub mod timestamp;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
