@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use sessions_core::paths::{WHOAMI_PATH, session_path};
-use sessions_core::{SessionId, Timestamp, UpsertBody, WorkspaceId};
+use sessions_core::{SessionId, Summary, Timestamp, Title, UpsertBody, WorkspaceId};
 use sessions_function::auth::{LOCAL_KEYS, LocalKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -37,10 +37,11 @@ pub fn upsert_request(
     title: &str,
 ) -> Vec<u8> {
     let body = serde_json::to_vec(&UpsertBody {
-        title: title.to_owned(),
-        summary: "Benchmark session: one upsert through the API.".to_owned(),
+        title: Title::parse(title).expect("a valid title"),
+        summary: Summary::parse("Benchmark session: one upsert through the API.")
+            .expect("a valid summary"),
         finished_at: None,
-        observed_at: Timestamp::now().to_string(),
+        observed_at: Timestamp::now(),
     })
     .expect("an upsert body serializes");
     signed_request(

@@ -9,7 +9,7 @@ use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 
-use crate::config::{Config, Setting, Source};
+use crate::config::{Config, Setting};
 use crate::error::{CliError, Kind};
 
 /// The caller's credentials and the region to sign for.
@@ -17,13 +17,11 @@ use crate::error::{CliError, Kind};
 pub struct AwsIdentity {
     pub credentials: Credentials,
     pub region: String,
-    /// Where the region came from, when our own settings chose it.
-    pub region_source: Option<Source>,
     pub elapsed_ms: f64,
 }
 
 /// Whether this process runs on EC2 (where instance metadata can hold credentials).
-pub fn on_ec2() -> bool {
+fn on_ec2() -> bool {
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
     read("/sys/hypervisor/uuid").starts_with("ec2")
         || read("/sys/devices/virtual/dmi/id/sys_vendor").contains("Amazon EC2")
@@ -71,7 +69,6 @@ pub async fn load(config: &Config) -> Result<AwsIdentity, CliError> {
     Ok(AwsIdentity {
         credentials,
         region,
-        region_source: config.region.as_ref().map(|r| r.source.clone()),
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }
@@ -92,7 +89,6 @@ async fn from_environment(config: &Config, started: Instant) -> Option<AwsIdenti
     Some(AwsIdentity {
         credentials,
         region: region.value.clone(),
-        region_source: Some(region.source.clone()),
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }

@@ -38,12 +38,16 @@ pub struct ApiClient {
 fn backoff(n: u32) -> Duration {
     let ceiling_ms = (BACKOFF_BASE.as_millis() as u64) << n.min(10);
     let ceiling_ms = ceiling_ms.min(BACKOFF_CAP.as_millis() as u64);
-    let random = u64::from_le_bytes(
-        uuid::Uuid::new_v4().as_bytes()[..8]
-            .try_into()
-            .unwrap_or([0; 8]),
-    );
-    Duration::from_millis(random % (ceiling_ms + 1))
+    Duration::from_millis(fastrand::u64(0..=ceiling_ms))
+}
+
+/// One upsert as it leaves this machine: which row, its fields, and whether it may overwrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upsert {
+    pub workspace: WorkspaceId,
+    pub session_id: SessionId,
+    pub body: UpsertBody,
+    pub write: Write,
 }
 
 /// Whether a `PUT` may overwrite an existing row.
@@ -114,20 +118,14 @@ impl ApiClient {
         &self.identity.region
     }
 
-    pub async fn upsert(
-        &self,
-        workspace: &WorkspaceId,
-        session_id: &SessionId,
-        body: &UpsertBody,
-        write: Write,
-    ) -> Result<Session, CliError> {
-        let json = serde_json::to_vec(body)
+    pub async fn upsert(&self, upsert: &Upsert) -> Result<Session, CliError> {
+        let json = serde_json::to_vec(&upsert.body)
             .map_err(|e| CliError::new(Kind::Invalid, format!("cannot encode the request: {e}")))?;
         let mut headers = vec![("content-type", "application/json".to_owned())];
-        if write == Write::CreateOnly {
+        if upsert.write == Write::CreateOnly {
             headers.push(("if-none-match", "*".to_owned()));
         }
-        let path = session_path(workspace, session_id);
+        let path = session_path(&upsert.workspace, &upsert.session_id);
         let mut attempts = 0;
         match self
             .call_counting(Method::PUT, &path, headers, json, &mut attempts)
@@ -135,7 +133,7 @@ impl ApiClient {
         {
             // A retry found our own earlier attempt already stored (its answer was lost).
             Err(e) if attempts > 1 && e.code == Some(ErrorCode::Stale) => {
-                self.get(workspace, session_id).await
+                self.get(&upsert.workspace, &upsert.session_id).await
             }
             other => other,
         }

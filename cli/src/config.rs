@@ -11,7 +11,6 @@ use serde::Deserialize;
 use sessions_core::WorkspaceId;
 use toml::Spanned;
 
-use crate::args::Global;
 use crate::error::{CliError, Kind};
 
 pub const PROJECT_FILE: &str = ".cargo-ai.toml";
@@ -72,6 +71,26 @@ struct FileValues {
     region: Option<Spanned<String>>,
 }
 
+/// The settings flags every command accepts: the top layer, above the environment and files.
+#[derive(Debug, Default, clap::Args)]
+pub struct Flags {
+    /// The sessions API endpoint [env: CARGO_AI_ENDPOINT]
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Your team's workspace UUID [env: CARGO_AI_WORKSPACE]
+    #[arg(long, global = true, value_name = "UUID")]
+    pub workspace: Option<String>,
+
+    /// The AWS profile to sign with [env: CARGO_AI_PROFILE, AWS_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The AWS region of the endpoint [env: AWS_REGION]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
 /// Where config files are looked for.
 pub struct Places {
     pub cwd: PathBuf,
@@ -95,12 +114,12 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl Config {
-    pub fn load(flags: &Global) -> Result<Config, CliError> {
+    pub fn load(flags: &Flags) -> Result<Config, CliError> {
         Config::load_from(flags, &env, &Places::real())
     }
 
     pub fn load_from(
-        flags: &Global,
+        flags: &Flags,
         env: &dyn Fn(&str) -> Option<String>,
         places: &Places,
     ) -> Result<Config, CliError> {
@@ -313,7 +332,7 @@ mod tests {
             &format!("# team settings\nworkspace = \"{WS_A}\"\n"),
         );
         let none = |_: &str| None;
-        let c = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap();
+        let c = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap();
         assert_eq!(
             c.endpoint.as_ref().unwrap().value.as_str(),
             "http://user:1/"
@@ -338,15 +357,15 @@ mod tests {
         ]
         .into();
         let from_env = |k: &str| vars.get(k).map(|v| v.to_string());
-        let c = Config::load_from(&Global::default(), &from_env, &places(&dir)).unwrap();
+        let c = Config::load_from(&Flags::default(), &from_env, &places(&dir)).unwrap();
         assert_eq!(
             c.workspace.as_ref().unwrap().source,
             Source::Env("CARGO_AI_WORKSPACE"),
             "env beats files"
         );
-        let flags = Global {
+        let flags = Flags {
             endpoint: Some("http://flag:3".into()),
-            ..Global::default()
+            ..Flags::default()
         };
         let c = Config::load_from(&flags, &from_env, &places(&dir)).unwrap();
         assert_eq!(
@@ -364,7 +383,7 @@ mod tests {
             dir.join("project/.cargo-ai.toml"),
             "endpoint = \"http://x:1\"\n\nworkspace = \"not-a-uuid\"\n",
         );
-        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
         assert_eq!(e.kind, Kind::Config);
         assert!(
             e.message.contains(".cargo-ai.toml:3") && e.message.contains("not-a-uuid"),
@@ -376,7 +395,7 @@ mod tests {
             dir.join("project/.cargo-ai.toml"),
             "endpiont = \"http://x:1\"\n",
         );
-        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
         assert!(
             e.message.contains(".cargo-ai.toml:1") && e.message.contains("endpiont"),
             "{}",
@@ -384,14 +403,14 @@ mod tests {
         );
 
         write(dir.join("project/.cargo-ai.toml"), "workspace = 5\n");
-        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
         assert!(e.message.contains(".cargo-ai.toml:1"), "{}", e.message);
 
         write(
             dir.join("project/.cargo-ai.toml"),
             "endpoint = \"ftp://x\"\n",
         );
-        let e = Config::load_from(&Global::default(), &none, &places(&dir)).unwrap_err();
+        let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
         assert!(
             e.message.contains("ftp://x") && e.message.contains(".cargo-ai.toml:1"),
             "{}",

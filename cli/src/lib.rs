@@ -1,15 +1,17 @@
 //! `cargo-ai`: records and queries Claude Code sessions in the team's sessions table,
 //! signing every request with the caller's own AWS credentials (SigV4, `execute-api`).
 
-pub mod args;
+pub mod atomic_file;
 pub mod aws;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod hooks;
 pub mod outbox;
 pub mod render;
+pub mod send;
 pub mod transcript;
 
 use std::ffi::OsString;
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::Cli;
+use crate::commands::Cli;
 
 /// Parses `argv`, runs the command, prints the outcome; returns the process exit code.
 pub async fn run(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -30,7 +32,7 @@ pub async fn run(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { error::EXIT_USAGE } else { 0 });
+            return ExitCode::from(usage_exit_code(&e));
         }
     };
     match commands::run(cli).await {
@@ -39,5 +41,20 @@ pub async fn run(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             eprintln!("{e}");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// The exit code of a command line clap refused: a value that breaks the API's rules (a bad
+/// session id, title or time) is invalid input, like the API's own refusal of it; anything else
+/// is a usage error; `--help` and `--version` are not errors at all.
+pub fn usage_exit_code(e: &clap::Error) -> u8 {
+    let broke_a_rule = e.kind() == clap::error::ErrorKind::ValueValidation
+        && std::error::Error::source(e).is_some_and(|s| s.is::<sessions_core::ApiError>());
+    if broke_a_rule {
+        error::EXIT_INVALID
+    } else if e.use_stderr() {
+        error::EXIT_USAGE
+    } else {
+        0
     }
 }

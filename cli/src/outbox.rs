@@ -1,31 +1,33 @@
 //! Nothing lost: upserts that could not be delivered wait here, one file per entry, until a
 //! later `cargo-ai` call (or `cargo-ai outbox flush`) delivers them, oldest first.
 //!
-//! Files are written atomically (temp file, fsync, rename, fsync of the directory), so a
+//! Files are written atomically (`atomic_file`: temp file, fsync, rename, fsync of the directory), so a
 //! crash leaves either the whole entry or none. An entry is deleted only after the API
 //! confirmed it; a crash between delivery and deletion redelivers it, and the API's
 //! `observed_at` rule answers the repeat with 409 (already applied), so nothing is duplicated.
 //! One flusher at a time holds an exclusive lock; a second one skips instead of double-sending.
+//! What to send and when to give up is `send`'s business; this module only keeps the files.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sessions_core::{ErrorCode, SessionId, Timestamp, UpsertBody, WorkspaceId};
+use sessions_core::{SessionId, Timestamp, UpsertBody, WorkspaceId};
+use url::Url;
 
-use crate::client::{ApiClient, Write as WriteMode};
+use crate::atomic_file;
+use crate::client::{Upsert, Write as WriteMode};
 use crate::error::{CliError, Kind};
 
 pub const STATE_DIR_ENV: &str = "CARGO_AI_STATE_DIR";
 
-/// One upsert waiting for delivery.
+/// One upsert waiting for delivery. Every value is checked as the file is read: an entry that
+/// breaks a rule is set aside unread, with the reason, never sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    pub endpoint: String,
-    pub workspace: String,
-    pub session_id: String,
+    pub endpoint: Url,
+    pub workspace: WorkspaceId,
+    pub session_id: SessionId,
     pub body: UpsertBody,
     #[serde(default)]
     pub create_only: bool,
@@ -33,11 +35,42 @@ pub struct Entry {
     /// delivered as the same identity.
     #[serde(default)]
     pub profile: Option<String>,
-    pub queued_at: String,
+    pub queued_at: Timestamp,
     #[serde(default)]
     pub attempts: u32,
     #[serde(default)]
     pub last_error: Option<String>,
+}
+
+impl Entry {
+    /// An upsert that could not be delivered to `endpoint` (signed as `profile`) because of `why`.
+    pub fn new(endpoint: Url, profile: Option<String>, upsert: Upsert, why: &CliError) -> Self {
+        Entry {
+            endpoint,
+            workspace: upsert.workspace,
+            session_id: upsert.session_id,
+            body: upsert.body,
+            create_only: upsert.write == WriteMode::CreateOnly,
+            profile,
+            queued_at: Timestamp::now(),
+            attempts: 1,
+            last_error: Some(why.message.clone()),
+        }
+    }
+
+    /// The upsert to send again.
+    pub fn upsert(&self) -> Upsert {
+        Upsert {
+            workspace: self.workspace,
+            session_id: self.session_id.clone(),
+            body: self.body.clone(),
+            write: if self.create_only {
+                WriteMode::CreateOnly
+            } else {
+                WriteMode::Upsert
+            },
+        }
+    }
 }
 
 /// An entry the API refused for good, kept for the user to see.
@@ -45,23 +78,21 @@ pub struct Entry {
 pub struct Failed {
     pub entry: Entry,
     pub reason: String,
-    pub failed_at: String,
+    pub failed_at: Timestamp,
 }
+
+/// An entry in `failed/`: refused by the API, or not readable as an entry (and why).
+#[derive(Debug, Clone)]
+pub enum SetAside {
+    Refused(Box<Failed>),
+    Unreadable(String),
+}
+
+/// Where an unreadable entry is set aside (a name `failed()` tells from a refused one's).
+const UNREADABLE_PREFIX: &str = "unreadable-";
 
 pub struct Outbox {
     dir: PathBuf,
-}
-
-/// What a flush did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Flushed {
-    pub delivered: usize,
-    /// Already superseded by a newer write (409) or created elsewhere (412): done.
-    pub superseded: usize,
-    pub failed: usize,
-    pub remaining: usize,
-    /// Another process was flushing; this one left the entries alone.
-    pub busy: bool,
 }
 
 /// The per-user state directory: `CARGO_AI_STATE_DIR`, else the platform's state (or local
@@ -109,6 +140,7 @@ impl Outbox {
         let compact: String = entry
             .body
             .observed_at
+            .to_string()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .collect();
@@ -135,7 +167,7 @@ impl Outbox {
                 Some(entry) => entries.push((path, entry)),
                 None => {
                     let aside = self.dir.join("failed").join(format!(
-                        "unreadable-{}",
+                        "{UNREADABLE_PREFIX}{}",
                         path.file_name()
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default()
@@ -147,7 +179,8 @@ impl Outbox {
         Ok(entries)
     }
 
-    pub fn failed(&self) -> Result<Vec<(PathBuf, Option<Failed>)>, CliError> {
+    /// Entries set aside: refused by the API (with the reason), or unreadable (with why).
+    pub fn failed(&self) -> Result<Vec<(PathBuf, SetAside)>, CliError> {
         let dir = self.dir.join("failed");
         let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
             .map_err(|e| io_error("read", &dir, e))?
@@ -157,74 +190,30 @@ impl Outbox {
         Ok(paths
             .into_iter()
             .map(|p| {
-                let failed = fs::read(&p)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok());
+                let failed = read_failed(&p);
                 (p, failed)
             })
             .collect())
     }
 
-    /// Delivers pending entries oldest first until done or `budget` runs out. `client_for`
-    /// gives a client signed as the entry's identity for its endpoint. Stops at the first delivery that fails
-    /// for a passing reason: the endpoint is down, the rest would fail too.
-    pub async fn flush<F>(
-        &self,
-        budget: Duration,
-        mut client_for: F,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Flushed, CliError>
-    where
-        F: AsyncFnMut(&Entry) -> Result<ApiClient, CliError>,
-    {
-        let mut outcome = Flushed::default();
-        let Some(_lock) = self.try_lock()? else {
-            outcome.busy = true;
-            outcome.remaining = self.pending()?.len();
-            return Ok(outcome);
-        };
-        let entries = self.pending()?;
-        let total = entries.len();
-        let started = Instant::now();
-        for (i, (path, mut entry)) in entries.into_iter().enumerate() {
-            if started.elapsed() >= budget {
-                outcome.remaining = total - i;
-                break;
-            }
-            let delivered = match client_for(&entry).await {
-                Ok(client) => {
-                    deliver(&client, &entry, budget.saturating_sub(started.elapsed())).await
-                }
-                Err(e) => Err(e),
-            };
-            match delivered {
-                Ok(()) => {
-                    remove(&path)?;
-                    outcome.delivered += 1;
-                }
-                Err(e) if matches!(e.code, Some(ErrorCode::Stale | ErrorCode::AlreadyExists)) => {
-                    remove(&path)?;
-                    outcome.superseded += 1;
-                }
-                Err(e) if worth_keeping(&e) => {
-                    // Keep it: the endpoint, the network or the credentials may come back.
-                    entry.attempts += 1;
-                    entry.last_error = Some(e.message.clone());
-                    write_atomically(&path, &entry)?;
-                    outcome.remaining = total - i;
-                    break;
-                }
-                Err(e) => {
-                    self.move_aside(&path, entry, &e)?;
-                    outcome.failed += 1;
-                }
-            }
-            progress(i + 1, total);
-        }
-        Ok(outcome)
+    /// Keeps an entry whose delivery failed for now, counting the attempt and saying why.
+    pub fn keep(&self, path: &Path, mut entry: Entry, e: &CliError) -> Result<(), CliError> {
+        entry.attempts += 1;
+        entry.last_error = Some(e.message.clone());
+        write_atomically(path, &entry)
     }
 
-    fn move_aside(&self, path: &Path, entry: Entry, e: &CliError) -> Result<(), CliError> {
+    /// Removes a delivered (or superseded) entry.
+    pub fn remove(&self, path: &Path) -> Result<(), CliError> {
+        match fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("remove", path, e)),
+        }
+    }
+
+    /// Moves an entry the API refused for good to `failed/`, with the reason, for the user to see.
+    pub fn set_aside(&self, path: &Path, entry: Entry, e: &CliError) -> Result<(), CliError> {
         let name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
         let failed = Failed {
             entry,
@@ -232,15 +221,15 @@ impl Outbox {
                 Some(code) => format!("{} [{code}]", e.message),
                 None => e.message.clone(),
             },
-            failed_at: Timestamp::now().to_string(),
+            failed_at: Timestamp::now(),
         };
         write_atomically(&self.dir.join("failed").join(name), &failed)?;
-        remove(path)
+        self.remove(path)
     }
 
     /// The flush lock, if no other process holds it. Released when dropped, or by the OS
     /// when the process dies.
-    fn try_lock(&self) -> Result<Option<File>, CliError> {
+    pub fn try_lock(&self) -> Result<Option<File>, CliError> {
         let path = self.dir.join(".lock");
         let file = OpenOptions::new()
             .create(true)
@@ -256,69 +245,33 @@ impl Outbox {
     }
 }
 
-/// Whether a failed delivery may succeed later without changing the entry: the endpoint or
-/// network may come back, credentials may be renewed. A refusal of the entry itself (bad
-/// input, not the owner, workspace not allowed) never will.
-fn worth_keeping(e: &CliError) -> bool {
-    match e.code {
-        Some(code) => {
-            e.retryable
-                || matches!(
-                    code,
-                    ErrorCode::Unauthenticated
-                        | ErrorCode::InvalidSignature
-                        | ErrorCode::RequestExpired
-                        | ErrorCode::UnknownAccessKey
-                )
-        }
-        None => e.retryable || matches!(e.kind, Kind::Auth | Kind::Config),
-    }
-}
-
-async fn deliver(client: &ApiClient, entry: &Entry, time_left: Duration) -> Result<(), CliError> {
-    let invalid = |e: sessions_core::ApiError| CliError::new(Kind::Invalid, e.message);
-    let workspace = WorkspaceId::parse(&entry.workspace).map_err(invalid)?;
-    let session_id = SessionId::parse(&entry.session_id).map_err(invalid)?;
-    let mode = if entry.create_only {
-        WriteMode::CreateOnly
-    } else {
-        WriteMode::Upsert
+/// A refused entry, or why the file is not one: for an entry set aside unread, why it could
+/// not be read as an entry.
+fn read_failed(path: &Path) -> SetAside {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return SetAside::Unreadable(e.to_string()),
     };
-    match tokio::time::timeout(
-        time_left,
-        client.upsert(&workspace, &session_id, &entry.body, mode),
-    )
-    .await
-    {
-        Ok(result) => result.map(|_| ()),
-        Err(_) => Err(CliError::new(Kind::Unavailable, "delivery ran out of time").retryable()),
+    let unread = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(UNREADABLE_PREFIX));
+    if unread {
+        return SetAside::Unreadable(match serde_json::from_slice::<Entry>(&bytes) {
+            Err(e) => e.to_string(),
+            Ok(_) => "set aside unread; it reads now: move it back to deliver it".to_owned(),
+        });
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(failed) => SetAside::Refused(Box::new(failed)),
+        Err(e) => SetAside::Unreadable(e.to_string()),
     }
 }
 
-fn remove(path: &Path) -> Result<(), CliError> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_error("remove", path, e)),
-    }
-}
-
+/// Writes `value` as the whole of `path`, atomically and durably.
 fn write_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), CliError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| CliError::new(Kind::Config, format!("cannot encode an outbox entry: {e}")))?;
-    let written = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_error("write", path, e)
-    })
+    atomic_file::write(path, &bytes).map_err(|e| io_error("write", path, e))
 }
 
 #[cfg(test)]
@@ -326,22 +279,69 @@ mod tests {
     use super::*;
 
     fn entry(observed_at: &str) -> Entry {
+        let at: Timestamp = observed_at.parse().unwrap();
         Entry {
-            endpoint: "http://127.0.0.1:1".into(),
-            workspace: "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60".into(),
-            session_id: "s1".into(),
+            endpoint: Url::parse("http://127.0.0.1:1").unwrap(),
+            workspace: "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60".parse().unwrap(),
+            session_id: "s1".parse().unwrap(),
             body: UpsertBody {
-                title: "t".into(),
-                summary: "s".into(),
+                title: "t".parse().unwrap(),
+                summary: "s".parse().unwrap(),
                 finished_at: None,
-                observed_at: observed_at.into(),
+                observed_at: at,
             },
             create_only: false,
             profile: None,
-            queued_at: observed_at.into(),
+            queued_at: at,
             attempts: 0,
             last_error: None,
         }
+    }
+
+    /// An entry exactly as earlier versions wrote it.
+    const EARLIER_ENTRY: &str = r#"{
+  "endpoint": "http://127.0.0.1:8787/",
+  "workspace": "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60",
+  "session_id": "s1",
+  "body": {
+    "title": "t",
+    "summary": "s",
+    "finished_at": null,
+    "observed_at": "2026-11-20T09:00:01.000Z"
+  },
+  "create_only": true,
+  "profile": null,
+  "queued_at": "2026-11-20T09:00:01.250Z",
+  "attempts": 1,
+  "last_error": "cannot reach http://127.0.0.1:8787/: connection failed"
+}"#;
+
+    #[test]
+    fn entries_written_earlier_still_load_and_write_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(dir.path().join("outbox")).unwrap();
+        let path = outbox.dir().join("20261120T090001000Z-earlier.json");
+        fs::write(&path, EARLIER_ENTRY).unwrap();
+        let pending = outbox.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        let (_, entry) = &pending[0];
+        assert_eq!(entry.upsert().write, WriteMode::CreateOnly);
+        assert_eq!(serde_json::to_string_pretty(entry).unwrap(), EARLIER_ENTRY);
+    }
+
+    #[test]
+    fn an_entry_breaking_a_rule_is_set_aside_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(dir.path().join("outbox")).unwrap();
+        let bad = EARLIER_ENTRY.replace("\"s1\"", "\"a/b\"");
+        fs::write(outbox.dir().join("20261120T090001000Z-bad.json"), bad).unwrap();
+        assert!(outbox.pending().unwrap().is_empty(), "never sent");
+        let failed = outbox.failed().unwrap();
+        assert_eq!(failed.len(), 1);
+        let SetAside::Unreadable(reason) = &failed[0].1 else {
+            panic!("{failed:?}");
+        };
+        assert!(reason.contains("session id \"a/b\""), "{reason}");
     }
 
     #[test]
@@ -358,9 +358,9 @@ mod tests {
         // A temp file of a write that crashed before its rename is not an entry.
         fs::write(outbox.dir().join(".tmp-crashed"), b"{").unwrap();
         let pending = outbox.pending().unwrap();
-        let order: Vec<&str> = pending
+        let order: Vec<String> = pending
             .iter()
-            .map(|(_, e)| e.body.observed_at.as_str())
+            .map(|(_, e)| e.body.observed_at.to_string())
             .collect();
         assert_eq!(
             order,

@@ -6,8 +6,15 @@ use serde::Serialize;
 use sessions_core::text::clip;
 use sessions_core::{Session, Timestamp};
 
-use crate::args::Format;
 use crate::error::{CliError, Kind};
+
+/// Which rendering: for people, one JSON document, or one JSON object per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
 
 fn write_err(e: io::Error) -> CliError {
     CliError::new(Kind::Unavailable, format!("cannot write the output: {e}"))
@@ -18,6 +25,22 @@ pub fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::new(Kind::Unavailable, e.to_string()))?;
     writeln!(io::stdout(), "{text}").map_err(write_err)
+}
+
+/// A report (`whoami`, `config show`, `outbox status`): one value, printed for people or,
+/// with `--json`, as the value itself.
+pub trait Report: Serialize {
+    /// The rendering for people.
+    fn human(&self) -> String;
+}
+
+/// Prints `report` for people, or as one JSON document.
+pub fn report<R: Report>(report: &R, as_json: bool) -> Result<(), CliError> {
+    if as_json {
+        json(report)
+    } else {
+        write!(io::stdout(), "{}", report.human()).map_err(write_err)
+    }
 }
 
 /// Prints each item as one JSON line.
@@ -33,7 +56,7 @@ pub fn jsonl<T: Serialize>(items: &[T]) -> Result<(), CliError> {
 
 /// "5m ago", "3h ago", "2d ago", or the date when older than a month.
 pub fn relative(timestamp: &str, now: &Timestamp) -> String {
-    let Ok(t) = Timestamp::parse("timestamp", timestamp) else {
+    let Ok(t) = timestamp.parse::<Timestamp>() else {
         return timestamp.to_owned();
     };
     let seconds = (now.unix_millis() - t.unix_millis()) / 1000;

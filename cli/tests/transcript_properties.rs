@@ -15,7 +15,7 @@ use sessions_cli::hooks::run::summarize;
 use sessions_cli::hooks::summarize::parse_llm_reply;
 use sessions_cli::transcript::{Digest, Limits, digest, heuristic_summary, heuristic_title};
 use sessions_core::fields::{SUMMARY_MAX_BYTES, TITLE_MAX_CHARS};
-use sessions_core::{Summary, Title};
+use sessions_core::{SessionId, Summary, Title};
 
 // --- a small seeded generator (splitmix64): long and nested values from one shrinkable seed,
 // cheap in a debug build, where a collection strategy costs a tree node per element ----------
@@ -320,13 +320,15 @@ proptest! {
         let file = write_temp(&bytes);
         let missing = file.path().with_extension("missing");
         let path: &Path = if readable { file.path() } else { &missing };
+        prop_assume!(session_id != "." && session_id != "..");
+        let session_id = SessionId::parse(&session_id).map_err(|e| TestCaseError::fail(e.message))?;
         let summarized = runtime().block_on(summarize(&session_id, Some(path), None, None));
         prop_assert!(
-            Title::parse(&summarized.title).is_ok(),
+            Title::parse(summarized.title.as_str()).is_ok(),
             "title {:?} (from {})", summarized.title, summarized.sources.0
         );
         prop_assert!(
-            Summary::parse(&summarized.summary).is_ok(),
+            Summary::parse(summarized.summary.as_str()).is_ok(),
             "summary {:?} (from {})", summarized.summary, summarized.sources.1
         );
     }

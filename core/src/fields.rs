@@ -3,13 +3,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::SystemTime;
+use std::str::FromStr;
 
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::text;
+pub use crate::timestamp::Timestamp;
 
 pub const SESSION_ID_MAX_CHARS: usize = 128;
 pub const TITLE_MAX_CHARS: usize = 256;
@@ -18,8 +18,36 @@ pub const BODY_MAX_BYTES: usize = 64 * 1024;
 pub const LIST_DEFAULT_LIMIT: u32 = 25;
 pub const LIST_MAX_LIMIT: u32 = 100;
 
+/// Serde, clap (`FromStr`) and `TryFrom<String>` all read these types through their one
+/// constructor, `parse`, and write them as their text; so a value read from a file, the wire or
+/// the command line is as valid as one built here.
+macro_rules! parsed_from_text {
+    ($($ty:ty),*) => {$(
+        impl FromStr for $ty {
+            type Err = ApiError;
+            fn from_str(raw: &str) -> Result<Self, ApiError> {
+                <$ty>::parse(raw)
+            }
+        }
+        impl TryFrom<String> for $ty {
+            type Error = ApiError;
+            fn try_from(raw: String) -> Result<Self, ApiError> {
+                <$ty>::parse(&raw)
+            }
+        }
+        impl From<$ty> for String {
+            fn from(value: $ty) -> String {
+                value.to_string()
+            }
+        }
+    )*};
+}
+
+parsed_from_text!(WorkspaceId, SessionId, Title, Summary);
+
 /// The workspace a session belongs to: a UUID, stored in its lowercase hyphenated form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct WorkspaceId(uuid::Uuid);
 
 impl WorkspaceId {
@@ -38,10 +66,6 @@ impl WorkspaceId {
                 )
             })
     }
-
-    pub fn uuid(&self) -> uuid::Uuid {
-        self.0
-    }
 }
 
 impl fmt::Display for WorkspaceId {
@@ -51,7 +75,8 @@ impl fmt::Display for WorkspaceId {
 }
 
 /// A Claude Code session id: 1-128 characters of `[A-Za-z0-9._:-]`, not `.` or `..`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct SessionId(String);
 
 impl SessionId {
@@ -95,7 +120,8 @@ impl fmt::Display for SessionId {
 }
 
 /// A session title: 1-256 characters, not blank, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Title(String);
 
 impl Title {
@@ -120,6 +146,12 @@ impl Title {
         Ok(Title(raw.to_owned()))
     }
 
+    /// The seed recipe's title for a session that has none yet: `Claude Code session <id>`.
+    pub fn placeholder(session: &SessionId) -> Self {
+        // A session id is at most 128 printable characters: the title is always within the rules.
+        Title(format!("Claude Code session {session}"))
+    }
+
     /// Cuts `raw` down to a valid title (control characters become spaces, the
     /// length is clipped on a character boundary). Returns `None` when nothing printable is left.
     pub fn truncating(raw: &str) -> Option<Self> {
@@ -137,8 +169,15 @@ impl Title {
     }
 }
 
+impl fmt::Display for Title {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A session summary: 1-16384 bytes of text; newlines and tabs allowed, other control characters not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Summary(String);
 
 impl Summary {
@@ -164,6 +203,11 @@ impl Summary {
         Ok(Summary(raw.to_owned()))
     }
 
+    /// The seed recipe's summary for a session still running.
+    pub fn placeholder() -> Self {
+        Summary("Session in progress.".to_owned())
+    }
+
     /// Cuts `raw` down to a valid summary (stray control characters become spaces,
     /// the length is clipped on a character boundary).
     pub fn truncating(raw: &str) -> Option<Self> {
@@ -186,69 +230,9 @@ impl Summary {
     }
 }
 
-/// A UTC instant at millisecond precision, always written fixed-width
-/// (`2026-11-24T07:02:28.559Z`) so that timestamps sort and compare as strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(OffsetDateTime);
-
-impl Timestamp {
-    /// Parses any RFC 3339 timestamp (any offset, any fraction) and normalizes it to UTC milliseconds.
-    pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
-        let fail = |why: &str| {
-            ApiError::new(
-                ErrorCode::InvalidTimestamp,
-                format!(
-                    "{field} {:?} {why}; expected an RFC 3339 timestamp like 2026-11-24T07:02:28.559Z",
-                    clip(raw)
-                ),
-            )
-        };
-        let parsed =
-            OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| fail("is not a timestamp"))?;
-        let utc = parsed.to_offset(UtcOffset::UTC);
-        if utc.year() < 1970 || utc.year() > 9999 {
-            return Err(fail("is out of range (years 1970-9999)"));
-        }
-        Ok(Timestamp::truncated(utc))
-    }
-
-    pub fn now() -> Self {
-        Timestamp::from_system_time(SystemTime::now())
-    }
-
-    pub fn from_system_time(t: SystemTime) -> Self {
-        Timestamp::truncated(OffsetDateTime::from(t))
-    }
-
-    fn truncated(t: OffsetDateTime) -> Self {
-        let ms = t.millisecond();
-        // Every instant in 1970..=9999 with a whole number of milliseconds is representable.
-        Timestamp(t.replace_nanosecond(u32::from(ms) * 1_000_000).unwrap_or(t))
-    }
-
-    pub fn unix_millis(&self) -> i128 {
-        self.0.unix_timestamp_nanos() / 1_000_000
-    }
-
-    pub fn plus_seconds(&self, seconds: i64) -> Self {
-        Timestamp(self.0 + time::Duration::seconds(seconds))
-    }
-}
-
-impl fmt::Display for Timestamp {
+impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        )
+        f.write_str(&self.0)
     }
 }
 
@@ -281,7 +265,7 @@ impl Cursor {
 }
 
 /// A rejected value as an error message quotes it: its first 80 characters, then "…".
-fn clip(raw: &str) -> Cow<'_, str> {
+pub(crate) fn clip(raw: &str) -> Cow<'_, str> {
     text::clip(raw, 81)
 }
 
@@ -361,6 +345,19 @@ mod tests {
     }
 
     #[test]
+    fn placeholders_keep_the_rules() {
+        let longest = SessionId::parse(&"a".repeat(SESSION_ID_MAX_CHARS)).unwrap();
+        let title = Title::placeholder(&longest);
+        assert_eq!(Title::parse(title.as_str()), Ok(title));
+        assert_eq!(
+            Title::placeholder(&SessionId::parse("abc-123").unwrap()).as_str(),
+            "Claude Code session abc-123"
+        );
+        let summary = Summary::placeholder();
+        assert_eq!(Summary::parse(summary.as_str()), Ok(summary));
+    }
+
+    #[test]
     fn summary_rules() {
         assert!(Summary::parse("one\ntwo\r\n\tthree").is_ok());
         assert!(Summary::parse(&"a".repeat(16_384)).is_ok());
@@ -381,23 +378,56 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_normalize_to_fixed_width_utc_millis() {
-        let t = Timestamp::parse("finished_at", "2026-11-24T08:02:28.559876+01:00").unwrap();
-        assert_eq!(t.to_string(), "2026-11-24T07:02:28.559Z");
-        let t = Timestamp::parse("finished_at", "2026-11-24T07:02:28Z").unwrap();
-        assert_eq!(t.to_string(), "2026-11-24T07:02:28.000Z");
-        for bad in [
-            "",
-            "yesterday",
-            "2026-11-24",
-            "2026-11-24 07:02:28",
-            "1969-12-31T23:59:59Z",
-        ] {
-            let err = Timestamp::parse("finished_at", bad).unwrap_err();
-            assert_eq!(err.code, ErrorCode::InvalidTimestamp, "{bad:?}");
-            assert!(err.message.contains("finished_at"));
+    fn serde_reads_through_parse_and_writes_the_text() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Row {
+            workspace: WorkspaceId,
+            session_id: SessionId,
+            title: Title,
+            summary: Summary,
+            at: Timestamp,
         }
-        assert_eq!(Timestamp::now().to_string().len(), 24);
+        let text = r#"{"workspace":"0B9F3D4E-8A61-4F2C-9D3E-5C7B1A2E4F60","session_id":"abc-123","title":"t","summary":"s\nmore","at":"2026-11-24T08:02:28.5+01:00"}"#;
+        let row: Row = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            serde_json::to_string(&row).unwrap(),
+            r#"{"workspace":"0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60","session_id":"abc-123","title":"t","summary":"s\nmore","at":"2026-11-24T07:02:28.500Z"}"#
+        );
+        let refusals = [
+            ("workspace", "nope", WorkspaceId::parse("nope").map(drop)),
+            ("session_id", "a/b", SessionId::parse("a/b").map(drop)),
+            ("title", "", Title::parse("").map(drop)),
+            ("summary", "nul\0", Summary::parse("nul\0").map(drop)),
+            (
+                "at",
+                "yesterday",
+                "yesterday".parse::<Timestamp>().map(drop),
+            ),
+        ];
+        for (field, bad, refusal) in refusals {
+            let mut value: serde_json::Value = serde_json::from_str(text).unwrap();
+            value[field] = bad.into();
+            let e = serde_json::from_value::<Row>(value)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&refusal.unwrap_err().message), "{field}: {e}");
+        }
+    }
+
+    #[test]
+    fn text_parses_as_the_constructor_does() {
+        assert_eq!(
+            "abc".parse::<SessionId>().unwrap(),
+            SessionId::parse("abc").unwrap()
+        );
+        let e = "24/11/2026".parse::<Timestamp>().unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidTimestamp);
+        assert!(
+            e.message.starts_with("\"24/11/2026\" is not a timestamp"),
+            "{}",
+            e.message
+        );
+        assert_eq!(String::from(Title::parse("t").unwrap()), "t");
     }
 
     #[test]

@@ -6,9 +6,10 @@ pub mod fields;
 pub mod identity;
 pub mod paths;
 pub mod text;
+pub mod timestamp;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
 pub use fields::{Cursor, SessionId, Summary, Timestamp, Title, WorkspaceId};
 pub use identity::user_uuid;
-pub use wire::{ErrorBody, Identity, Session, SessionPage, UpsertBody, ValidUpsert};
+pub use wire::{ErrorBody, Identity, Session, SessionPage, UpsertBody};

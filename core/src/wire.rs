@@ -6,31 +6,24 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, ErrorCode};
 use crate::fields::{Summary, Timestamp, Title};
 
-/// The body of `PUT .../sessions/{session_id}` as a client sends it.
+/// The body of `PUT .../sessions/{session_id}`: every field has passed the API's rules,
+/// whether the client built it, the server parsed it, or the outbox read it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpsertBody {
-    pub title: String,
-    pub summary: String,
-    /// `null` (or absent) means the session is not finished.
-    pub finished_at: Option<String>,
-    /// When the user or hook acted; the newest action wins.
-    pub observed_at: String,
-}
-
-/// An upsert whose every field has passed the API's rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidUpsert {
     pub title: Title,
     pub summary: Summary,
+    /// `null` (or absent) means the session is not finished.
     pub finished_at: Option<Timestamp>,
+    /// When the user or hook acted; the newest action wins.
     pub observed_at: Timestamp,
 }
 
 const UPSERT_FIELDS: [&str; 4] = ["title", "summary", "finished_at", "observed_at"];
 
-impl ValidUpsert {
-    /// Parses a request body. Unknown fields are refused (a misspelt `finshed_at`
-    /// would otherwise be dropped silently); every failure names the field and the fix.
+impl UpsertBody {
+    /// Parses a request body as the server must: unknown fields are refused (a misspelt
+    /// `finshed_at` would otherwise be dropped silently), and every failure names the field,
+    /// the fix, and the API's error code for it.
     pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
         let value: Value = serde_json::from_slice(body).map_err(|e| {
             ApiError::new(
@@ -73,21 +66,12 @@ impl ValidUpsert {
                 ));
             }
         };
-        Ok(ValidUpsert {
+        Ok(UpsertBody {
             title,
             summary,
             finished_at,
             observed_at,
         })
-    }
-
-    pub fn to_body(&self) -> UpsertBody {
-        UpsertBody {
-            title: self.title.as_str().to_owned(),
-            summary: self.summary.as_str().to_owned(),
-            finished_at: self.finished_at.map(|t| t.to_string()),
-            observed_at: self.observed_at.to_string(),
-        }
     }
 }
 
@@ -167,8 +151,8 @@ impl From<&ApiError> for ErrorBody {
 mod tests {
     use super::*;
 
-    fn parse(body: &str) -> Result<ValidUpsert, ApiError> {
-        ValidUpsert::from_json(body.as_bytes())
+    fn parse(body: &str) -> Result<UpsertBody, ApiError> {
+        UpsertBody::from_json(body.as_bytes())
     }
 
     #[test]
@@ -180,8 +164,14 @@ mod tests {
             v.finished_at.unwrap().to_string(),
             "2026-11-20T09:03:30.000Z"
         );
-        let round = parse(&serde_json::to_string(&v.to_body()).unwrap()).unwrap();
-        assert_eq!(round, v);
+        let text = serde_json::to_string(&v).unwrap();
+        assert_eq!(parse(&text).unwrap(), v);
+        assert_eq!(serde_json::from_str::<UpsertBody>(&text).unwrap(), v);
+        assert_eq!(
+            text,
+            r#"{"title":"t","summary":"s","finished_at":"2026-11-20T09:03:30.000Z","observed_at":"2026-11-20T09:03:30.120Z"}"#,
+            "the wire format"
+        );
     }
 
     #[test]

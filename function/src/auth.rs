@@ -8,11 +8,10 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
+use chrono::NaiveDateTime;
 use http::HeaderMap;
 use sessions_core::{ApiError, ErrorCode};
 use subtle::ConstantTimeEq;
-use time::PrimitiveDateTime;
-use time::macros::format_description;
 
 use crate::domain::Caller;
 
@@ -127,11 +126,21 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, ApiError> {
     })
 }
 
+/// SigV4's basic format, fixed-width: `20261124T070228Z`.
 fn parse_amz_date(raw: &str) -> Option<SystemTime> {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    PrimitiveDateTime::parse(raw, format)
+    let fixed_width = raw.len() == 16
+        && raw.bytes().enumerate().all(|(i, b)| match i {
+            8 => b == b'T',
+            15 => b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    if !fixed_width {
+        return None;
+    }
+    NaiveDateTime::parse_from_str(raw, "%Y%m%dT%H%M%SZ")
         .ok()
-        .map(|t| t.assume_utc().into())
+        .filter(|t| t.and_utc().timestamp_subsec_nanos() < 1_000_000_000)
+        .map(|t| t.and_utc().into())
 }
 
 impl LocalVerifier {

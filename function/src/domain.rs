@@ -1,6 +1,6 @@
 //! The upsert decision and the commands the router hands to the store. No HTTP, no AWS here.
 
-use sessions_core::{Cursor, SessionId, Timestamp, ValidUpsert, WorkspaceId, user_uuid};
+use sessions_core::{Cursor, SessionId, Timestamp, UpsertBody, WorkspaceId, user_uuid};
 use uuid::Uuid;
 
 /// The authenticated caller, as API Gateway's IAM authorizer (or the local verifier) names it.
@@ -73,7 +73,7 @@ pub fn decide(
 pub struct UpsertCommand {
     pub workspace: WorkspaceId,
     pub session_id: SessionId,
-    pub fields: ValidUpsert,
+    pub fields: UpsertBody,
     pub caller: Caller,
     pub mode: WriteMode,
     /// Used only if the row is created.

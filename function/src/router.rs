@@ -9,8 +9,7 @@ use percent_encoding::percent_decode_str;
 use sessions_core::fields::{BODY_MAX_BYTES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
 use sessions_core::paths::{API_PREFIX, WHOAMI_PATH};
 use sessions_core::{
-    ApiError, Cursor, ErrorBody, ErrorCode, Identity, SessionId, Timestamp, ValidUpsert,
-    WorkspaceId,
+    ApiError, Cursor, ErrorBody, ErrorCode, Identity, SessionId, Timestamp, UpsertBody, WorkspaceId,
 };
 use uuid::Uuid;
 
@@ -159,7 +158,7 @@ impl<S: SessionStore> Api<S> {
         if body.len() > BODY_MAX_BYTES {
             return Err(too_large());
         }
-        let fields = ValidUpsert::from_json(body)?;
+        let fields = UpsertBody::from_json(body)?;
         let now = Timestamp::now();
         if fields.observed_at > now.plus_seconds(MAX_SKEW.as_secs() as i64) {
             return Err(ApiError::new(

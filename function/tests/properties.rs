@@ -219,16 +219,9 @@ fn authorization() -> impl Strategy<Value = String> {
 }
 
 fn amz_date(now: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(now);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    chrono::DateTime::<chrono::Utc>::from(now)
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string()
 }
 
 /// Signs the request exactly as tests/harness/lib.rs (and any aws-sigv4 client) does and

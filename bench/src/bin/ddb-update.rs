@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sessions_core::{SessionId, Summary, Timestamp, Title, ValidUpsert, WorkspaceId};
+use sessions_core::{SessionId, Summary, Timestamp, Title, UpsertBody, WorkspaceId};
 use sessions_function::domain::{Caller, UpsertCommand, WriteMode};
 use sessions_function::store::{DynamoStore, SessionStore, table};
 
@@ -68,7 +68,7 @@ fn command(args: &Args) -> Result<UpsertCommand, String> {
     Ok(UpsertCommand {
         workspace: WorkspaceId::parse(&args.workspace).map_err(|e| e.message)?,
         session_id: SessionId::parse(&args.session_id).map_err(|e| e.message)?,
-        fields: ValidUpsert {
+        fields: UpsertBody {
             title: Title::parse(&args.title).map_err(|e| e.message)?,
             summary: Summary::parse(&args.summary).map_err(|e| e.message)?,
             finished_at: None,

@@ -37,7 +37,7 @@ use sessions_bench::{
     Connection, alice, authority, exchange_blocking, hello_request, self_cpu_seconds, summary,
     upsert_request, whoami_request,
 };
-use sessions_core::{SessionId, Summary, Timestamp, Title, ValidUpsert, WorkspaceId};
+use sessions_core::{SessionId, Summary, Timestamp, Title, UpsertBody, WorkspaceId};
 use sessions_function::domain::{Caller, UpsertCommand, WriteMode};
 use sessions_function::store::{DynamoStore, SessionStore, table};
 use tokio::sync::Mutex;
@@ -257,7 +257,7 @@ fn direct_command(workspace: &WorkspaceId, session_id: SessionId) -> UpsertComma
     UpsertCommand {
         workspace: *workspace,
         session_id,
-        fields: ValidUpsert {
+        fields: UpsertBody {
             title: Title::parse("Direct store session").expect("a valid title"),
             summary: Summary::parse("Benchmark session: one upsert through the API.")
                 .expect("a valid summary"),

@@ -4,12 +4,18 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::args::Cli;
+use super::Cli;
 use crate::error::CliError;
 
-pub fn run(shell: Shell) -> Result<(), CliError> {
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+pub fn run(args: CompletionsArgs) -> Result<(), CliError> {
     clap_complete::generate(
-        shell,
+        args.shell,
         &mut Cli::command(),
         "cargo-ai",
         &mut std::io::stdout(),

@@ -1,80 +1,116 @@
 //! `cargo-ai config show`: each setting's effective value and where it came from.
 
-use serde_json::json;
+use std::path::PathBuf;
 
-use super::Context;
-use crate::config::Source;
+use clap::Subcommand;
+use serde::Serialize;
+
+use crate::config::Setting;
+use crate::context::Context;
 use crate::error::CliError;
-use crate::render;
+use crate::render::{self, Report};
 
-pub fn show(ctx: &Context, as_json: bool) -> Result<(), CliError> {
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print each setting's effective value and where it came from.
+    #[command(after_help = "Example:\n  cargo-ai config show\n  cargo-ai config show --json")]
+    Show {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(ctx: &Context, command: ConfigCommand) -> Result<(), CliError> {
+    match command {
+        ConfigCommand::Show { json } => show(ctx, json),
+    }
+}
+
+/// Each setting's effective value and source, and the files looked at.
+#[derive(Serialize)]
+struct Shown {
+    settings: Settings,
+    files: Vec<File>,
+}
+
+/// In the order they are shown.
+#[derive(Serialize)]
+struct Settings {
+    endpoint: Row,
+    workspace: Row,
+    profile: Row,
+    region: Row,
+}
+
+#[derive(Serialize)]
+struct Row {
+    /// `None`: not set by any of our layers.
+    value: Option<String>,
+    /// Where the value came from, or who decides without one.
+    source: String,
+}
+
+#[derive(Serialize)]
+struct File {
+    path: PathBuf,
+    exists: bool,
+}
+
+fn row<T: ToString>(setting: Option<&Setting<T>>, unset: &str) -> Row {
+    match setting {
+        Some(s) => Row {
+            value: Some(s.value.to_string()),
+            source: s.source.to_string(),
+        },
+        None => Row {
+            value: None,
+            source: unset.to_owned(),
+        },
+    }
+}
+
+impl Report for Shown {
+    fn human(&self) -> String {
+        let s = &self.settings;
+        let mut out = String::new();
+        for (key, row) in [
+            ("endpoint", &s.endpoint),
+            ("workspace", &s.workspace),
+            ("profile", &s.profile),
+            ("region", &s.region),
+        ] {
+            let value = row.value.as_deref().unwrap_or("-");
+            out.push_str(&format!("{key:<10} {value:<40} ({})\n", row.source));
+        }
+        out.push_str(
+            "\nconfig files, lowest precedence first (flags and environment override them):\n",
+        );
+        for file in &self.files {
+            let found = if file.exists { "" } else { "(not found)" };
+            out.push_str(&format!("  {} {found}\n", file.path.display()));
+        }
+        out
+    }
+}
+
+fn show(ctx: &Context, as_json: bool) -> Result<(), CliError> {
     let c = &ctx.config;
-    let entry =
-        |value: Option<String>, source: Option<&Source>, fallback: &str| match (value, source) {
-            (Some(v), Some(s)) => (v, s.to_string()),
-            _ => ("-".to_owned(), fallback.to_owned()),
-        };
-    let rows = [
-        (
-            "endpoint",
-            entry(
-                c.endpoint.as_ref().map(|s| s.value.to_string()),
-                c.endpoint.as_ref().map(|s| &s.source),
-                "not set",
-            ),
-        ),
-        (
-            "workspace",
-            entry(
-                c.workspace.as_ref().map(|s| s.value.to_string()),
-                c.workspace.as_ref().map(|s| &s.source),
-                "not set",
-            ),
-        ),
-        (
-            "profile",
-            entry(
-                c.profile.as_ref().map(|s| s.value.clone()),
-                c.profile.as_ref().map(|s| &s.source),
-                "AWS default chain",
-            ),
-        ),
-        (
-            "region",
-            entry(
-                c.region.as_ref().map(|s| s.value.clone()),
-                c.region.as_ref().map(|s| &s.source),
-                "AWS profile or default chain",
-            ),
-        ),
-    ];
-    if as_json {
-        let settings: serde_json::Map<String, serde_json::Value> = rows
-            .iter()
-            .map(|(k, (v, s))| {
-                (
-                    (*k).to_owned(),
-                    json!({"value": (v != "-").then_some(v), "source": s}),
-                )
-            })
-            .collect();
-        let files: Vec<_> = c
+    let shown = Shown {
+        settings: Settings {
+            endpoint: row(c.endpoint.as_ref(), "not set"),
+            workspace: row(c.workspace.as_ref(), "not set"),
+            profile: row(c.profile.as_ref(), "AWS default chain"),
+            region: row(c.region.as_ref(), "AWS profile or default chain"),
+        },
+        files: c
             .files
             .iter()
-            .map(|(p, exists)| json!({"path": p, "exists": exists}))
-            .collect();
-        return render::json(&json!({"settings": settings, "files": files}));
-    }
-    for (key, (value, source)) in &rows {
-        println!("{key:<10} {value:<40} ({source})");
-    }
-    println!("\nconfig files, lowest precedence first (flags and environment override them):");
-    for (path, exists) in &c.files {
-        println!(
-            "  {} {}",
-            path.display(),
-            if *exists { "" } else { "(not found)" }
-        );
-    }
-    Ok(())
+            .map(|(path, exists)| File {
+                path: path.clone(),
+                exists: *exists,
+            })
+            .collect(),
+    };
+    render::report(&shown, as_json)
 }

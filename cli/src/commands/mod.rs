@@ -1,150 +1,167 @@
-//! One module per command; `run` dispatches. `connect` is how every command that talks to
-//! the API gets its signed client.
+//! The entry layer: the command line as clap reads it, one module per command (its arguments
+//! and its `run`), and the dispatch. Nothing below this layer imports it. The seed's spelling
+//! `workspaceManagement` is the command's name; `workspace-management` is an alias.
 
 pub mod completions;
 pub mod config;
+pub mod hooks;
 pub mod outbox;
 pub mod session;
 pub mod whoami;
 
-use tokio::sync::OnceCell;
+use clap::{Args, Parser, Subcommand};
 
-use crate::args::{
-    Cli, Command, ConfigCommand, Global, HookScope, HooksCommand, OutboxCommand, WorkspaceCommand,
-};
-use crate::aws::AwsIdentity;
-use crate::client::ApiClient;
-use crate::config::Config;
+use crate::config::{Config, Flags};
+use crate::context::{Context, Verbosity};
 use crate::error::CliError;
+use crate::render::Format;
 
-/// What every command gets: the global flags, the layered configuration, and the caller's
-/// AWS identity, loaded at most once per process.
-pub struct Context {
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-ai",
+    version,
+    about = "Record and query Claude Code sessions in your team's sessions table",
+    long_about = "Record and query Claude Code sessions in your team's sessions table.\n\n\
+        Requests are signed with your own AWS credentials (the standard AWS chain: environment, \
+        profiles, SSO, credential_process). Settings come from flags, then the environment \
+        (CARGO_AI_ENDPOINT, CARGO_AI_WORKSPACE, CARGO_AI_PROFILE, AWS_*), then .cargo-ai.toml \
+        found from the current directory upward, then your user config file; \
+        `cargo-ai config show` tells which applies.",
+    after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session upsert --session-id abc-123 \\\n    \
+        --title \"Claude Code session abc-123\" --summary \"Session in progress.\"\n  \
+        cargo-ai workspaceManagement session list --mine --since 7d\n  \
+        cargo-ai whoami\n\n\
+        Exit codes: 0 ok, 2 usage, 3 configuration, 4 credentials/authentication, 5 invalid input,\n\
+        6 not found, 7 conflict (not the owner, a newer update exists, already exists),\n\
+        8 endpoint unreachable or failing, 9 not delivered now but queued in the outbox."
+)]
+pub struct Cli {
+    #[command(flatten)]
     pub global: Global,
-    pub config: Config,
-    identity: OnceCell<AwsIdentity>,
+
+    #[command(subcommand)]
+    pub command: Command,
 }
 
-impl Context {
-    pub fn new(global: Global, config: Config) -> Self {
-        Context {
-            global,
-            config,
-            identity: OnceCell::new(),
+/// Settings every command accepts.
+#[derive(Debug, Default, Args)]
+pub struct Global {
+    #[command(flatten)]
+    pub settings: Flags,
+
+    /// Print nothing but results and errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print each request: signed headers (not the signature), status, request id, timings.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+impl Global {
+    fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
         }
     }
 
-    pub async fn identity(&self) -> Result<&AwsIdentity, CliError> {
-        self.identity
-            .get_or_try_init(|| crate::aws::load(&self.config))
-            .await
+    /// The context of a command that reads the configuration.
+    fn context(&self) -> Result<Context, CliError> {
+        Ok(Context::new(
+            Config::load(&self.settings)?,
+            self.verbosity(),
+        ))
     }
+}
 
-    /// The identity of `profile` (`None`: the default chain), for delivering queued entries
-    /// as whoever made them.
-    pub async fn identity_for(&self, profile: Option<&str>) -> Result<AwsIdentity, CliError> {
-        if profile == self.config.profile.as_ref().map(|p| p.value.as_str()) {
-            return self.identity().await.cloned();
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sessions of the workspace.
+    #[command(
+        name = "workspaceManagement",
+        visible_alias = "workspace-management",
+        after_help = "Example:\n  cargo-ai workspaceManagement session list"
+    )]
+    WorkspaceManagement {
+        #[command(subcommand)]
+        command: session::WorkspaceCommand,
+    },
+
+    /// Who you are to the API: your AWS ARN, the user_uuid recorded for you, and the settings in use.
+    #[command(after_help = "Example:\n  cargo-ai whoami\n  cargo-ai whoami --json")]
+    Whoami(whoami::WhoamiArgs),
+
+    /// Show the effective configuration.
+    #[command(subcommand, after_help = "Example:\n  cargo-ai config show")]
+    Config(config::ConfigCommand),
+
+    /// Claude Code hooks that record every session: install them, check them, or run them.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  cargo-ai hooks install            # team-wide: .claude/settings.json\n  cargo-ai hooks install --user     # all your projects\n  cargo-ai hooks install --dry-run  # show the change, write nothing\n  cargo-ai hooks doctor"
+    )]
+    Hooks(hooks::HooksCommand),
+
+    /// Upserts that could not be delivered yet: list them, or deliver them now.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  cargo-ai outbox status\n  cargo-ai outbox flush"
+    )]
+    Outbox(outbox::OutboxCommand),
+
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai completions bash > ~/.local/share/bash-completion/completions/cargo-ai\n  \
+        cargo-ai completions zsh > \"${fpath[1]}/_cargo-ai\"\n  \
+        cargo-ai completions fish > ~/.config/fish/completions/cargo-ai.fish")]
+    Completions(completions::CompletionsArgs),
+}
+
+/// How results are printed: a readable rendering for people, or JSON for scripts.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Output {
+    /// Print one JSON document.
+    #[arg(long, conflicts_with = "jsonl")]
+    pub json: bool,
+
+    /// Print one JSON object per line.
+    #[arg(long)]
+    pub jsonl: bool,
+}
+
+impl Output {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else if self.jsonl {
+            Format::Jsonl
+        } else {
+            Format::Human
         }
-        let mut config = self.config.clone();
-        config.profile = profile.map(|p| crate::config::Setting {
-            value: p.to_owned(),
-            source: crate::config::Source::Outbox,
-        });
-        crate::aws::load(&config).await
-    }
-
-    /// The signed API client: endpoint from the configuration, credentials from the AWS chain.
-    pub async fn connect(&self) -> Result<ApiClient, CliError> {
-        let endpoint = self.config.endpoint()?.clone();
-        ApiClient::new(
-            endpoint,
-            self.identity().await?.clone(),
-            self.global.verbose,
-        )
     }
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let command = match cli.command {
-        Command::Completions { shell } => return completions::run(shell),
-        Command::Hooks(command) => return hooks(cli.global, command).await,
-        command => command,
-    };
-    let cli = Cli {
-        global: cli.global,
-        command,
-    };
-    let config = Config::load(&cli.global)?;
-    let ctx = Context::new(cli.global, config);
-    if matches!(
-        cli.command,
-        Command::WorkspaceManagement { .. } | Command::Whoami { .. }
-    ) {
-        outbox::deliver_pending(&ctx).await;
-    }
+    let global = cli.global;
     match cli.command {
-        Command::WorkspaceManagement {
-            command: WorkspaceCommand::Session(command),
-        } => session::run(&ctx, command).await,
-        Command::Whoami { json } => whoami::run(&ctx, json).await,
-        Command::Config(ConfigCommand::Show { json }) => config::show(&ctx, json),
-        Command::Outbox(OutboxCommand::Status { json }) => outbox::status(json),
-        Command::Outbox(OutboxCommand::Flush) => outbox::flush(&ctx).await,
-        // Answered above, before the configuration is loaded.
-        Command::Completions { .. } | Command::Hooks(_) => Ok(()),
-    }
-}
-
-/// `cargo-ai hooks ...`. The hooks themselves never fail: they log instead.
-async fn hooks(global: Global, command: HooksCommand) -> Result<(), CliError> {
-    use crate::hooks::{install, run as hook};
-    let scope = |s: &HookScope| {
-        if s.user {
-            install::Scope::User
-        } else if s.local {
-            install::Scope::Local
-        } else {
-            install::Scope::Project
+        // Neither reads the configuration first: completions need none, and each hook
+        // reads it as seen from its session's directory.
+        Command::Completions(args) => completions::run(args),
+        Command::Hooks(command) => hooks::run(&global, command).await,
+        Command::WorkspaceManagement { command } => {
+            let ctx = global.context()?;
+            crate::send::deliver_pending(&ctx).await;
+            session::run(&ctx, command).await
         }
-    };
-    match command {
-        HooksCommand::SessionStart => {
-            hook::guarded_hook("session-start", hook::session_start).await;
-            Ok(())
+        Command::Whoami(args) => {
+            let ctx = global.context()?;
+            crate::send::deliver_pending(&ctx).await;
+            whoami::run(&ctx, args).await
         }
-        HooksCommand::SessionEnd => {
-            hook::guarded_hook("session-end", async |input| hook::session_end(input)).await;
-            Ok(())
-        }
-        HooksCommand::Worker {
-            session_id,
-            transcript,
-            cwd,
-            finished_at,
-        } => {
-            if crate::hooks::summarize::guarded() {
-                return Ok(());
-            }
-            let finished_at = sessions_core::Timestamp::parse("--finished-at", &finished_at)
-                .map_err(|e| CliError::new(crate::error::Kind::Invalid, e.message))?;
-            if let Err(e) = hook::worker(
-                &session_id,
-                transcript.as_deref(),
-                cwd.as_deref(),
-                finished_at,
-            )
-            .await
-            {
-                crate::hooks::log::line(&format!("worker {session_id}: {}", e.message));
-            }
-            Ok(())
-        }
-        HooksCommand::Install(s) => install::install(scope(&s), s.dry_run),
-        HooksCommand::Uninstall(s) => install::uninstall(scope(&s), s.dry_run),
-        HooksCommand::Doctor => {
-            let config = Config::load(&global)?;
-            install::doctor(&Context::new(global, config)).await
-        }
+        Command::Config(command) => config::run(&global.context()?, command),
+        Command::Outbox(command) => outbox::run(&global.context()?, command).await,
     }
 }

@@ -1,113 +1,58 @@
-//! `cargo-ai outbox status|flush`, and the delivery of pending entries that every command
-//! talking to the API does first, within a fixed time budget.
+//! `cargo-ai outbox status|flush`: the upserts that wait for delivery, listed or delivered now.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::Url;
-use serde_json::json;
+use clap::Subcommand;
+use serde::Serialize;
 
-use super::Context;
-use crate::aws::AwsIdentity;
-use crate::client::ApiClient;
+use crate::context::Context;
 use crate::error::{CliError, Kind};
-use crate::outbox::{Entry, Flushed, Outbox};
-use crate::render;
+use crate::outbox::{Entry, Failed, Outbox, SetAside};
+use crate::render::Report;
+use crate::{render, send};
 
-/// How long a command may spend delivering earlier entries before doing its own work.
-pub const BACKGROUND_BUDGET: Duration = Duration::from_secs(2);
 /// How long `cargo-ai outbox flush` may take.
 const FLUSH_BUDGET: Duration = Duration::from_secs(120);
 
-async fn flush_with(
-    ctx: &Context,
-    outbox: &Outbox,
-    budget: Duration,
-    show_progress: bool,
-) -> Result<Flushed, CliError> {
-    // One identity per profile the entries were made with, loaded once.
-    let mut identities: HashMap<Option<String>, AwsIdentity> = HashMap::new();
-    let verbose = ctx.global.verbose;
-    outbox
-        .flush(
-            budget,
-            async |entry: &Entry| {
-                let url = Url::parse(&entry.endpoint).map_err(|_| {
-                    CliError::new(
-                        Kind::Invalid,
-                        format!(
-                            "queued entry names an invalid endpoint {:?}",
-                            entry.endpoint
-                        ),
-                    )
-                })?;
-                let identity = match identities.get(&entry.profile) {
-                    Some(identity) => identity.clone(),
-                    None => {
-                        let identity = ctx.identity_for(entry.profile.as_deref()).await?;
-                        identities.insert(entry.profile.clone(), identity.clone());
-                        identity
-                    }
-                };
-                Ok(ApiClient::new(url, identity, verbose)?.single_attempt())
-            },
-            |done, total| {
-                if show_progress {
-                    eprint!("\rdelivering {done}/{total}...");
-                }
-            },
-        )
-        .await
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List pending entries (oldest first) and the ones the API refused for good.
+    #[command(after_help = "Example:\n  cargo-ai outbox status\n  cargo-ai outbox status --json")]
+    Status {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deliver pending entries now, oldest first, with progress.
+    #[command(after_help = "Example:\n  cargo-ai outbox flush")]
+    Flush,
 }
 
-/// Delivers what earlier commands could not, before this command's own work. Never fails the
-/// command: whatever is left stays queued.
-pub async fn deliver_pending(ctx: &Context) {
-    let Ok(outbox) = Outbox::open() else { return };
-    if outbox.pending().map_or(true, |p| p.is_empty()) {
-        return;
-    }
-    match flush_with(ctx, &outbox, BACKGROUND_BUDGET, false).await {
-        Ok(f) if !ctx.global.quiet && f.delivered + f.superseded + f.failed > 0 => {
-            eprintln!("{}", summary(&f));
-        }
-        Ok(_) => {}
-        Err(e) if !ctx.global.quiet => {
-            eprintln!("note: queued updates not delivered yet: {}", e.message)
-        }
-        Err(_) => {}
+pub async fn run(ctx: &Context, command: OutboxCommand) -> Result<(), CliError> {
+    match command {
+        OutboxCommand::Status { json } => status(json),
+        OutboxCommand::Flush => flush(ctx).await,
     }
 }
 
-fn summary(f: &Flushed) -> String {
-    let mut parts = vec![format!("delivered {} queued update(s)", f.delivered)];
-    if f.superseded > 0 {
-        parts.push(format!("{} already superseded by newer ones", f.superseded));
-    }
-    if f.failed > 0 {
-        parts.push(format!(
-            "{} refused for good (see `cargo-ai outbox status`)",
-            f.failed
-        ));
-    }
-    if f.remaining > 0 {
-        parts.push(format!("{} still pending", f.remaining));
-    }
-    parts.join(", ")
-}
-
-pub async fn flush(ctx: &Context) -> Result<(), CliError> {
+async fn flush(ctx: &Context) -> Result<(), CliError> {
     let outbox = Outbox::open()?;
     let pending = outbox.pending()?.len();
     if pending == 0 {
-        if !ctx.global.quiet {
+        if !ctx.quiet() {
             eprintln!("outbox is empty");
         }
         return Ok(());
     }
-    let progress = !ctx.global.quiet && std::io::stderr().is_terminal();
-    let f = flush_with(ctx, &outbox, FLUSH_BUDGET, progress).await?;
+    let progress = !ctx.quiet() && std::io::stderr().is_terminal();
+    let f = send::flush(ctx, &outbox, FLUSH_BUDGET, |done, total| {
+        if progress {
+            eprint!("\rdelivering {done}/{total}...");
+        }
+    })
+    .await?;
     if progress {
         eprint!("\r\x1b[K");
     }
@@ -118,8 +63,8 @@ pub async fn flush(ctx: &Context) -> Result<(), CliError> {
         )
         .help("wait a moment, then run `cargo-ai outbox status`"));
     }
-    if !ctx.global.quiet {
-        eprintln!("{}", summary(&f));
+    if !ctx.quiet() {
+        eprintln!("{}", f.summary());
     }
     if f.remaining > 0 {
         let last = outbox
@@ -136,39 +81,95 @@ pub async fn flush(ctx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn status(as_json: bool) -> Result<(), CliError> {
-    let outbox = Outbox::open()?;
-    let pending = outbox.pending()?;
-    let failed = outbox.failed()?;
-    if as_json {
-        return render::json(&json!({
-            "directory": outbox.dir(),
-            "pending": pending.iter().map(|(path, e)| json!({"file": path, "entry": e})).collect::<Vec<_>>(),
-            "failed": failed.iter().map(|(path, f)| json!({"file": path, "failed": f})).collect::<Vec<_>>(),
-        }));
-    }
-    println!("outbox {}", outbox.dir().display());
-    println!("{} pending (oldest first)", pending.len());
-    for (_, e) in &pending {
-        let last = e
-            .last_error
-            .as_deref()
-            .map(|m| format!(" - last error: {m}"))
-            .unwrap_or_default();
-        println!(
-            "  {}  {}  {:?}  attempts {}{last}",
-            e.body.observed_at, e.session_id, e.body.title, e.attempts
-        );
-    }
-    println!(
-        "{} refused for good (never retried; fix and upsert again, then delete the file)",
-        failed.len()
-    );
-    for (path, f) in &failed {
-        match f {
-            Some(f) => println!("  {}  {}  {}", f.entry.session_id, f.reason, path.display()),
-            None => println!("  unreadable entry  {}", path.display()),
+/// What `outbox status` shows: the directory, the pending entries oldest first, and the ones
+/// set aside.
+#[derive(Serialize)]
+struct Status {
+    directory: PathBuf,
+    pending: Vec<Pending>,
+    failed: Vec<Aside>,
+}
+
+#[derive(Serialize)]
+struct Pending {
+    file: PathBuf,
+    entry: Entry,
+}
+
+#[derive(Serialize)]
+struct Aside {
+    file: PathBuf,
+    /// `null` for an entry that could not be read.
+    failed: Option<Box<Failed>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreadable: Option<String>,
+}
+
+impl Report for Status {
+    fn human(&self) -> String {
+        let mut out = format!("outbox {}\n", self.directory.display());
+        out.push_str(&format!("{} pending (oldest first)\n", self.pending.len()));
+        for Pending { entry: e, .. } in &self.pending {
+            let last = e
+                .last_error
+                .as_deref()
+                .map(|m| format!(" - last error: {m}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {}  {}  {:?}  attempts {}{last}\n",
+                e.body.observed_at,
+                e.session_id,
+                e.body.title.as_str(),
+                e.attempts
+            ));
         }
+        out.push_str(&format!(
+            "{} refused for good (never retried; fix and upsert again, then delete the file)\n",
+            self.failed.len()
+        ));
+        for aside in &self.failed {
+            let file = aside.file.display();
+            match (&aside.failed, &aside.unreadable) {
+                (Some(f), _) => {
+                    out.push_str(&format!("  {}  {}  {file}\n", f.entry.session_id, f.reason))
+                }
+                (None, why) => out.push_str(&format!(
+                    "  unreadable entry  {file}  ({})\n",
+                    why.as_deref().unwrap_or("unknown")
+                )),
+            }
+        }
+        out
     }
-    Ok(())
+}
+
+fn status(as_json: bool) -> Result<(), CliError> {
+    let outbox = Outbox::open()?;
+    let pending = outbox
+        .pending()?
+        .into_iter()
+        .map(|(file, entry)| Pending { file, entry })
+        .collect();
+    let failed = outbox
+        .failed()?
+        .into_iter()
+        .map(|(file, aside)| match aside {
+            SetAside::Refused(f) => Aside {
+                file,
+                failed: Some(f),
+                unreadable: None,
+            },
+            SetAside::Unreadable(why) => Aside {
+                file,
+                failed: None,
+                unreadable: Some(why),
+            },
+        })
+        .collect();
+    let status = Status {
+        directory: outbox.dir().to_owned(),
+        pending,
+        failed,
+    };
+    render::report(&status, as_json)
 }

@@ -5,25 +5,22 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+use sessions_core::SessionId;
 
 /// Hook input larger than this is not a hook input.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct HookInput {
-    pub session_id: String,
+    /// Checked against the API's rules as it is read: a hook never acts on an invalid id.
+    pub session_id: SessionId,
     #[serde(default)]
     pub transcript_path: Option<PathBuf>,
     #[serde(default)]
     pub cwd: Option<PathBuf>,
-    #[serde(default)]
-    pub hook_event_name: Option<String>,
     /// SessionStart: startup, resume, clear, compact, fork.
     #[serde(default)]
     pub source: Option<String>,
-    /// SessionEnd: clear, logout, prompt_input_exit, other.
-    #[serde(default)]
-    pub reason: Option<String>,
     /// The session's title, when Claude Code already knows it (a resumed, renamed session).
     #[serde(default)]
     pub session_title: Option<String>,
@@ -31,12 +28,8 @@ pub struct HookInput {
 
 impl HookInput {
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let input: HookInput = serde_json::from_slice(bytes)
-            .map_err(|e| format!("hook input is not the expected JSON: {e}"))?;
-        if input.session_id.trim().is_empty() {
-            return Err("hook input has an empty session_id".into());
-        }
-        Ok(input)
+        serde_json::from_slice(bytes)
+            .map_err(|e| format!("hook input is not the expected JSON: {e}"))
     }
 
     pub fn from_stdin() -> Result<Self, String> {
@@ -64,7 +57,10 @@ mod tests {
     #[test]
     fn reads_every_fixture() {
         let start = HookInput::parse(&fixture("hook-session-start-resume.json")).unwrap();
-        assert_eq!(start.session_id, "7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01");
+        assert_eq!(
+            start.session_id.as_str(),
+            "7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01"
+        );
         assert_eq!(start.source.as_deref(), Some("resume"));
         assert_eq!(start.session_title.as_deref(), Some("uploader: retries"));
         for name in [
@@ -82,5 +78,6 @@ mod tests {
         assert!(HookInput::parse(b"{}").is_err());
         assert!(HookInput::parse(b"not json").is_err());
         assert!(HookInput::parse(br#"{"session_id":"  "}"#).is_err());
+        assert!(HookInput::parse(br#"{"session_id":"a/b"}"#).is_err());
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{log, settings, summarize};
-use crate::commands::Context;
+use crate::atomic_file;
+use crate::context::Context;
 use crate::error::{CliError, Kind};
 use crate::outbox::Outbox;
 
@@ -51,16 +52,7 @@ pub fn settings_path(scope: Scope) -> Result<PathBuf, CliError> {
 
 /// `cargo-ai` as the shell finds it on PATH, resolved.
 fn cargo_ai_on_path() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("cargo-ai"))
-        .find(|c| is_executable(c))
-        .and_then(|c| c.canonicalize().ok())
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    which::which("cargo-ai").ok()?.canonicalize().ok()
 }
 
 /// How the hooks in `scope`'s file call us, and what the user should know about it. The
@@ -79,9 +71,12 @@ fn program(scope: Scope) -> (String, Option<String>) {
         return ("cargo-ai".to_owned(), warning);
     }
     match me {
-        Some(me) if on_path.as_ref() != Some(&me) => match me.to_str() {
-            Some(path) => (
-                settings::shell_quote(path),
+        Some(me) if on_path.as_ref() != Some(&me) => match me
+            .to_str()
+            .and_then(|path| Some((path, settings::shell_quote(path)?)))
+        {
+            Some((path, quoted)) => (
+                quoted,
                 Some(format!(
                     "{}: the hooks call {path}, a path on this machine only \
                      (put cargo-ai on PATH and install again to call it by name)",
@@ -142,12 +137,10 @@ fn write_settings(path: &Path, old: &str, new: &str) -> Result<Option<PathBuf>, 
         None
     } else {
         let backup = path.with_extension("json.bak");
-        std::fs::write(&backup, old).map_err(fail)?;
+        atomic_file::write(&backup, old.as_bytes()).map_err(fail)?;
         Some(backup)
     };
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, new).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)?;
+    atomic_file::write(path, new.as_bytes()).map_err(fail)?;
     Ok(backup)
 }
 
@@ -212,13 +205,7 @@ fn runnable(program: &str) -> Option<bool> {
     if program.contains('$') || program.starts_with('~') {
         return None;
     }
-    Some(if program.contains('/') {
-        is_executable(Path::new(program))
-    } else {
-        std::env::var_os("PATH").is_some_and(|path| {
-            std::env::split_paths(&path).any(|d| is_executable(&d.join(program)))
-        })
-    })
+    Some(which::which(program).is_ok())
 }
 
 /// The `hooks install` option that names a scope's file.

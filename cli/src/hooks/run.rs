@@ -18,97 +18,68 @@ use super::input::HookInput;
 use super::process::Process;
 use super::state::{self, OpenSession};
 use super::{log, summarize};
-use crate::args::Global;
-use crate::client::{ApiClient, Write};
-use crate::commands::Context;
-use crate::commands::outbox::deliver_pending;
-use crate::commands::session::queue;
-use crate::config::Config;
+use crate::client::Write;
+use crate::config::{Config, Flags};
+use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
+use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
 use crate::transcript;
 
 /// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
 /// is in the outbox or caught up later).
 const HOOK_BUDGET: Duration = Duration::from_secs(8);
-/// The request bound for the hooks' own API calls.
-const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
 /// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
-const PLACEHOLDER_SUMMARY: &str = "Session in progress.";
-
-fn placeholder_title(session_id: &str) -> String {
-    format!("Claude Code session {session_id}")
-}
+/// The worker's summary when there is nothing to make one from.
+const UNREADABLE_SUMMARY: &str = "The session ended; its transcript could not be read.";
 
 /// The settings as seen from the session's project directory (its `.cargo-ai.toml`).
 fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
     if let Some(dir) = cwd.filter(|d| d.is_dir()) {
         let _ = std::env::set_current_dir(dir);
     }
-    let global = Global {
-        quiet: true,
-        ..Global::default()
-    };
-    let config = Config::load(&global)?;
-    Ok(Context::new(global, config))
+    let config = Config::load(&Flags::default())?;
+    Ok(Context::new(config, Verbosity::Quiet))
 }
 
-async fn client(ctx: &Context) -> Result<ApiClient, CliError> {
-    Ok(ctx
-        .connect()
-        .await?
-        .single_attempt()
-        .timeout(HOOK_REQUEST_TIMEOUT))
-}
-
-/// Sends an upsert; what cannot be delivered now goes to the outbox.
-async fn upsert_or_queue(
+/// Sends an upsert as nobody waits for it: what cannot be delivered now goes to the outbox,
+/// and the hooks log says so.
+async fn deliver(
     ctx: &Context,
     session_id: &SessionId,
     body: UpsertBody,
     write: Write,
 ) -> Result<Option<sessions_core::Session>, CliError> {
-    let workspace = ctx.config.workspace()?;
-    let endpoint = ctx.config.endpoint()?.to_string();
-    let outcome = match client(ctx).await {
-        Ok(client) => client.upsert(workspace, session_id, &body, write).await,
-        Err(e) => Err(e),
+    let upsert = Upsert {
+        workspace: *ctx.config.workspace()?,
+        session_id: session_id.clone(),
+        body,
+        write,
     };
-    match outcome {
-        Ok(session) => Ok(Some(session)),
-        Err(e) if e.retryable || matches!(e.kind, Kind::Auth) => {
-            let queued = queue(
-                ctx,
-                &endpoint,
-                workspace,
-                session_id,
-                body,
-                write == Write::CreateOnly,
-                e,
-            )?;
+    match send::deliver(ctx, upsert, Waiting::Nobody).await? {
+        Delivered::Stored(session) => Ok(Some(session)),
+        Delivered::Queued(queued) => {
             log::line(&queued.message);
             Ok(None)
         }
-        Err(e) => Err(e),
     }
 }
 
 pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     // Every write here is observed at the start event, before any SessionEnd that follows it.
     let started_at = Timestamp::now();
-    let session_id =
-        SessionId::parse(&input.session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
+    let session_id = input.session_id;
     let _ = state::record(&OpenSession {
-        session_id: input.session_id.clone(),
+        session_id: session_id.clone(),
         transcript_path: input.transcript_path.clone(),
         cwd: input.cwd.clone(),
-        started_at: started_at.to_string(),
+        started_at,
         claude: Process::running_this_hook(),
     });
     let ctx = context_for(input.cwd.as_deref())?;
     deliver_pending(&ctx).await;
-    for abandoned in state::abandoned(&input.session_id, ABANDONED_AFTER) {
+    for abandoned in state::abandoned(&session_id, ABANDONED_AFTER) {
         let ended = state::last_activity(&abandoned).unwrap_or_else(Timestamp::now);
         state::forget(&abandoned.session_id);
         log::line(&format!(
@@ -128,17 +99,14 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         .session_title
         .as_deref()
         .and_then(Title::truncating)
-        .map_or_else(
-            || placeholder_title(&input.session_id),
-            |t| t.as_str().to_owned(),
-        );
+        .unwrap_or_else(|| Title::placeholder(&session_id));
     let placeholder = UpsertBody {
         title,
-        summary: PLACEHOLDER_SUMMARY.to_owned(),
+        summary: Summary::placeholder(),
         finished_at: None,
-        observed_at: started_at.to_string(),
+        observed_at: started_at,
     };
-    match upsert_or_queue(&ctx, &session_id, placeholder, Write::CreateOnly).await {
+    match deliver(&ctx, &session_id, placeholder, Write::CreateOnly).await {
         Ok(_) => Ok(()),
         // The row exists: a resumed, compacted or cleared session keeps its title and summary.
         Err(e) if e.code == Some(ErrorCode::AlreadyExists) => {
@@ -160,17 +128,17 @@ async fn reopen(
     session_id: &SessionId,
     resumed_at: Timestamp,
 ) -> Result<(), CliError> {
-    let row = client(ctx)
+    let row = send::connect(ctx, Waiting::Nobody)
         .await?
         .get(ctx.config.workspace()?, session_id)
         .await?;
     let body = UpsertBody {
-        title: row.title,
-        summary: row.summary,
+        title: row.title.parse().map_err(CliError::from_api)?,
+        summary: row.summary.parse().map_err(CliError::from_api)?,
         finished_at: None,
-        observed_at: resumed_at.to_string(),
+        observed_at: resumed_at,
     };
-    upsert_or_queue(ctx, session_id, body, Write::Upsert)
+    deliver(ctx, session_id, body, Write::Upsert)
         .await
         .map(|_| ())
 }
@@ -178,7 +146,6 @@ async fn reopen(
 /// Stamps the end now and leaves; the worker does the slow part.
 pub fn session_end(input: HookInput) -> Result<(), CliError> {
     let finished_at = Timestamp::now();
-    SessionId::parse(&input.session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
     state::forget(&input.session_id);
     spawn_worker(
         &input.session_id,
@@ -198,7 +165,7 @@ const OBSERVED_AT_ENV: &str = "CARGO_AI_HOOK_OBSERVED_AT";
 /// `observed_at`, by default the end itself: the same moment however long summarizing takes,
 /// so two ends' workers land in the order of the ends, and a resume since wins over both.
 fn spawn_worker(
-    session_id: &str,
+    session_id: &SessionId,
     transcript: Option<&Path>,
     cwd: Option<&Path>,
     finished_at: Timestamp,
@@ -217,7 +184,7 @@ fn spawn_worker(
             "hooks",
             "worker",
             "--session-id",
-            session_id,
+            session_id.as_str(),
             "--finished-at",
             &finished_at.to_string(),
         ])
@@ -261,15 +228,15 @@ fn spawn_worker(
 
 /// What the worker settled on, and where each part came from (for the log).
 pub struct Summarized {
-    pub title: String,
-    pub summary: String,
+    pub title: Title,
+    pub summary: Summary,
     pub sources: (&'static str, &'static str),
 }
 
 /// Title: the `/rename` title, then the session's AI title, then the LLM's, then the first
 /// prompt. Summary: the LLM's, then one made from the transcript. Always within the API's bounds.
 pub async fn summarize(
-    session_id: &str,
+    session_id: &SessionId,
     transcript: Option<&Path>,
     cwd: Option<&Path>,
     claude: Option<PathBuf>,
@@ -291,7 +258,7 @@ pub async fn summarize(
             Err(e) => log::line(&format!("session {session_id}: {e}")),
         }
     }
-    let clean_title = |t: &str| Title::truncating(t).map(|t| t.as_str().to_owned());
+    let clean_title = Title::truncating;
     let (title, title_source) = digest
         .as_ref()
         .and_then(|d| {
@@ -320,21 +287,19 @@ pub async fn summarize(
                 .and_then(|t| clean_title(&t))
                 .map(|t| (t, "first prompt"))
         })
-        .unwrap_or_else(|| (placeholder_title(session_id), "placeholder"));
+        .unwrap_or_else(|| (Title::placeholder(session_id), "placeholder"));
     let (summary, summary_source) = llm
         .as_ref()
-        .and_then(|(_, s)| Summary::truncating(s).map(|s| (s.as_str().to_owned(), "claude")))
+        .and_then(|(_, s)| Summary::truncating(s).map(|s| (s, "claude")))
         .or_else(|| {
             digest
                 .as_ref()
                 .and_then(|d| Summary::truncating(&transcript::heuristic_summary(d)))
-                .map(|s| (s.as_str().to_owned(), "transcript"))
+                .map(|s| (s, "transcript"))
         })
         .unwrap_or_else(|| {
-            (
-                "The session ended; its transcript could not be read.".to_owned(),
-                "none",
-            )
+            let unreadable = Summary::truncating(UNREADABLE_SUMMARY);
+            (unreadable.unwrap_or_else(Summary::placeholder), "none")
         });
     Summarized {
         title,
@@ -346,7 +311,7 @@ pub async fn summarize(
 /// The detached worker: summarize, then upsert with the end time (outbox on failure). A row
 /// written since the end (the session was resumed) is newer and stays as it is.
 pub async fn worker(
-    session_id: &str,
+    session_id: &SessionId,
     transcript: Option<&Path>,
     cwd: Option<&Path>,
     finished_at: Timestamp,
@@ -361,16 +326,14 @@ pub async fn worker(
 }
 
 async fn record_end(
-    session_id: &str,
+    session_id: &SessionId,
     transcript: Option<&Path>,
     cwd: Option<&Path>,
     finished_at: Timestamp,
 ) -> Result<(), CliError> {
-    let session =
-        SessionId::parse(session_id).map_err(|e| CliError::new(Kind::Invalid, e.message))?;
     let observed_at = std::env::var(OBSERVED_AT_ENV)
         .ok()
-        .and_then(|t| Timestamp::parse(OBSERVED_AT_ENV, &t).ok())
+        .and_then(|t| t.parse::<Timestamp>().ok())
         .unwrap_or(finished_at);
     let ctx = context_for(cwd)?;
     let claude = summarize::find_claude();
@@ -382,10 +345,10 @@ async fn record_end(
     let body = UpsertBody {
         title: result.title,
         summary: result.summary,
-        finished_at: Some(finished_at.to_string()),
-        observed_at: observed_at.to_string(),
+        finished_at: Some(finished_at),
+        observed_at,
     };
-    match upsert_or_queue(&ctx, &session, body, Write::Upsert).await {
+    match deliver(&ctx, session_id, body, Write::Upsert).await {
         Ok(Some(_)) => log::line(&format!("session {session_id}: recorded as finished")),
         Ok(None) => {}
         Err(e) if e.code == Some(ErrorCode::Stale) => log::line(&format!(

@@ -10,59 +10,20 @@ pub const OUR_HOOKS: [(&str, &str, u64); 2] = [
     ("SessionEnd", "session-end", 5),
 ];
 
-/// A word as a POSIX shell reads it back: bare when that is unambiguous, else single-quoted.
-pub fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+/// A word as a POSIX shell reads it back: bare when that is unambiguous, else quoted.
+/// `None` for a word no shell can be given (one holding a NUL byte).
+pub fn shell_quote(word: &str) -> Option<String> {
+    shlex::try_quote(word).ok().map(|q| q.into_owned())
 }
 
 /// The words of a simple shell command, with quotes and backslashes undone as `sh` would
-/// (no expansions: `$HOME/x` stays as written).
+/// (no expansions: `$HOME/x` stays as written). Empty when the quoting is unbalanced.
 pub fn shell_words(command: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = command.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => words.extend(word.take()),
-            '\'' => {
-                let w = word.get_or_insert_default();
-                w.extend(chars.by_ref().take_while(|&c| c != '\''));
-            }
-            '"' => {
-                let w = word.get_or_insert_default();
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        '\\' => match chars.next() {
-                            Some(e @ ('"' | '\\' | '$' | '`')) => w.push(e),
-                            Some(e) => {
-                                w.push('\\');
-                                w.push(e);
-                            }
-                            None => w.push('\\'),
-                        },
-                        c => w.push(c),
-                    }
-                }
-            }
-            '\\' => word.get_or_insert_default().extend(chars.next()),
-            c => word.get_or_insert_default().push(c),
-        }
-    }
-    words.extend(word);
-    words
+    shlex::split(command).unwrap_or_default()
 }
 
 /// The program a hook command runs: its first word, unquoted.
-pub fn program_of(command: &str) -> Option<String> {
+fn program_of(command: &str) -> Option<String> {
     shell_words(command).into_iter().next()
 }
 
@@ -227,52 +188,25 @@ pub fn render(settings: &Value) -> String {
     text
 }
 
-/// A unified-style line diff (`-` removed, `+` added, two lines of context), for `--dry-run`.
+/// A line diff (`-` removed, `+` added, two lines of context, `...` between changes), for
+/// `--dry-run`.
 pub fn diff(old: &str, new: &str) -> String {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    // Longest common subsequence table, from the end.
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
-            ops.push(('-', a[i]));
-            i += 1;
-        }
-    }
-    let near_change = |k: usize| {
-        let lo = k.saturating_sub(2);
-        let hi = (k + 3).min(ops.len());
-        ops[lo..hi].iter().any(|(op, _)| *op != ' ')
-    };
+    let diff = similar::TextDiff::from_lines(old, new);
     let mut out = String::new();
-    let mut skipped = false;
-    for (k, (op, line)) in ops.iter().enumerate() {
-        if near_change(k) {
-            if skipped {
-                out.push_str("  ...\n");
-                skipped = false;
+    for (i, group) in diff.grouped_ops(2).iter().enumerate() {
+        if i > 0 {
+            out.push_str("  ...\n");
+        }
+        for change in group.iter().flat_map(|op| diff.iter_changes(op)) {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            out.push_str(&format!("{sign} {}", change.value()));
+            if change.missing_newline() {
+                out.push('\n');
             }
-            out.push_str(&format!("{op} {line}\n"));
-        } else {
-            skipped = true;
         }
     }
     out
@@ -392,20 +326,23 @@ mod tests {
             "/tmp/$HOME/`x`/\"q\"/cargo-ai",
             "",
         ] {
-            let quoted = shell_quote(word);
+            let quoted = shell_quote(word).unwrap();
             assert_eq!(
                 shell_words(&format!("{quoted} hooks x"))[0],
                 word,
                 "{quoted}"
             );
         }
-        assert_eq!(shell_quote("/usr/bin/cargo-ai"), "/usr/bin/cargo-ai");
-        assert_eq!(shell_quote("/a b/cargo-ai"), "'/a b/cargo-ai'");
+        assert_eq!(
+            shell_quote("/usr/bin/cargo-ai").unwrap(),
+            "/usr/bin/cargo-ai"
+        );
+        assert_eq!(shell_quote("/a b/cargo-ai").unwrap(), "'/a b/cargo-ai'");
     }
 
     #[test]
     fn a_quoted_path_installs_once() {
-        let program = shell_quote("/home/me/my tools/cargo-ai");
+        let program = shell_quote("/home/me/my tools/cargo-ai").unwrap();
         let mut settings = json!({"model": "opus"});
         merge(&mut settings, &program).unwrap();
         let once = render(&settings);

@@ -6,17 +6,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sessions_core::Timestamp;
+use sessions_core::{SessionId, Timestamp};
 
+use super::log;
 use super::process::Process;
+use crate::atomic_file;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenSession {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub transcript_path: Option<PathBuf>,
     pub cwd: Option<PathBuf>,
     /// When its latest SessionStart (startup, resume, compact, ...) ran.
-    pub started_at: String,
+    pub started_at: Timestamp,
     /// The Claude Code process the session runs in, when `/proc` could name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claude: Option<Process>,
@@ -26,9 +28,10 @@ fn dir() -> Option<PathBuf> {
     crate::outbox::state_dir().map(|d| d.join("open-sessions"))
 }
 
-/// A file name for a session id: ids are checked elsewhere, but never trust them as paths.
-fn file_for(session_id: &str) -> Option<PathBuf> {
+/// A file name for a session id. Valid ids hold no `/`, but `.` and `:` are not for file names.
+fn file_for(session_id: &SessionId) -> Option<PathBuf> {
     let safe: String = session_id
+        .as_str()
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -48,12 +51,10 @@ pub fn record(session: &OpenSession) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
     }
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, serde_json::to_vec(session).unwrap_or_default())?;
-    fs::rename(tmp, path)
+    atomic_file::write(&path, &serde_json::to_vec(session)?)
 }
 
-pub fn forget(session_id: &str) {
+pub fn forget(session_id: &SessionId) {
     if let Some(path) = file_for(session_id) {
         let _ = fs::remove_file(path);
     }
@@ -67,8 +68,7 @@ pub fn last_activity(session: &OpenSession) -> Option<Timestamp> {
         .as_ref()
         .and_then(|p| fs::metadata(p).ok()?.modified().ok())
         .map(Timestamp::from_system_time);
-    let started = Timestamp::parse("started_at", &session.started_at).ok();
-    written.max(started)
+    written.max(Some(session.started_at))
 }
 
 /// Whether a session's end will never come: its Claude Code process is gone; or, where that
@@ -88,7 +88,7 @@ fn is_abandoned(session: &OpenSession, file: &Path, idle: Duration, now: Timesta
 }
 
 /// Open sessions other than `current` whose SessionEnd never came (see `is_abandoned`).
-pub fn abandoned(current: &str, idle: Duration) -> Vec<OpenSession> {
+pub fn abandoned(current: &SessionId, idle: Duration) -> Vec<OpenSession> {
     let Some(dir) = dir() else { return Vec::new() };
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
@@ -99,8 +99,17 @@ pub fn abandoned(current: &str, idle: Duration) -> Vec<OpenSession> {
         .map(|e| e.path())
         .filter(|path| path.extension().is_some_and(|x| x == "json"))
         .filter_map(|path| {
-            let session = serde_json::from_slice::<OpenSession>(&fs::read(&path).ok()?).ok()?;
-            (session.session_id != current && is_abandoned(&session, &path, idle, now))
+            let session = match serde_json::from_slice::<OpenSession>(&fs::read(&path).ok()?) {
+                Ok(session) => session,
+                Err(e) => {
+                    log::line(&format!(
+                        "{}: not an open session ({e}); left as it is",
+                        path.display()
+                    ));
+                    return None;
+                }
+            };
+            (&session.session_id != current && is_abandoned(&session, &path, idle, now))
                 .then_some(session)
         })
         .collect()
@@ -114,11 +123,11 @@ mod tests {
 
     fn session(dir: &Path, started: Timestamp, claude: Option<Process>) -> OpenSession {
         OpenSession {
-            session_id: "s-1".into(),
+            session_id: SessionId::parse("s-1").unwrap(),
             // Claude Code has not written it yet.
             transcript_path: Some(dir.join("s-1.jsonl")),
             cwd: None,
-            started_at: started.to_string(),
+            started_at: started,
             claude,
         }
     }

@@ -32,10 +32,7 @@ pub fn find_claude() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(CLAUDE_ENV).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(path));
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("claude"))
-        .find(|candidate| candidate.is_file())
+    which::which("claude").ok()
 }
 
 /// Runs `claude -p` over `conversation` and returns its raw reply.

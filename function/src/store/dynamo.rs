@@ -293,7 +293,7 @@ mod tests {
     use aws_smithy_runtime_api::box_error::BoxError;
     use aws_smithy_runtime_api::client::orchestrator::Metadata;
     use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-    use sessions_core::{Cursor, ValidUpsert};
+    use sessions_core::{Cursor, UpsertBody};
 
     use super::*;
     use crate::domain::Caller;
@@ -335,7 +335,7 @@ mod tests {
         let workspace = WorkspaceId::parse("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60").unwrap();
         let session_id = SessionId::parse("s").unwrap();
         let caller = Caller::from_arn("arn:aws:iam::000000000000:user/alice");
-        let fields = ValidUpsert::from_json(
+        let fields = UpsertBody::from_json(
             br#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:00:00.000Z"}"#,
         )
         .unwrap();

@@ -73,13 +73,13 @@ impl SessionStore for MemoryStore {
             cmd.mode,
         )
         .map_err(StoreError::Rejected)?;
-        let body = cmd.fields.to_body();
+        let body = &cmd.fields;
         let now = cmd.now.to_string();
         let session = match existing {
             Some(row) => Session {
-                title: body.title,
-                summary: body.summary,
-                finished_at: body.finished_at,
+                title: body.title.to_string(),
+                summary: body.summary.to_string(),
+                finished_at: body.finished_at.map(|t| t.to_string()),
                 updated_at: now,
                 ..row.session.clone()
             },
@@ -88,10 +88,10 @@ impl SessionStore for MemoryStore {
                 session_id: cmd.session_id.to_string(),
                 user_uuid: cmd.caller.user_uuid.to_string(),
                 workspace_uuid: cmd.workspace.to_string(),
-                title: body.title,
-                summary: body.summary,
+                title: body.title.to_string(),
+                summary: body.summary.to_string(),
                 created_at: cmd.created_at().to_string(),
-                finished_at: body.finished_at,
+                finished_at: body.finished_at.map(|t| t.to_string()),
                 updated_at: now,
                 user_arn: cmd.caller.arn.clone(),
             },
@@ -99,7 +99,7 @@ impl SessionStore for MemoryStore {
         let created = existing.is_none();
         let row = Row {
             session: session.clone(),
-            observed_at: body.observed_at,
+            observed_at: body.observed_at.to_string(),
         };
         rows.insert(key, row);
         Ok(Upserted { session, created })

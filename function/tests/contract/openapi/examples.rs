@@ -8,7 +8,7 @@ use sessions_core::fields::LIST_MAX_LIMIT;
 use sessions_core::wire::ErrorDetail;
 use sessions_core::{
     Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Summary, Timestamp,
-    Title, ValidUpsert, WorkspaceId,
+    Title, UpsertBody, WorkspaceId,
 };
 
 use super::{
@@ -76,8 +76,8 @@ fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
     let json = as_json(example, label);
     match schema {
         "UpsertBody" => {
-            ValidUpsert::from_json(&json).unwrap_or_else(|e| {
-                panic!("openapi.yaml: {label} is refused by ValidUpsert::from_json: {e}; {FIX}")
+            UpsertBody::from_json(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is refused by UpsertBody::from_json: {e}; {FIX}")
             });
         }
         "Session" => {

@@ -13,8 +13,8 @@ use sessions_core::fields::{
 use sessions_core::identity::USER_NAMESPACE;
 use sessions_core::wire::ErrorDetail;
 use sessions_core::{
-    Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, UpsertBody,
-    ValidUpsert,
+    Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Summary, Timestamp,
+    Title, UpsertBody,
 };
 use sessions_function::router::ROUTES;
 
@@ -73,11 +73,12 @@ fn sample_session() -> Session {
 }
 
 fn sample_upsert() -> UpsertBody {
+    let at = Timestamp::parse("at", "2026-11-24T07:05:10.000Z").expect("a valid timestamp");
     UpsertBody {
-        title: "t".into(),
-        summary: "s".into(),
-        finished_at: Some("2026-11-24T07:05:10.000Z".into()),
-        observed_at: "2026-11-24T07:05:10.000Z".into(),
+        title: Title::parse("t").expect("a valid title"),
+        summary: Summary::parse("s").expect("a valid summary"),
+        finished_at: Some(at),
+        observed_at: at,
     }
 }
 
@@ -157,7 +158,7 @@ fn schemas_match_wire_types() {
     assert_response_schema(&api, "SessionPage", &sample_page());
     assert_response_schema(&api, "Identity", &sample_identity());
 
-    // UpsertBody: exactly the accepted fields; required and nullable as ValidUpsert parses.
+    // UpsertBody: exactly the accepted fields; required and nullable as UpsertBody::from_json parses.
     let at = "components.schemas.UpsertBody";
     let schema = component(&api, "UpsertBody");
     let fields = field_names(&sample_upsert());
@@ -173,14 +174,14 @@ fn schemas_match_wire_types() {
         "{at}.additionalProperties must be false: the server refuses unknown fields; {FIX}"
     );
     let parse = |v: &serde_json::Value| {
-        ValidUpsert::from_json(&serde_json::to_vec(v).expect("JSON serializes"))
+        UpsertBody::from_json(&serde_json::to_vec(v).expect("JSON serializes"))
     };
     let mut body = serde_json::to_value(sample_upsert()).expect("UpsertBody serializes");
     body["finshed_at"] = serde_json::Value::Null;
     assert_eq!(
         parse(&body).map_err(|e| e.code),
         Err(ErrorCode::UnknownField),
-        "ValidUpsert::from_json accepts unknown fields, yet {at} says additionalProperties: \
+        "UpsertBody::from_json accepts unknown fields, yet {at} says additionalProperties: \
          false; fix the code or the spec"
     );
     let required_by_code: BTreeSet<String> = fields
@@ -201,14 +202,14 @@ fn schemas_match_wire_types() {
     assert_eq!(
         required(schema, at),
         required_by_code,
-        "{at}.required should be the fields ValidUpsert::from_json refuses to go without \
+        "{at}.required should be the fields UpsertBody::from_json refuses to go without \
          (400 missing_field); {FIX}"
     );
     assert_eq!(
         nullable_properties(schema, at),
         nullable_fields(&sample_upsert(), |v| parse(v).is_ok()),
         "{at}: the properties marked `nullable: true` should be exactly those \
-         ValidUpsert::from_json accepts as null; {FIX}"
+         UpsertBody::from_json accepts as null; {FIX}"
     );
 
     // Error: every field, all required, and so is its inner `error`.

@@ -1,0 +1,117 @@
+//! `cargo-ai hooks ...`: the entry points of the Claude Code hooks (run by Claude Code) and of
+//! their setup (run by people). The hooks themselves never fail: they log instead.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use sessions_core::{SessionId, Timestamp};
+
+use super::Global;
+use crate::error::CliError;
+use crate::hooks::install::{self, Scope};
+use crate::hooks::{log, run as hook, summarize};
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// The SessionStart hook: reads Claude Code's hook JSON on stdin, prints nothing.
+    #[command(
+        after_help = "Example (as Claude Code runs it):\n  echo '{\"session_id\":\"abc-123\",\"source\":\"startup\"}' | cargo-ai hooks session-start"
+    )]
+    SessionStart,
+    /// The SessionEnd hook: reads Claude Code's hook JSON on stdin, returns at once; a detached
+    /// worker writes the title, summary and end time.
+    #[command(
+        after_help = "Example (as Claude Code runs it):\n  echo '{\"session_id\":\"abc-123\",\"transcript_path\":\"/path/abc-123.jsonl\"}' | cargo-ai hooks session-end"
+    )]
+    SessionEnd,
+    /// Merge both hooks into a Claude Code settings file (idempotent; other hooks and keys stay).
+    #[command(
+        after_help = "Examples:\n  cargo-ai hooks install\n  cargo-ai hooks install --user --dry-run"
+    )]
+    Install(HookScope),
+    /// Remove our hooks (only ours) from a settings file.
+    #[command(after_help = "Example:\n  cargo-ai hooks uninstall --user")]
+    Uninstall(HookScope),
+    /// Check the setup end to end: binary, settings, configuration, endpoint, credentials, claude.
+    #[command(after_help = "Example:\n  cargo-ai hooks doctor")]
+    Doctor,
+    /// The detached worker session-end starts (internal).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+/// Which settings file to change.
+#[derive(Debug, Args)]
+pub struct HookScope {
+    /// The project's shared settings, .claude/settings.json (default; commit it for the team).
+    #[arg(long, conflicts_with_all = ["local", "user"])]
+    pub project: bool,
+    /// The project's personal settings, .claude/settings.local.json (not committed).
+    #[arg(long, conflicts_with = "user")]
+    pub local: bool,
+    /// Your user settings, ~/.claude/settings.json (every project).
+    #[arg(long)]
+    pub user: bool,
+    /// Show the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl HookScope {
+    fn scope(&self) -> Scope {
+        if self.user {
+            Scope::User
+        } else if self.local {
+            Scope::Local
+        } else {
+            Scope::Project
+        }
+    }
+}
+
+/// What `session-end` hands the detached worker.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[arg(long)]
+    pub session_id: SessionId,
+    #[arg(long)]
+    pub transcript: Option<PathBuf>,
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    #[arg(long)]
+    pub finished_at: Timestamp,
+}
+
+pub async fn run(global: &Global, command: HooksCommand) -> Result<(), CliError> {
+    match command {
+        HooksCommand::SessionStart => {
+            hook::guarded_hook("session-start", hook::session_start).await;
+            Ok(())
+        }
+        HooksCommand::SessionEnd => {
+            hook::guarded_hook("session-end", async |input| hook::session_end(input)).await;
+            Ok(())
+        }
+        HooksCommand::Worker(args) => worker(args).await,
+        HooksCommand::Install(s) => install::install(s.scope(), s.dry_run),
+        HooksCommand::Uninstall(s) => install::uninstall(s.scope(), s.dry_run),
+        HooksCommand::Doctor => install::doctor(&global.context()?).await,
+    }
+}
+
+async fn worker(args: WorkerArgs) -> Result<(), CliError> {
+    if summarize::guarded() {
+        return Ok(());
+    }
+    if let Err(e) = hook::worker(
+        &args.session_id,
+        args.transcript.as_deref(),
+        args.cwd.as_deref(),
+        args.finished_at,
+    )
+    .await
+    {
+        log::line(&format!("worker {}: {}", args.session_id, e.message));
+    }
+    Ok(())
+}

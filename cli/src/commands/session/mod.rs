@@ -1,0 +1,62 @@
+//! `cargo-ai workspaceManagement session ...`: upsert, get and list session rows.
+
+mod get;
+mod list;
+mod upsert;
+
+use clap::Subcommand;
+
+use crate::context::Context;
+use crate::error::CliError;
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create, update and read session rows.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+            cargo-ai workspaceManagement session upsert --session-id abc-123 --title \"...\" --summary \"...\" --finished\n  \
+            cargo-ai workspaceManagement session get --session-id abc-123\n  \
+            cargo-ai workspaceManagement session list --mine"
+    )]
+    Session(SessionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Create or update a session row and print it as JSON.
+    ///
+    /// The first call for a session id creates the row; later calls overwrite its title,
+    /// summary and finished_at. Only the row's creator can update it, and an older update
+    /// never overwrites a newer one.
+    #[command(after_help = "Examples:\n  \
+        # Record a session start with placeholder text\n  \
+        cargo-ai workspaceManagement session upsert --session-id abc-123 \\\n    \
+        --title \"Claude Code session abc-123\" --summary \"Session in progress.\"\n\n  \
+        # Later, overwrite with the real title and summary, and mark it finished\n  \
+        cargo-ai workspaceManagement session upsert --session-id abc-123 \\\n    \
+        --title \"Wire up the sessions table\" --summary \"Added the table and the CLI.\" --finished")]
+    Upsert(upsert::UpsertArgs),
+
+    /// Show one session.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session get --session-id abc-123\n  \
+        cargo-ai workspaceManagement session get --session-id abc-123 --json | jq .summary")]
+    Get(get::GetArgs),
+
+    /// List the workspace's sessions, newest first.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session list\n  \
+        cargo-ai workspaceManagement session list --mine --since 7d\n  \
+        cargo-ai workspaceManagement session list --limit 500 --jsonl > sessions.jsonl")]
+    List(list::ListArgs),
+}
+
+pub async fn run(ctx: &Context, command: WorkspaceCommand) -> Result<(), CliError> {
+    let WorkspaceCommand::Session(command) = command;
+    match command {
+        SessionCommand::Upsert(args) => upsert::run(ctx, args).await,
+        SessionCommand::Get(args) => get::run(ctx, args).await,
+        SessionCommand::List(args) => list::run(ctx, args).await,
+    }
+}
