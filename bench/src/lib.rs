@@ -76,14 +76,14 @@ fn signed_request(
     let url = format!("http://{authority}{path}");
     let mut signed_headers: Vec<(&str, &str)> = headers.to_vec();
     signed_headers.push(("host", authority));
-    let request = sessions_sigv4::Request {
+    let request = sessions_aws::Request {
         method,
         url: &url,
         headers: &signed_headers,
         body,
     };
-    let credentials = sessions_sigv4::static_credentials(key.access_key_id, key.secret_access_key);
-    let signature = sessions_sigv4::sign_request(&credentials, REGION, SystemTime::now(), &request)
+    let credentials = sessions_aws::static_credentials(key.access_key_id, key.secret_access_key);
+    let signature = sessions_aws::sign_request(&credentials, REGION, SystemTime::now(), &request)
         .expect("sign");
     let mut head = format!("{method} {path} HTTP/1.1\r\n");
     for (name, value) in &signed_headers {

@@ -42,7 +42,8 @@ pub async fn load(config: &Config) -> Result<AwsIdentity, CliError> {
     if let Some(identity) = from_environment(config, started).await {
         return Ok(identity);
     }
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(sessions_aws::tls::https_client());
     if let Some(Setting { value, .. }) = &config.profile {
         loader = loader.profile_name(value);
     }

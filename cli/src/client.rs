@@ -60,6 +60,7 @@ pub enum Write {
 
 impl ApiClient {
     pub fn new(endpoint: Url, identity: AwsIdentity, verbose: bool) -> Result<Self, CliError> {
+        sessions_aws::tls::install_rustls_provider();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
@@ -297,13 +298,13 @@ impl ApiClient {
         body: &[u8],
     ) -> Result<Vec<(&'static str, String)>, CliError> {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let request = sessions_sigv4::Request {
+        let request = sessions_aws::Request {
             method,
             url,
             headers: &headers,
             body,
         };
-        sessions_sigv4::sign_request(
+        sessions_aws::sign_request(
             &self.identity.credentials,
             &self.identity.region,
             SystemTime::now(),

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use crate::domain::Caller;
 
 /// The signing name API Gateway checks (the same constant clients sign with).
-use sessions_sigv4::SERVICE;
+use sessions_aws::SERVICE;
 /// Requests signed further than this from the server's clock are refused.
 pub const MAX_SKEW: Duration = Duration::from_secs(300);
 

@@ -10,8 +10,7 @@ use aws_config::environment::{
 use aws_config::meta::region::ProvideRegion;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_dynamodb::Client;
-use aws_smithy_http_client::tls;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use sessions_aws::tls::https_client;
 
 /// Builds the SDK client from the standard AWS environment (region, credentials,
 /// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local), with bounded timeouts.
@@ -56,17 +55,6 @@ pub async fn local_dynamodb_client(endpoint: &str) -> Client {
         .load()
         .await;
     Client::new(&config)
-}
-
-/// The HTTPS client every AWS client of ours uses: rustls with the `ring` crypto provider
-/// (the SDK's default, aws-lc, compiles a C crypto library: the slowest unit of a cold
-/// build), TLS roots from the system, HTTP/1.1 and HTTP/2, proxies from the environment.
-pub fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
 }
 
 /// Whether DynamoDB is reached over plain HTTP (DynamoDB Local), as the SDK resolves its

@@ -240,15 +240,15 @@ fn signed_headers(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     headers.push(("host", HOST));
-    let request = sessions_sigv4::Request {
+    let request = sessions_aws::Request {
         method,
         url: &url,
         headers: &headers,
         body,
     };
-    let credentials = sessions_sigv4::static_credentials(key.access_key_id, key.secret_access_key);
+    let credentials = sessions_aws::static_credentials(key.access_key_id, key.secret_access_key);
     let signature =
-        sessions_sigv4::sign_request(&credentials, "us-east-1", now, &request).expect("sign");
+        sessions_aws::sign_request(&credentials, "us-east-1", now, &request).expect("sign");
     let mut all: Vec<(String, String)> = extra.to_vec();
     all.push(("host".to_owned(), HOST.to_owned()));
     all.extend(signature.into_iter().map(|(k, v)| (k.to_owned(), v)));

@@ -263,7 +263,7 @@ async fn oversized_headers_and_bodies_are_refused() {
         .await;
     long.expect_error(400, "invalid_summary");
     // Headers beyond what the server reads are refused by the HTTP layer, not with a 500.
-    let client = reqwest::Client::new();
+    let client = sessions_e2e::http_client();
     let response = client
         .get(stack.session_url(&ws, "s1"))
         .header("x-padding", "p".repeat(64 * 1024))

@@ -63,6 +63,12 @@ pub fn dynamodb_endpoint() -> &'static str {
     })
 }
 
+/// A plain HTTP client for the tests' own requests, with the TLS setup every client of ours has.
+pub fn http_client() -> reqwest::Client {
+    sessions_aws::tls::install_rustls_provider();
+    reqwest::Client::new()
+}
+
 /// A DynamoDB client for DynamoDB Local that ignores the caller's environment.
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     sessions_function::aws::local_dynamodb_client(dynamodb_endpoint()).await
@@ -242,14 +248,14 @@ impl Signed {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         headers.push(("host", &host));
-        let request = sessions_sigv4::Request {
+        let request = sessions_aws::Request {
             method: self.method,
             url: &self.url,
             headers: &headers,
             body: &self.body,
         };
-        let credentials = sessions_sigv4::static_credentials(key_id, secret);
-        sessions_sigv4::sign_request(&credentials, REGION, time, &request)
+        let credentials = sessions_aws::static_credentials(key_id, secret);
+        sessions_aws::sign_request(&credentials, REGION, time, &request)
             .expect("sign")
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
@@ -315,7 +321,7 @@ impl Signed {
 
     /// Sends it with exactly these extra headers (none: unsigned).
     pub async fn send_with(self, extra: Vec<(String, String)>) -> Reply {
-        let client = reqwest::Client::new();
+        let client = http_client();
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("method");
         let mut request = client.request(method, &self.url).body(self.body);
         for (k, v) in self.headers.iter().chain(extra.iter()) {

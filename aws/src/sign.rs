@@ -1,4 +1,4 @@
-//! The one client-side SigV4 signer for the sessions API. `cargo-ai`, the end-to-end tests and
+//! The one client-side SigV4 signer for the sessions API: `cargo-ai`, the end-to-end tests and
 //! the benchmarks sign every request here, exactly as any `aws-sigv4` client (botocore, the AWS
 //! SDKs) does, so what the local server and API Gateway verify is what real clients send.
 
