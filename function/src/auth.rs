@@ -3,6 +3,7 @@
 //! request exactly as received with `aws-sigv4` and compares signatures in constant time.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -28,20 +29,28 @@ pub struct LocalKey {
     pub arn: &'static str,
 }
 
-/// The local server's credentials. Not secrets: they exist so that local requests are signed
-/// and verified exactly like production ones. Alice is the default; Bob is a second teammate.
-pub const LOCAL_KEYS: [LocalKey; 2] = [
-    LocalKey {
-        access_key_id: "AKIDLOCALALICE000000",
-        secret_access_key: "local-alice-secret-not-for-aws",
-        arn: "arn:aws:iam::000000000000:user/alice",
-    },
-    LocalKey {
-        access_key_id: "AKIDLOCALBOB00000000",
-        secret_access_key: "local-bob-secret-not-for-aws",
-        arn: "arn:aws:iam::000000000000:user/bob",
-    },
-];
+/// The local server's credentials, from `infra/local/keys` (which the scripts and the fuzzer
+/// read too). Not secrets: they exist so that local requests are signed and verified exactly
+/// like production ones. Alice is the default; Bob is a second teammate.
+pub static LOCAL_KEYS: LazyLock<Vec<LocalKey>> =
+    LazyLock::new(|| parse_local_keys(include_str!("../../infra/local/keys")));
+
+/// One identity per line: access key id, secret access key, ARN; `#` starts a comment line.
+fn parse_local_keys(text: &'static str) -> Vec<LocalKey> {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [access_key_id, secret_access_key, arn] => Some(LocalKey {
+                    access_key_id,
+                    secret_access_key,
+                    arn,
+                }),
+                _ => None,
+            },
+        )
+        .collect()
+}
 
 /// The parts of a received request that its signature covers.
 pub struct ReceivedRequest<'a> {
@@ -315,5 +324,27 @@ mod tests {
         let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
         assert_eq!(secs % 60, 28);
         assert!(parse_amz_date("2026-11-24").is_none());
+    }
+
+    #[test]
+    fn the_local_keys_file_holds_alice_then_bob() {
+        let keys: Vec<_> = LOCAL_KEYS
+            .iter()
+            .map(|k| (k.access_key_id, k.arn))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (
+                    "AKIDLOCALALICE000000",
+                    "arn:aws:iam::000000000000:user/alice"
+                ),
+                ("AKIDLOCALBOB00000000", "arn:aws:iam::000000000000:user/bob"),
+            ]
+        );
+        assert_eq!(
+            LOCAL_KEYS[0].secret_access_key,
+            "local-alice-secret-not-for-aws"
+        );
     }
 }

@@ -38,7 +38,7 @@ struct Args {
 
 fn local_keys_help() -> String {
     let mut help = String::from("Local credentials (sign with these; region: any):\n");
-    for key in LOCAL_KEYS {
+    for key in LOCAL_KEYS.iter() {
         help.push_str(&format!(
             "  {} / {}  ->  {}\n",
             key.access_key_id, key.secret_access_key, key.arn
