@@ -1,6 +1,14 @@
 //! DynamoDB itself, read consistently: the proof that nothing was lost or duplicated.
 
-use crate::*;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::Value;
+
+use crate::TABLE;
+use crate::settings::Settings;
+use crate::stack::Endpoints;
+use crate::writers::{Writer, run};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 

@@ -19,23 +19,19 @@ mod stack;
 mod writers;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::Value;
-use tokio::process::Command;
 use tokio::sync::Mutex;
 
-use sessions_e2e::{Key as LocalKey, alice, bob};
+use sessions_e2e::{alice, bob};
 
-pub(crate) use dynamo::*;
-pub(crate) use settings::*;
-pub(crate) use stack::*;
-pub(crate) use writers::*;
+use dynamo::{Item, pending_and_failed, scan_all, text};
+use settings::Settings;
+use stack::{chaos, up};
+use writers::{Tally, Writer, outbox_counts, run, session_id, writer_loop};
 
 pub(crate) const TABLE: &str = "workspace_management.sessions";
 /// A `cargo-ai` process that takes longer than this is hung: a failure.

@@ -1,6 +1,6 @@
 //! The run's settings from the environment, and the seeded generator behind its choices.
 
-use crate::*;
+use std::path::{Path, PathBuf};
 
 /// SplitMix64: a small seeded generator, so a run's choices are reproducible from its seed.
 pub(crate) struct Rng(pub(crate) u64);

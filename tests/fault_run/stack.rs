@@ -1,7 +1,16 @@
 //! The private local stack: started and restarted through infra/local/up, and SIGKILLed at
 //! random moments by the chaos task.
 
-use crate::*;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::process::Command;
+use tokio::sync::Mutex;
+
+use crate::settings::{Rng, Settings};
+use crate::writers::Tally;
 
 /// What `infra/local/up` printed: where the stack is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,20 @@
 //! The simulated teammates: each upserts its sessions one `cargo-ai` process at a time, with
 //! an outbox and an identity of its own, and the run tallies what happened.
 
-use crate::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sessions_e2e::Key as LocalKey;
+use tokio::process::Command;
+use tokio::sync::Mutex;
+
+use crate::PROCESS_LIMIT;
+use crate::settings::{Rng, Settings};
+use crate::stack::Endpoints;
 
 /// A simulated teammate: an outbox of its own and an identity.
 pub(crate) struct Writer {
