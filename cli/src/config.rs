@@ -1,7 +1,8 @@
-//! Where requests go and as whom, layered in one place: flags > environment > the project file
-//! (`.cargo-ai.toml`, found walking up from the current directory; teams commit it beside
-//! `.claude/`) > the user file (`<config dir>/cargo-ai/config.toml`). Every value remembers
-//! where it came from, for `cargo-ai config show` and for error messages.
+//! Where requests go, as whom, and what the hooks capture, layered in one place: flags >
+//! environment > the project file (`.cargo-ai.toml`, found walking up from the current
+//! directory; teams commit it beside `.claude/`) > the user file
+//! (`<config dir>/cargo-ai/config.toml`). Every value remembers where it came from, for
+//! `cargo-ai config show` and for error messages.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ pub const PROJECT_FILE: &str = ".cargo-ai.toml";
 pub const ENDPOINT_ENV: &str = "CARGO_AI_ENDPOINT";
 pub const WORKSPACE_ENV: &str = "CARGO_AI_WORKSPACE";
 pub const PROFILE_ENV: &str = "CARGO_AI_PROFILE";
+pub const CAPTURE_ENV: &str = "CARGO_AI_CAPTURE";
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +50,55 @@ pub struct Setting<T> {
     pub source: Source,
 }
 
+/// What the hooks record of a project's sessions (`capture`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Capture {
+    /// Titles and summaries made from the conversation (by `claude -p` when it is installed).
+    #[default]
+    Full,
+    /// The project, branch, times and counts: no prompt-derived text, and `claude -p` never runs.
+    Metadata,
+    /// Nothing at all.
+    Off,
+}
+
+impl Capture {
+    pub const ALL: [Capture; 3] = [Capture::Full, Capture::Metadata, Capture::Off];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capture::Full => "full",
+            Capture::Metadata => "metadata",
+            Capture::Off => "off",
+        }
+    }
+
+    /// What the level means for the team's table, in a few words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Capture::Full => "the hooks send titles and summaries made from the conversation",
+            Capture::Metadata => {
+                "the hooks send the project, branch, times and counts, never prompt text, \
+                 and never run claude -p"
+            }
+            Capture::Off => "the hooks record nothing for this project",
+        }
+    }
+
+    /// One of `full`, `metadata`, `off`, in any case.
+    fn parse(raw: &str) -> Option<Capture> {
+        Capture::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(raw.trim()))
+    }
+}
+
+impl fmt::Display for Capture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The effective settings. Values are validated when read, wherever they come from.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -57,6 +108,8 @@ pub struct Config {
     pub profile: Option<Setting<String>>,
     /// The AWS region to sign for, when the files set it (else the AWS chain decides).
     pub region: Option<Setting<String>>,
+    /// What the hooks record; unset means `Capture::Full`.
+    pub capture: Option<Setting<Capture>>,
     /// The config files that were looked for, and whether each exists.
     pub files: Vec<(PathBuf, bool)>,
 }
@@ -69,6 +122,7 @@ struct FileValues {
     workspace: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
+    capture: Option<Spanned<String>>,
 }
 
 /// The settings flags every command accepts: the top layer, above the environment and files.
@@ -154,6 +208,9 @@ impl Config {
                 source: Source::Env("AWS_PROFILE"),
             });
         }
+        if let Some(v) = env(CAPTURE_ENV) {
+            config.capture = Some(parse_capture(&v, Source::Env(CAPTURE_ENV))?);
+        }
         for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
             if let Some(v) = env(var) {
                 config.region = Some(Setting {
@@ -215,7 +272,7 @@ impl Config {
                 Kind::Config,
                 format!("{}:{line}: {}", path.display(), e.message().trim()),
             )
-            .help("the keys are endpoint, workspace, profile and region, each a string, e.g. workspace = \"0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60\"")
+            .help("the keys are endpoint, workspace, profile, region and capture, each a string, e.g. workspace = \"0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60\"")
         })?;
         let source = |v: &Spanned<String>| Source::File {
             path: path.to_owned(),
@@ -239,6 +296,9 @@ impl Config {
                 source: source(v),
             });
         }
+        if let Some(v) = &values.capture {
+            self.capture = Some(parse_capture(v.get_ref(), source(v))?);
+        }
         Ok(())
     }
 
@@ -256,6 +316,13 @@ impl Config {
                 "pass --workspace UUID, set {WORKSPACE_ENV}, or put workspace = \"<your team's UUID>\" in {PROJECT_FILE}"
             ))
         })
+    }
+
+    /// What the hooks record: the setting, else `full`.
+    pub fn capture(&self) -> Capture {
+        self.capture
+            .as_ref()
+            .map_or(Capture::default(), |s| s.value)
     }
 }
 
@@ -289,6 +356,20 @@ fn parse_workspace(raw: &str, source: Source) -> Result<Setting<WorkspaceId>, Cl
     let value = WorkspaceId::parse(raw).map_err(|e| {
         CliError::new(Kind::Config, format!("{} (from {source})", e.message))
             .help("set workspace to your team's workspace UUID")
+    })?;
+    Ok(Setting { value, source })
+}
+
+fn parse_capture(raw: &str, source: Source) -> Result<Setting<Capture>, CliError> {
+    let value = Capture::parse(raw).ok_or_else(|| {
+        CliError::new(
+            Kind::Config,
+            format!("capture {raw:?} (from {source}) is not one of full, metadata, off"),
+        )
+        .help(
+            "set capture to full (titles and summaries), metadata (project, branch, times and \
+             counts; no prompt text) or off (nothing recorded)",
+        )
     })?;
     Ok(Setting { value, source })
 }
@@ -413,6 +494,79 @@ mod tests {
         let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
         assert!(
             e.message.contains("ftp://x") && e.message.contains(".cargo-ai.toml:1"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn capture_is_full_unless_set_and_layers_like_the_rest() {
+        let dir = tempdir();
+        let none = |_: &str| None;
+        let c = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap();
+        assert_eq!((c.capture(), c.capture), (Capture::Full, None));
+
+        write(dir.join("user/config.toml"), "capture = \"metadata\"\n");
+        let c = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap();
+        assert_eq!(c.capture(), Capture::Metadata);
+        assert_eq!(
+            c.capture.unwrap().source,
+            Source::File {
+                path: dir.join("user/config.toml"),
+                line: 1
+            }
+        );
+
+        write(
+            dir.join("project/.cargo-ai.toml"),
+            "# an NDA client\n\ncapture = \"off\"\n",
+        );
+        let c = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap();
+        assert_eq!(c.capture(), Capture::Off, "project beats user");
+        assert_eq!(
+            c.capture.unwrap().source,
+            Source::File {
+                path: dir.join("project/.cargo-ai.toml"),
+                line: 3
+            }
+        );
+
+        let from_env = |k: &str| (k == CAPTURE_ENV).then(|| " Metadata ".to_owned());
+        let c = Config::load_from(&Flags::default(), &from_env, &places(&dir)).unwrap();
+        assert_eq!(c.capture(), Capture::Metadata, "env beats files; any case");
+        assert_eq!(c.capture.unwrap().source, Source::Env(CAPTURE_ENV));
+    }
+
+    #[test]
+    fn a_bad_capture_names_its_place_the_value_and_the_valid_ones() {
+        let dir = tempdir();
+        let none = |_: &str| None;
+        for bad in ["ful", "none", "", "metadata,off"] {
+            write(
+                dir.join("project/.cargo-ai.toml"),
+                &format!("\ncapture = \"{bad}\"\n"),
+            );
+            let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
+            assert_eq!(e.kind, Kind::Config);
+            assert!(
+                e.message.contains(".cargo-ai.toml:2")
+                    && e.message.contains(&format!("{bad:?}"))
+                    && e.message.contains("full, metadata, off"),
+                "{}",
+                e.message
+            );
+        }
+        write(dir.join("project/.cargo-ai.toml"), "capture = false\n");
+        let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
+        assert!(e.message.contains(".cargo-ai.toml:1"), "{}", e.message);
+
+        std::fs::remove_file(dir.join("project/.cargo-ai.toml")).unwrap();
+        let from_env = |k: &str| (k == CAPTURE_ENV).then(|| "metdata".to_owned());
+        let e = Config::load_from(&Flags::default(), &from_env, &places(&dir)).unwrap_err();
+        assert!(
+            e.message.contains("environment CARGO_AI_CAPTURE")
+                && e.message.contains("\"metdata\"")
+                && e.message.contains("full, metadata, off"),
             "{}",
             e.message
         );

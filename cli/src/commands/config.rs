@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use serde::Serialize;
 
-use crate::config::Setting;
+use crate::config::{Config, Setting};
 use crate::context::Context;
 use crate::error::CliError;
 use crate::render::{self, Report};
@@ -41,6 +41,7 @@ struct Settings {
     workspace: Row,
     profile: Row,
     region: Row,
+    capture: Row,
 }
 
 #[derive(Serialize)]
@@ -70,6 +71,13 @@ fn row<T: ToString>(setting: Option<&Setting<T>>, unset: &str) -> Row {
     }
 }
 
+/// Unlike the others, capture always has a value: `full` when nothing sets it.
+fn capture_row(c: &Config) -> Row {
+    let mut shown = row(c.capture.as_ref(), "default");
+    shown.value.get_or_insert_with(|| c.capture().to_string());
+    shown
+}
+
 impl Report for Shown {
     fn human(&self) -> String {
         let s = &self.settings;
@@ -79,6 +87,7 @@ impl Report for Shown {
             ("workspace", &s.workspace),
             ("profile", &s.profile),
             ("region", &s.region),
+            ("capture", &s.capture),
         ] {
             let value = row.value.as_deref().unwrap_or("-");
             out.push_str(&format!("{key:<10} {value:<40} ({})\n", row.source));
@@ -102,6 +111,7 @@ fn show(ctx: &Context, as_json: bool) -> Result<(), CliError> {
             workspace: row(c.workspace.as_ref(), "not set"),
             profile: row(c.profile.as_ref(), "AWS default chain"),
             region: row(c.region.as_ref(), "AWS profile or default chain"),
+            capture: capture_row(c),
         },
         files: c
             .files

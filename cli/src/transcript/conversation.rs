@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use sessions_core::Timestamp;
+
 use super::digest::Digest;
 use super::entry::{AssistantMessage, Entry, Turn, UserMessage};
 use super::lines::LineEnd;
@@ -37,7 +39,12 @@ impl Digester {
     }
 
     pub fn finish(mut self) -> Digest {
-        self.digest.prompt_count = self.digest.prompts.len();
+        let d = &mut self.digest;
+        d.prompt_count = d.prompts.len();
+        d.counts.prompts = d.prompt_count;
+        d.counts.tool_calls = d.tools.values().sum();
+        d.counts.files_touched = d.files.len();
+        d.counts.partial = d.partial;
         self.digest.conversation_tail = self.tail.finish();
         self.digest
     }
@@ -64,6 +71,14 @@ impl Digester {
     }
 
     fn take_entry(&mut self, entry: Entry) {
+        if let Entry::User(Turn { timestamp, .. }) | Entry::Assistant(Turn { timestamp, .. }) =
+            &entry
+            && let Some(at) = timestamp
+                .as_deref()
+                .and_then(|t| Timestamp::parse("timestamp", t).ok())
+        {
+            self.digest.counts.saw_time(at);
+        }
         match entry {
             Entry::User(turn) if !turn.is_aside() => self.take_user(turn),
             Entry::Assistant(turn) if !turn.is_aside() => self.take_assistant(turn),
@@ -152,7 +167,9 @@ fn relative_to(path: &str, cwd: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use sessions_core::Timestamp;
 
+    use crate::transcript::counts::Counts;
     use crate::transcript::digest::{Digest, Limits, digest};
     use crate::transcript::heuristic::{TITLE_MAX_CHARS, heuristic_summary, heuristic_title};
     use crate::transcript::testing::*;
@@ -312,6 +329,24 @@ mod tests {
         assert_eq!(d.skipped_lines, 0);
     }
 
+    fn counts(
+        prompts: usize,
+        tool_calls: usize,
+        files_touched: usize,
+        first: &str,
+        last: &str,
+    ) -> Counts {
+        let at = |t: &str| Some(Timestamp::parse("test", t).unwrap());
+        Counts {
+            prompts,
+            tool_calls,
+            files_touched,
+            first_at: at(first),
+            last_at: at(last),
+            partial: false,
+        }
+    }
+
     /// The digest of each checked-in transcript, field by field, as the reader has always made it.
     #[test]
     fn every_fixture_digests_as_before() {
@@ -336,6 +371,13 @@ mod tests {
                  Assistant: Each retry now logs attempt number and delay at warn level.\n\n"
             ),
             prompt_count: 2,
+            counts: counts(
+                2,
+                3,
+                1,
+                "2026-11-20T09:00:00.000Z",
+                "2026-11-20T09:03:09.000Z",
+            ),
             skipped_lines: 0,
             partial: false,
         };
@@ -352,6 +394,13 @@ mod tests {
                 "User: {FIRST_PROMPT}\n\nAssistant: I'll start by reading the uploader.\n\n{done}"
             ),
             prompt_count: 1,
+            counts: counts(
+                1,
+                1,
+                0,
+                "2026-11-20T09:00:05.000Z",
+                "2026-11-20T09:01:15.000Z",
+            ),
             skipped_lines: 0,
             partial: false,
         };
@@ -367,6 +416,13 @@ mod tests {
             files: Default::default(),
             conversation_tail: format!("User: {FIRST_PROMPT}\n\nUser: {broken}\n\n{done}"),
             prompt_count: 2,
+            counts: counts(
+                2,
+                0,
+                0,
+                "2026-11-20T09:00:05.000Z",
+                "2026-11-20T09:01:15.000Z",
+            ),
             skipped_lines: 2,
             partial: false,
         };

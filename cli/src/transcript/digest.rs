@@ -6,6 +6,7 @@ use std::io;
 use std::path::Path;
 
 use super::conversation::Digester;
+use super::counts::Counts;
 use super::lines::{LineEnd, Lines};
 
 /// Lines longer than this are skipped unread: the entries worth digesting are far smaller
@@ -56,6 +57,8 @@ pub struct Digest {
     pub conversation_tail: String,
     /// The number of `prompts`.
     pub prompt_count: usize,
+    /// The session in numbers: prompts, tool calls, files touched, its span in time.
+    pub counts: Counts,
     /// Lines that were not JSON, were torn mid-write, or were too long to read.
     pub skipped_lines: usize,
     /// The transcript was longer than `max_bytes + head_bytes`: the counts above cover only its

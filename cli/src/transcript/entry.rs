@@ -57,6 +57,9 @@ pub struct Turn<M> {
     /// The session's working directory when this was written.
     #[serde(with = "As::<DefaultOnError>")]
     pub cwd: Option<String>,
+    /// When this was written (RFC 3339).
+    #[serde(with = "As::<DefaultOnError>")]
+    pub timestamp: Option<String>,
     /// Injected by Claude Code (caveats, reminders), not said by anyone.
     #[serde(with = "As::<DefaultOnError>")]
     pub is_meta: bool,

@@ -8,6 +8,7 @@
 // only scanned for `/rename` and AI titles, which can be written at any point of a session.
 
 mod conversation;
+mod counts;
 mod digest;
 mod entry;
 mod heuristic;
@@ -17,5 +18,6 @@ mod tail;
 #[cfg(test)]
 mod testing;
 
+pub use counts::Counts;
 pub use digest::{Digest, Limits, digest};
 pub use heuristic::{heuristic_summary, heuristic_title};
