@@ -11,17 +11,28 @@ use crate::error::CliError;
 use crate::hooks::install::{self, Scope};
 use crate::hooks::{log, run as hook, summarize};
 
+/// What the hooks send, and where to choose it.
+const CAPTURE_HELP: &str = "What the hooks send depends on `capture` (CARGO_AI_CAPTURE, or \
+    capture = \"...\" in .cargo-ai.toml or the user config): full (default) sends titles and \
+    summaries of the conversation; metadata only the project, branch, times and counts, and \
+    claude -p never runs; off nothing at all. `cargo-ai hooks doctor` shows the level that \
+    applies here.";
+
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
     /// The SessionStart hook: reads Claude Code's hook JSON on stdin, prints nothing.
     #[command(
-        after_help = "Example (as Claude Code runs it):\n  echo '{\"session_id\":\"abc-123\",\"source\":\"startup\"}' | cargo-ai hooks session-start"
+        after_help = format!(
+            "Example (as Claude Code runs it):\n  echo '{{\"session_id\":\"abc-123\",\"source\":\"startup\"}}' | cargo-ai hooks session-start\n\n{CAPTURE_HELP}"
+        )
     )]
     SessionStart,
     /// The SessionEnd hook: reads Claude Code's hook JSON on stdin, returns at once; a detached
     /// worker writes the title, summary and end time.
     #[command(
-        after_help = "Example (as Claude Code runs it):\n  echo '{\"session_id\":\"abc-123\",\"transcript_path\":\"/path/abc-123.jsonl\"}' | cargo-ai hooks session-end"
+        after_help = format!(
+            "Example (as Claude Code runs it):\n  echo '{{\"session_id\":\"abc-123\",\"transcript_path\":\"/path/abc-123.jsonl\"}}' | cargo-ai hooks session-end\n\n{CAPTURE_HELP}"
+        )
     )]
     SessionEnd,
     /// Merge both hooks into a Claude Code settings file (idempotent; other hooks and keys stay).

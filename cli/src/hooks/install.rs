@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::{log, settings, summarize};
 use crate::atomic_file;
+use crate::config::Capture;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
 use crate::outbox::Outbox;
@@ -352,7 +353,23 @@ pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
         },
         Err(e) => check(false, true, format!("credentials: {}", e.message)),
     }
+    let capture = ctx.config.capture();
+    let source = ctx
+        .config
+        .capture
+        .as_ref()
+        .map_or_else(|| "default".to_owned(), |s| s.source.to_string());
+    check(
+        true,
+        false,
+        format!("capture {capture} ({source}): {}", capture.meaning()),
+    );
     match summarize::find_claude() {
+        _ if capture != Capture::Full => check(
+            true,
+            false,
+            format!("claude -p is never run: capture is {capture}"),
+        ),
         Some(claude) => check(
             true,
             false,

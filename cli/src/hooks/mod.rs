@@ -3,6 +3,7 @@
 pub mod input;
 pub mod install;
 pub mod log;
+pub mod metadata;
 pub mod process;
 pub mod run;
 pub mod settings;

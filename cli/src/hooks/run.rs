@@ -17,9 +17,9 @@ use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody}
 use super::input::HookInput;
 use super::process::Process;
 use super::state::{self, OpenSession};
-use super::{log, summarize};
+use super::{log, metadata, summarize};
 use crate::client::Write;
-use crate::config::{Config, Flags};
+use crate::config::{Capture, Config, Flags};
 use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
 use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
@@ -32,7 +32,7 @@ const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
 /// The worker's summary when there is nothing to make one from.
-const UNREADABLE_SUMMARY: &str = "The session ended; its transcript could not be read.";
+pub(super) const UNREADABLE_SUMMARY: &str = "The session ended; its transcript could not be read.";
 
 /// The settings as seen from the session's project directory (its `.cargo-ai.toml`).
 fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
@@ -41,6 +41,35 @@ fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
     }
     let config = Config::load(&Flags::default())?;
     Ok(Context::new(config, Verbosity::Quiet))
+}
+
+/// The session's project settings and what they let `hook` record: the level applies when
+/// the hook runs. For `off` the hooks log one line, which names the directory and nothing of
+/// the session, and record nothing else.
+fn project_settings(hook: &str, cwd: Option<&Path>) -> (Option<Context>, Capture) {
+    let dir = cwd.map_or_else(|| "this session".to_owned(), |d| d.display().to_string());
+    match context_for(cwd) {
+        Ok(ctx) => {
+            let capture = ctx.config.capture();
+            if capture == Capture::Off {
+                log::line(&format!(
+                    "{hook}: capture = off for {dir}: nothing recorded"
+                ));
+            }
+            (Some(ctx), capture)
+        }
+        // Settings that cannot be read (a mistyped `capture`, or any other mistake in the
+        // file or environment) may have meant `off`: a typo must never send more than the
+        // user asked, and `metadata` still sends the project, branch and counts. So the hooks
+        // take `off` until the settings are fixed.
+        Err(e) => {
+            log::line(&format!(
+                "{hook}: {}; capture = off for {dir} until that is fixed: nothing recorded",
+                e.message
+            ));
+            (None, Capture::Off)
+        }
+    }
 }
 
 /// Sends an upsert as nobody waits for it: what cannot be delivered now goes to the outbox,
@@ -70,6 +99,15 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     // Every write here is observed at the start event, before any SessionEnd that follows it.
     let started_at = Timestamp::now();
     let session_id = input.session_id;
+    let (ctx, capture) = project_settings("session-start", input.cwd.as_deref());
+    let Some(ctx) = ctx else { return Ok(()) };
+    // Other sessions' business goes on whatever this project's level: their updates were
+    // queued, and their workers started, under their own.
+    deliver_pending(&ctx).await;
+    catch_up(&session_id)?;
+    if capture == Capture::Off {
+        return Ok(());
+    }
     let _ = state::record(&OpenSession {
         session_id: session_id.clone(),
         transcript_path: input.transcript_path.clone(),
@@ -77,29 +115,18 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         started_at,
         claude: Process::running_this_hook(),
     });
-    let ctx = context_for(input.cwd.as_deref())?;
-    deliver_pending(&ctx).await;
-    for abandoned in state::abandoned(&session_id, ABANDONED_AFTER) {
-        let ended = state::last_activity(&abandoned).unwrap_or_else(Timestamp::now);
-        state::forget(&abandoned.session_id);
-        log::line(&format!(
-            "session {} never ended; catching it up",
-            abandoned.session_id
-        ));
-        // Learnt now, though it ended earlier: a resume since then was written earlier still.
-        spawn_worker(
-            &abandoned.session_id,
-            abandoned.transcript_path.as_deref(),
-            abandoned.cwd.as_deref(),
-            ended,
-            Some(Timestamp::now()),
-        )?;
-    }
-    let title = input
-        .session_title
-        .as_deref()
-        .and_then(Title::truncating)
-        .unwrap_or_else(|| Title::placeholder(&session_id));
+    let title = match capture {
+        // Claude Code's title of a resumed session comes from the conversation.
+        Capture::Metadata => {
+            let place = input.cwd.as_deref().and_then(metadata::Place::of);
+            metadata::title(&session_id, place.as_ref(), metadata::local(started_at))
+        }
+        _ => input
+            .session_title
+            .as_deref()
+            .and_then(Title::truncating)
+            .unwrap_or_else(|| Title::placeholder(&session_id)),
+    };
     let placeholder = UpsertBody {
         title,
         summary: Summary::placeholder(),
@@ -118,6 +145,27 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Ends the sessions other than `current` whose SessionEnd never came.
+fn catch_up(current: &SessionId) -> Result<(), CliError> {
+    for abandoned in state::abandoned(current, ABANDONED_AFTER) {
+        let ended = state::last_activity(&abandoned).unwrap_or_else(Timestamp::now);
+        state::forget(&abandoned.session_id);
+        log::line(&format!(
+            "session {} never ended; catching it up",
+            abandoned.session_id
+        ));
+        // Learnt now, though it ended earlier: a resume since then was written earlier still.
+        spawn_worker(
+            &abandoned.session_id,
+            abandoned.transcript_path.as_deref(),
+            abandoned.cwd.as_deref(),
+            ended,
+            Some(Timestamp::now()),
+        )?;
+    }
+    Ok(())
 }
 
 /// A resumed session is running again: its row says unfinished, keeping the title and summary
@@ -147,6 +195,9 @@ async fn reopen(
 pub fn session_end(input: HookInput) -> Result<(), CliError> {
     let finished_at = Timestamp::now();
     state::forget(&input.session_id);
+    if project_settings("session-end", input.cwd.as_deref()).1 == Capture::Off {
+        return Ok(());
+    }
     spawn_worker(
         &input.session_id,
         input.transcript_path.as_deref(),
@@ -335,9 +386,16 @@ async fn record_end(
         .ok()
         .and_then(|t| t.parse::<Timestamp>().ok())
         .unwrap_or(finished_at);
-    let ctx = context_for(cwd)?;
-    let claude = summarize::find_claude();
-    let result = summarize(session_id, transcript, cwd, claude).await;
+    let (ctx, capture) = project_settings("worker", cwd);
+    let Some(ctx) = ctx.filter(|_| capture != Capture::Off) else {
+        return Ok(());
+    };
+    let result = if capture == Capture::Metadata {
+        // No prompt-derived text leaves the machine: `claude -p` is not even started.
+        metadata::summarize(session_id, transcript, cwd, finished_at)
+    } else {
+        summarize(session_id, transcript, cwd, summarize::find_claude()).await
+    };
     log::line(&format!(
         "session {session_id}: title from {}, summary from {}",
         result.sources.0, result.sources.1

@@ -19,8 +19,12 @@ pub const LLM_TIMEOUT: Duration = Duration::from_secs(90);
 /// Replies longer than this are not the JSON we asked for.
 const MAX_REPLY_BYTES: u64 = 256 * 1024;
 
+/// What `claude -p` is asked. The whole team reads the title and summary, so it is told to
+/// keep secrets out of them; its reply is redacted before it is sent all the same.
 pub const PROMPT: &str = "Read the Claude Code transcript on stdin and reply with a single JSON object: \
-{\"title\":\"<5-8 word title>\",\"summary\":\"<1-2 sentence summary>\"}. JSON only.";
+{\"title\":\"<5-8 word title>\",\"summary\":\"<1-2 sentence summary>\"}. \
+The whole team reads them: leave out any secret, token, password, key or credential the \
+transcript shows (say what was done with it, never its value). JSON only.";
 
 /// Whether this process runs inside a `claude` that one of our hooks started.
 pub fn guarded() -> bool {
@@ -145,6 +149,20 @@ mod tests {
         assert_eq!(parse_llm_reply(nested), expected);
         let example_first = format!(r#"Format: {{"title": "..."}}. Answer: {bare}"#);
         assert_eq!(parse_llm_reply(&example_first), expected);
+    }
+
+    #[test]
+    fn the_prompt_asks_to_leave_secrets_out() {
+        for word in [
+            "secret",
+            "token",
+            "password",
+            "key",
+            "credential",
+            "JSON only",
+        ] {
+            assert!(PROMPT.contains(word), "{word}: {PROMPT}");
+        }
     }
 
     #[test]
