@@ -119,7 +119,8 @@ pub fn summary(counts: &Counts) -> String {
         count(counts.files_touched, "file touched", "files touched"),
     );
     if let Some(duration) = counts.duration() {
-        let minutes = duration.as_secs().div_ceil(60);
+        // To the nearest minute; a session shorter than one still took one.
+        let minutes = ((duration.as_secs() + 30) / 60).max(1);
         let span = match (minutes / 60, minutes % 60) {
             (0, m) => format!("{m} min"),
             (h, 0) => format!("{h} h"),
@@ -224,13 +225,15 @@ mod tests {
             "3 prompts, 12 tool calls, 4 files touched."
         );
         counts.first_at = Some(at("2026-11-28T14:05:00Z"));
-        counts.last_at = Some(at("2026-11-28T14:29:10Z"));
+        counts.last_at = Some(at("2026-11-28T14:29:40Z"));
         assert_eq!(
             summary(&counts),
             "3 prompts, 12 tool calls, 4 files touched in 25 min."
         );
         counts.last_at = Some(at("2026-11-28T16:05:00Z"));
         assert!(summary(&counts).ends_with(" in 2 h."));
+        counts.last_at = Some(at("2026-11-28T14:05:09Z"));
+        assert!(summary(&counts).ends_with(" in 1 min."));
         counts.last_at = Some(at("2026-11-28T15:15:00Z"));
         assert!(summary(&counts).ends_with(" in 1 h 10 min."));
         let one = Counts {

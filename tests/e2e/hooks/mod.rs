@@ -109,12 +109,36 @@ async fn hook_via(
     input: &str,
     claude: Option<&Path>,
 ) -> (i32, String, Duration) {
+    let how = HookRun { launcher, env: &[] };
+    hook_run(how, stack, ws, project, which, input, claude).await
+}
+
+/// How a hook is started: through `launcher` (a program and its first arguments, or none),
+/// with `env` added to Claude Code's environment.
+#[derive(Clone, Copy)]
+struct HookRun<'a> {
+    launcher: &'a [&'a str],
+    env: &'a [(&'a str, &'a str)],
+}
+
+/// `hook`, started as `how` says.
+async fn hook_run(
+    how: HookRun<'_>,
+    stack: &Stack,
+    ws: &str,
+    project: &Project,
+    which: &str,
+    input: &str,
+    claude: Option<&Path>,
+) -> (i32, String, Duration) {
+    let HookRun { launcher, env } = how;
     let mut direct = cargo_ai(stack, ws, alice());
     direct
         .env_remove("CARGO_AI_ENDPOINT")
         .env_remove("CARGO_AI_WORKSPACE")
         .env("CARGO_AI_STATE_DIR", &project.state)
         .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().copied())
         .args(["hooks", which]);
     if let Some(claude) = claude {
         direct.env("CARGO_AI_CLAUDE", claude);
@@ -246,5 +270,6 @@ async fn wait_for_log(project: &Project, any: &[&str]) -> String {
     }
 }
 
+mod capture;
 mod lifecycle;
 mod setup;
