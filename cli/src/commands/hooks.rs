@@ -43,7 +43,8 @@ pub enum HooksCommand {
     /// Remove our hooks (only ours) from a settings file.
     #[command(after_help = "Example:\n  cargo-ai hooks uninstall --user")]
     Uninstall(HookScope),
-    /// Check the setup end to end: binary, settings, configuration, endpoint, credentials, claude.
+    /// Check the setup end to end: binary, settings, configuration, capture, endpoint,
+    /// credentials, claude.
     #[command(after_help = "Example:\n  cargo-ai hooks doctor")]
     Doctor,
     /// The detached worker session-end starts (internal).
