@@ -14,6 +14,10 @@ use toml::Spanned;
 
 use crate::error::{CliError, Kind};
 
+mod capture;
+pub use capture::Capture;
+use capture::parse_capture;
+
 pub const PROJECT_FILE: &str = ".cargo-ai.toml";
 pub const ENDPOINT_ENV: &str = "CARGO_AI_ENDPOINT";
 pub const WORKSPACE_ENV: &str = "CARGO_AI_WORKSPACE";
@@ -48,55 +52,6 @@ impl fmt::Display for Source {
 pub struct Setting<T> {
     pub value: T,
     pub source: Source,
-}
-
-/// What the hooks record of a project's sessions (`capture`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Capture {
-    /// Titles and summaries made from the conversation (by `claude -p` when it is installed).
-    #[default]
-    Full,
-    /// The project, branch, times and counts: no prompt-derived text, and `claude -p` never runs.
-    Metadata,
-    /// Nothing at all.
-    Off,
-}
-
-impl Capture {
-    pub const ALL: [Capture; 3] = [Capture::Full, Capture::Metadata, Capture::Off];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capture::Full => "full",
-            Capture::Metadata => "metadata",
-            Capture::Off => "off",
-        }
-    }
-
-    /// What the level means for the team's table, in a few words.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Capture::Full => "the hooks send titles and summaries made from the conversation",
-            Capture::Metadata => {
-                "the hooks send the project, branch, times and counts, never prompt text, \
-                 and never run claude -p"
-            }
-            Capture::Off => "the hooks record nothing for this project",
-        }
-    }
-
-    /// One of `full`, `metadata`, `off`, in any case.
-    fn parse(raw: &str) -> Option<Capture> {
-        Capture::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(raw.trim()))
-    }
-}
-
-impl fmt::Display for Capture {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// The effective settings. Values are validated when read, wherever they come from.
@@ -356,20 +311,6 @@ fn parse_workspace(raw: &str, source: Source) -> Result<Setting<WorkspaceId>, Cl
     let value = WorkspaceId::parse(raw).map_err(|e| {
         CliError::new(Kind::Config, format!("{} (from {source})", e.message))
             .help("set workspace to your team's workspace UUID")
-    })?;
-    Ok(Setting { value, source })
-}
-
-fn parse_capture(raw: &str, source: Source) -> Result<Setting<Capture>, CliError> {
-    let value = Capture::parse(raw).ok_or_else(|| {
-        CliError::new(
-            Kind::Config,
-            format!("capture {raw:?} (from {source}) is not one of full, metadata, off"),
-        )
-        .help(
-            "set capture to full (titles and summaries), metadata (project, branch, times and \
-             counts; no prompt text) or off (nothing recorded)",
-        )
     })?;
     Ok(Setting { value, source })
 }
