@@ -101,20 +101,24 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     let session_id = input.session_id;
     let (ctx, capture) = project_settings("session-start", input.cwd.as_deref());
     let Some(ctx) = ctx else { return Ok(()) };
+    let recorded = capture != Capture::Off;
+    if recorded {
+        // First: if this hook is cut short, a later one still catches the session up.
+        let _ = state::record(&OpenSession {
+            session_id: session_id.clone(),
+            transcript_path: input.transcript_path.clone(),
+            cwd: input.cwd.clone(),
+            started_at,
+            claude: Process::running_this_hook(),
+        });
+    }
     // Other sessions' business goes on whatever this project's level: their updates were
     // queued, and their workers started, under their own.
     deliver_pending(&ctx).await;
     catch_up(&session_id)?;
-    if capture == Capture::Off {
+    if !recorded {
         return Ok(());
     }
-    let _ = state::record(&OpenSession {
-        session_id: session_id.clone(),
-        transcript_path: input.transcript_path.clone(),
-        cwd: input.cwd.clone(),
-        started_at,
-        claude: Process::running_this_hook(),
-    });
     let title = match capture {
         // Claude Code's title of a resumed session comes from the conversation.
         Capture::Metadata => {
