@@ -207,7 +207,10 @@ mod tests {
         assert_eq!(decide_delete(Some(live), &alice), Ok(()));
         assert_eq!(decide_delete(Some(live), &bob), Err(Rejection::NotOwner));
         assert_eq!(decide_delete(None, &alice), Err(Rejection::Absent));
-        assert_eq!(decide_delete(Some(tombstone), &alice), Err(Rejection::Absent));
+        assert_eq!(
+            decide_delete(Some(tombstone), &alice),
+            Err(Rejection::Absent)
+        );
         assert_eq!(decide_delete(Some(tombstone), &bob), Err(Rejection::Absent));
 
         // Writes against a tombstone: only the owner's newer write goes through.

@@ -325,7 +325,13 @@ async fn owners_delete_their_rows_and_nobody_else_can() {
     let api = api();
     let path = session_path(WS, "s1");
     let stored = session(&put(&api, &alice(), &path, body("alice's", &at(1))).await);
-    put(&api, &alice(), &session_path(WS, "kept"), body("kept", &at(2))).await;
+    put(
+        &api,
+        &alice(),
+        &session_path(WS, "kept"),
+        body("kept", &at(2)),
+    )
+    .await;
 
     let refused = delete(&api, &bob(), &path).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
@@ -336,11 +342,21 @@ async fn owners_delete_their_rows_and_nobody_else_can() {
     assert_eq!(deleted.status(), StatusCode::OK);
     let deleted: sessions_core::wire::DeletedSession =
         serde_json::from_slice(deleted.body()).unwrap();
-    assert_eq!((deleted.workspace_uuid.as_str(), deleted.session_id.as_str()), (WS, "s1"));
+    assert_eq!(
+        (deleted.workspace_uuid.as_str(), deleted.session_id.as_str()),
+        (WS, "s1")
+    );
 
-    assert_eq!(get(&api, &alice(), &path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&api, &alice(), &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
     for query in ["limit=100", "limit=100&mine=true"] {
-        assert_eq!(ids(&pages(&api, &alice(), query).await), ["kept"], "{query}");
+        assert_eq!(
+            ids(&pages(&api, &alice(), query).await),
+            ["kept"],
+            "{query}"
+        );
     }
     for who in [alice(), bob()] {
         let again = delete(&api, &who, &path).await;
@@ -360,7 +376,10 @@ async fn a_deleted_row_comes_back_only_by_a_newer_write_of_its_owner() {
     let now = Timestamp::now();
     let client = now.plus_seconds(60);
     let target = format!("{path}?observed_at={}", query_time(client));
-    assert_eq!(delete(&api, &alice(), &target).await.status(), StatusCode::OK);
+    assert_eq!(
+        delete(&api, &alice(), &target).await.status(),
+        StatusCode::OK
+    );
 
     // Queued before the delete (on the client's clock), delivered after it: stale.
     for observed in [at(2), now.plus_seconds(30).to_string(), client.to_string()] {
@@ -373,10 +392,17 @@ async fn a_deleted_row_comes_back_only_by_a_newer_write_of_its_owner() {
     assert_eq!(create_only.status(), StatusCode::PRECONDITION_FAILED);
     let other = put(&api, &bob(), &path, body("bob's", &later)).await;
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
-    assert_eq!(get(&api, &alice(), &path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&api, &alice(), &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     let again = put(&api, &alice(), &path, body("again", &later)).await;
-    assert_eq!(again.status(), StatusCode::CREATED, "recorded again, as a new row");
+    assert_eq!(
+        again.status(),
+        StatusCode::CREATED,
+        "recorded again, as a new row"
+    );
     let again = session(&again);
     assert_ne!(again.uuid, first.uuid);
     assert_eq!(again.created_at, later);
@@ -393,7 +419,10 @@ async fn a_delete_checks_its_query() {
     for (query, code) in [
         ("force=true", "invalid_query"),
         ("observed_at=yesterday", "invalid_timestamp"),
-        (&format!("observed_at={future}") as &str, "invalid_timestamp"),
+        (
+            &format!("observed_at={future}") as &str,
+            "invalid_timestamp",
+        ),
     ] {
         let response = delete(&api, &alice(), &format!("{path}?{query}")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");

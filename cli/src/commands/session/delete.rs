@@ -40,7 +40,10 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<(), CliError> {
     if asks && !std::io::stdin().is_terminal() {
         return Err(CliError::new(
             Kind::Invalid,
-            format!("not deleting session {} without a confirmation", args.session_id),
+            format!(
+                "not deleting session {} without a confirmation",
+                args.session_id
+            ),
         )
         .help("input is not a terminal, so cargo-ai cannot ask; pass --yes to delete it"));
     }

@@ -115,7 +115,9 @@ fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
         }
         "DeletedSession" => {
             let deleted: DeletedSession = serde_json::from_slice(&json).unwrap_or_else(|e| {
-                panic!("openapi.yaml: {label} is not a sessions_core::wire::DeletedSession: {e}; {FIX}")
+                panic!(
+                    "openapi.yaml: {label} is not a sessions_core::wire::DeletedSession: {e}; {FIX}"
+                )
             });
             let workspace = WorkspaceId::parse(&deleted.workspace_uuid)
                 .unwrap_or_else(|e| panic!("openapi.yaml: {label}.workspace_uuid: {e}; {FIX}"));
