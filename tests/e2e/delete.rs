@@ -1,11 +1,13 @@
 //! Owners remove their own rows: `DELETE` over real sockets and SigV4 -> the function ->
 //! DynamoDB Local leaves a tombstone without text (read back with the AWS SDK), refuses anyone
 //! else and older writes, and lets the owner's newer write record the session again; the
-//! in-memory store agrees with DynamoDB on random sequences of writes and deletes; and
-//! `cargo-ai ... session delete` for the owner, another identity, an absent row, off and on a
-//! terminal, and against an update queued in the outbox before the delete.
+//! in-memory store agrees with DynamoDB on random sequences of writes and deletes (`model`); the
+//! function logs each delete without the row's text (`log`); and `cargo-ai ... session delete`
+//! for the owner, another identity, an absent row, off and on a terminal, and against an update
+//! queued in the outbox before the delete (`cli`).
 
 mod cli;
+mod log;
 mod model;
 
 use std::collections::BTreeSet;

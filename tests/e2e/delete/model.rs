@@ -152,9 +152,7 @@ async fn the_memory_store_agrees_with_dynamodb_on_writes_and_deletes() {
                     stale_on_tombstone += 1;
                 }
                 (Op::Upsert(cmd), Outcome::Written { .. }) => {
-                    if deleted.remove(&cmd.session_id) {
-                        recorded_again += 1;
-                    }
+                    recorded_again += usize::from(deleted.remove(&cmd.session_id));
                 }
                 _ => {}
             }
