@@ -1,7 +1,7 @@
-//! The router's rules over the in-memory store: routing, the error shape, and the write and
-//! listing outcomes (201/200, 403, 409, 412, 404, pages and cursors) and deletes (tombstones
-//! against later writes), in milliseconds. The
-//! end-to-end tests prove the same against DynamoDB Local.
+//! The router's rules over the in-memory store: routing, the error shape, the write and
+//! listing outcomes (201/200, 403, 409, 412, 404, pages and cursors), and deletes (owner only,
+//! tombstones against later writes), in milliseconds. The end-to-end tests prove the same
+//! against DynamoDB Local.
 
 use sessions_core::{Session, SessionPage};
 

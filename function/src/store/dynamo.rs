@@ -16,7 +16,7 @@ use super::cursor::Listing;
 use super::table::TABLE_KEY;
 use super::{SessionStore, StoreError, Upserted};
 use crate::domain::{
-    DeleteCommand, Existing, ListQuery, UpsertCommand, WriteMode, decide, decide_delete,
+    DeleteCommand, Existing, ListQuery, Rejection, UpsertCommand, WriteMode, decide, decide_delete,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -95,7 +95,7 @@ fn existing(item: &Item) -> Existing<'_> {
 /// for this write, applied to the old item the failure returned.
 fn rejection_from_old_item(
     old: Option<&Item>,
-    decision: impl FnOnce(Option<Existing<'_>>) -> Result<(), crate::domain::Rejection>,
+    decision: impl FnOnce(Option<Existing<'_>>) -> Result<(), Rejection>,
 ) -> StoreError {
     match decision(old.map(existing)) {
         Err(rejection) => StoreError::Rejected(rejection),
