@@ -7,9 +7,10 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use sessions_core::paths::{WHOAMI_PATH, session_path, sessions_path};
+use sessions_core::wire::DeletedSession;
 use sessions_core::{
-    ApiError, Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, UpsertBody,
-    WorkspaceId,
+    ApiError, Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Timestamp,
+    UpsertBody, WorkspaceId,
 };
 
 use crate::aws::AwsIdentity;
@@ -152,6 +153,24 @@ impl ApiClient {
             vec![],
         )
         .await
+    }
+
+    /// Deletes a session the caller owns. `observed_at` is when the person asked: an update
+    /// queued on this machine before it (in the outbox) is older, so it cannot bring the row back.
+    pub async fn delete(
+        &self,
+        workspace: &WorkspaceId,
+        session_id: &SessionId,
+        observed_at: Timestamp,
+    ) -> Result<DeletedSession, CliError> {
+        // The fixed-width timestamp holds only unreserved characters and `:`, which the
+        // canonical query form SigV4 signs percent-encodes.
+        let observed_at = observed_at.to_string().replace(':', "%3A");
+        let path = format!(
+            "{}?observed_at={observed_at}",
+            session_path(workspace, session_id)
+        );
+        self.call(Method::DELETE, &path, vec![], vec![]).await
     }
 
     /// One page of the listing. The query is written in canonical (sorted, RFC 3986) form,

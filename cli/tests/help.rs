@@ -24,6 +24,7 @@ fn every_command_has_help_with_an_example() {
         vec!["workspaceManagement", "--help"],
         vec!["workspaceManagement", "session", "--help"],
         vec!["workspaceManagement", "session", "upsert", "--help"],
+        vec!["workspaceManagement", "session", "delete", "--help"],
     ] {
         let (code, stdout, _) = cargo_ai(&command);
         assert_eq!(code, 0, "{command:?}");

@@ -116,6 +116,15 @@ pub struct SessionPage {
     pub next_cursor: Option<String>,
 }
 
+/// The answer to `DELETE .../sessions/{session_id}`: which row its owner removed, and when.
+/// Nothing of the row's text: it is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedSession {
+    pub workspace_uuid: String,
+    pub session_id: String,
+    pub deleted_at: String,
+}
+
 /// `GET /v1/whoami`: the caller's identity as the API records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {

@@ -1,4 +1,5 @@
-//! The upsert decision and the commands the router hands to the store. No HTTP, no AWS here.
+//! The write decisions (upsert, delete) and the commands the router hands to the store.
+//! No HTTP, no AWS here.
 
 use sessions_core::{Cursor, SessionId, Timestamp, UpsertBody, WorkspaceId, user_uuid};
 use uuid::Uuid;
@@ -34,6 +35,8 @@ pub enum Rejection {
     NotOwner,
     Stale,
     AlreadyExists,
+    /// A delete found no row, or only the tombstone of a deleted one.
+    Absent,
 }
 
 /// What the store holds of a row that matters to the decision.
@@ -41,11 +44,17 @@ pub enum Rejection {
 pub struct Existing<'a> {
     pub user_uuid: &'a str,
     pub observed_at: &'a str,
+    /// The row is a tombstone: its owner deleted it (see `DeleteCommand`).
+    pub deleted: bool,
 }
 
 /// The rule the store's conditional write enforces atomically. The store evaluates it in one
 /// request; this function names the outcome when that condition fails, and is the reference
 /// for tests.
+///
+/// A tombstone counts as an existing row: create-only is refused (412), another caller is
+/// refused (403), and an owner's write is refused as stale unless it is newer than the delete,
+/// in which case it records the session again as a new row.
 pub fn decide(
     existing: Option<Existing<'_>>,
     caller: &Caller,
@@ -68,6 +77,17 @@ pub fn decide(
     Ok(())
 }
 
+/// The rule of a delete: only a live row, and only by its owner. A tombstone answers as
+/// absent, whoever asks, so a second delete is a 404 like the first one of a missing row.
+pub fn decide_delete(existing: Option<Existing<'_>>, caller: &Caller) -> Result<(), Rejection> {
+    match existing {
+        None => Err(Rejection::Absent),
+        Some(row) if row.deleted => Err(Rejection::Absent),
+        Some(row) if row.user_uuid != caller.user_uuid.to_string() => Err(Rejection::NotOwner),
+        Some(_) => Ok(()),
+    }
+}
+
 /// One upsert, with everything the store needs to write it in a single request.
 #[derive(Debug, Clone)]
 pub struct UpsertCommand {
@@ -87,6 +107,39 @@ impl UpsertCommand {
     /// keeps the session's true start. Later writes never change it.
     pub fn created_at(&self) -> Timestamp {
         self.fields.observed_at
+    }
+}
+
+/// One delete. The store replaces the row by a tombstone in one conditional write: the key,
+/// `user_uuid` (so only the owner can ever write the session again), `deleted_at`, and
+/// `observed_at` (`DeleteCommand::observed_at`). No title, no summary, no `created_at`: the
+/// sparse listing indexes drop it, `GET` answers 404, and nothing of its text is left.
+///
+/// Why a tombstone and not a plain DeleteItem: an upsert the owner's outbox queued before the
+/// delete may arrive after it. Against a missing row it would create the session again; against
+/// the tombstone's `observed_at` it is stale (409), which the outbox takes as superseded and
+/// drops. A write the owner makes after the delete (a later hook of the same session) is newer,
+/// and records the session again.
+#[derive(Debug, Clone)]
+pub struct DeleteCommand {
+    pub workspace: WorkspaceId,
+    pub session_id: SessionId,
+    pub caller: Caller,
+    /// When the person acted, on their clock (`cargo-ai` sends it); `None` from clients that
+    /// do not (curl).
+    pub client_observed_at: Option<Timestamp>,
+    pub now: Timestamp,
+}
+
+impl DeleteCommand {
+    /// The tombstone's `observed_at`: the later of the client's and the server's clock.
+    /// The client's covers what its own outbox queued before the delete (those writes carry
+    /// earlier readings of the same clock, however far that clock is from the server's); the
+    /// server's covers a client that sends none, and a client whose clock runs behind. A write
+    /// must be newer than both to bring the session back.
+    pub fn observed_at(&self) -> Timestamp {
+        self.client_observed_at
+            .map_or(self.now, |client| client.max(self.now))
     }
 }
 
@@ -116,6 +169,7 @@ mod tests {
         let row = Existing {
             user_uuid: &owner,
             observed_at: "2026-11-20T09:00:00.000Z",
+            deleted: false,
         };
         let later = ts("2026-11-20T09:00:00.001Z");
         let same = ts("2026-11-20T09:00:00.000Z");
@@ -134,5 +188,59 @@ mod tests {
             decide(Some(row), &alice, &later, WriteMode::CreateOnly),
             Err(Rejection::AlreadyExists)
         );
+    }
+
+    #[test]
+    fn deletes_and_tombstones() {
+        let alice = Caller::from_arn("arn:aws:iam::000000000000:user/alice");
+        let bob = Caller::from_arn("arn:aws:iam::000000000000:user/bob");
+        let owner = alice.user_uuid.to_string();
+        let live = Existing {
+            user_uuid: &owner,
+            observed_at: "2026-11-20T09:00:00.000Z",
+            deleted: false,
+        };
+        let tombstone = Existing {
+            deleted: true,
+            ..live
+        };
+        assert_eq!(decide_delete(Some(live), &alice), Ok(()));
+        assert_eq!(decide_delete(Some(live), &bob), Err(Rejection::NotOwner));
+        assert_eq!(decide_delete(None, &alice), Err(Rejection::Absent));
+        assert_eq!(
+            decide_delete(Some(tombstone), &alice),
+            Err(Rejection::Absent)
+        );
+        assert_eq!(decide_delete(Some(tombstone), &bob), Err(Rejection::Absent));
+
+        // Writes against a tombstone: only the owner's newer write goes through.
+        let later = ts("2026-11-20T09:00:00.001Z");
+        let same = ts("2026-11-20T09:00:00.000Z");
+        let upsert = |who, at| decide(Some(tombstone), who, at, WriteMode::Upsert);
+        assert_eq!(upsert(&alice, &later), Ok(()));
+        assert_eq!(upsert(&alice, &same), Err(Rejection::Stale));
+        assert_eq!(upsert(&bob, &later), Err(Rejection::NotOwner));
+        assert_eq!(
+            decide(Some(tombstone), &alice, &later, WriteMode::CreateOnly),
+            Err(Rejection::AlreadyExists)
+        );
+    }
+
+    #[test]
+    fn a_tombstone_is_observed_at_the_later_clock() {
+        let alice = Caller::from_arn("arn:aws:iam::000000000000:user/alice");
+        let now = ts("2026-11-20T09:00:00.000Z");
+        let cmd = |client| DeleteCommand {
+            workspace: WorkspaceId::parse("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60").unwrap(),
+            session_id: SessionId::parse("s").unwrap(),
+            caller: alice.clone(),
+            client_observed_at: client,
+            now,
+        };
+        let ahead = ts("2026-11-20T09:01:00.000Z");
+        let behind = ts("2026-11-20T08:59:00.000Z");
+        assert_eq!(cmd(None).observed_at(), now);
+        assert_eq!(cmd(Some(ahead)).observed_at(), ahead);
+        assert_eq!(cmd(Some(behind)).observed_at(), now);
     }
 }

@@ -35,9 +35,10 @@ const SESSIONS_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/sessions";
 
 /// Every (method, path template) the API serves; the OpenAPI document and the template's
 /// routes are checked against this list.
-pub const ROUTES: [(&str, &str); 4] = [
+pub const ROUTES: [(&str, &str); 5] = [
     ("PUT", SESSION_TEMPLATE),
     ("GET", SESSION_TEMPLATE),
+    ("DELETE", SESSION_TEMPLATE),
     ("GET", SESSIONS_TEMPLATE),
     ("GET", WHOAMI_PATH),
 ];
@@ -134,6 +135,10 @@ impl<S: SessionStore> Api<S> {
                 (Route::Session, &Method::GET) => {
                     let session = SessionId::parse(&decode_segment(session.unwrap_or_default(), ErrorCode::InvalidSessionId)?)?;
                     self.get(workspace, session).await
+                }
+                (Route::Session, &Method::DELETE) => {
+                    let session = SessionId::parse(&decode_segment(session.unwrap_or_default(), ErrorCode::InvalidSessionId)?)?;
+                    self.delete(req, caller, workspace, session).await
                 }
                 (Route::Sessions, &Method::GET) => self.list(req, caller, workspace).await,
                 (route, method) => Err(ApiError::new(
@@ -355,6 +360,10 @@ fn store_error(e: StoreError) -> ApiError {
             ErrorCode::AlreadyExists,
             "the session already exists and If-None-Match: * asked to create only; nothing was changed",
         ),
+        StoreError::Rejected(Rejection::Absent) => ApiError::new(
+            ErrorCode::NotFound,
+            "no such session: it was never recorded, or it was deleted",
+        ),
         StoreError::BadCursor => ApiError::new(
             ErrorCode::InvalidQuery,
             "cursor does not belong to this listing; start again without a cursor",
@@ -404,5 +413,6 @@ pub fn error_response(e: &ApiError) -> Response<Bytes> {
     response
 }
 
+mod delete;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use proptest::prelude::*;
+use sessions_core::wire::DeletedSession;
 use sessions_core::{ErrorBody, ErrorCode, Identity, Session, SessionPage};
 use sessions_function::auth::{LOCAL_KEYS, LocalVerifier, ReceivedRequest};
 use sessions_function::domain::Caller;
@@ -91,6 +92,7 @@ fn target() -> impl Strategy<Value = String> {
                 Just("limit"),
                 Just("cursor"),
                 Just("mine"),
+                Just("observed_at"),
                 Just("page"),
                 Just("")
             ],
@@ -100,6 +102,7 @@ fn target() -> impl Strategy<Value = String> {
                 Just("0".to_owned()).boxed(),
                 "-?[0-9]{1,25}".boxed(),
                 "[A-Za-z0-9_-]{1,40}".boxed(),
+                "20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]%3A[0-5][0-9]%3A[0-5][0-9]Z".boxed(),
                 percent_encoded(16).boxed(),
             ],
         )
@@ -270,7 +273,8 @@ fn check_response(method: &Method, response: &http::Response<Bytes>) -> Result<(
         let body = response.body();
         let parsed = serde_json::from_slice::<Session>(body).is_ok()
             || serde_json::from_slice::<SessionPage>(body).is_ok()
-            || serde_json::from_slice::<Identity>(body).is_ok();
+            || serde_json::from_slice::<Identity>(body).is_ok()
+            || serde_json::from_slice::<DeletedSession>(body).is_ok();
         prop_assert!(
             parsed,
             "2xx body is no documented type: {:?}",

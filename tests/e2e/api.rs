@@ -533,7 +533,7 @@ async fn unknown_routes_methods_and_workspaces() {
         .send_as(alice())
         .await
         .expect_error(404, "route_not_found");
-    Signed::new("DELETE", stack.session_url(&ws, "s1"))
+    Signed::new("POST", stack.session_url(&ws, "s1"))
         .send_as(alice())
         .await
         .expect_error(405, "method_not_allowed");

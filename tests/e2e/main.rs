@@ -9,6 +9,7 @@ mod cli;
 mod cli_errors;
 mod cli_query;
 mod concurrency;
+mod delete;
 mod hooks;
 mod lambda;
 mod local_stack;

@@ -1,6 +1,7 @@
-//! The router's rules over the in-memory store: routing, the error shape, and the write and
-//! listing outcomes (201/200, 403, 409, 412, 404, pages and cursors), in milliseconds. The
-//! end-to-end tests prove the same against DynamoDB Local.
+//! The router's rules over the in-memory store: routing, the error shape, the write and
+//! listing outcomes (201/200, 403, 409, 412, 404, pages and cursors), and deletes (owner only,
+//! tombstones against later writes), in milliseconds. The end-to-end tests prove the same
+//! against DynamoDB Local.
 
 use sessions_core::{Session, SessionPage};
 
@@ -303,4 +304,129 @@ async fn cursors_only_continue_their_own_listing() {
     .await;
     let page: SessionPage = serde_json::from_slice(next.body()).unwrap();
     assert_eq!(ids(&[page]), ["a1"]);
+}
+
+async fn delete(api: &Api<MemoryStore>, who: &Caller, target: &str) -> Response<Bytes> {
+    let req = Request::builder()
+        .method(Method::DELETE)
+        .uri(target)
+        .body(Bytes::new())
+        .unwrap();
+    api.handle(req, who).await
+}
+
+/// `observed_at` as a query value, in the canonical form SigV4 signs (`:` percent-encoded).
+fn query_time(t: Timestamp) -> String {
+    t.to_string().replace(':', "%3A")
+}
+
+#[tokio::test]
+async fn owners_delete_their_rows_and_nobody_else_can() {
+    let api = api();
+    let path = session_path(WS, "s1");
+    let stored = session(&put(&api, &alice(), &path, body("alice's", &at(1))).await);
+    put(
+        &api,
+        &alice(),
+        &session_path(WS, "kept"),
+        body("kept", &at(2)),
+    )
+    .await;
+
+    let refused = delete(&api, &bob(), &path).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&refused), "not_owner");
+    assert_eq!(session(&get(&api, &bob(), &path).await), stored);
+
+    let deleted = delete(&api, &alice(), &path).await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let deleted: sessions_core::wire::DeletedSession =
+        serde_json::from_slice(deleted.body()).unwrap();
+    assert_eq!(
+        (deleted.workspace_uuid.as_str(), deleted.session_id.as_str()),
+        (WS, "s1")
+    );
+
+    assert_eq!(
+        get(&api, &alice(), &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    for query in ["limit=100", "limit=100&mine=true"] {
+        assert_eq!(
+            ids(&pages(&api, &alice(), query).await),
+            ["kept"],
+            "{query}"
+        );
+    }
+    for who in [alice(), bob()] {
+        let again = delete(&api, &who, &path).await;
+        assert_eq!(again.status(), StatusCode::NOT_FOUND);
+        assert_eq!(error_code(&again), "not_found");
+    }
+    let absent = delete(&api, &alice(), &session_path(WS, "never")).await;
+    assert_eq!(absent.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_deleted_row_comes_back_only_by_a_newer_write_of_its_owner() {
+    let api = api();
+    let path = session_path(WS, "s1");
+    let first = session(&put(&api, &alice(), &path, body("first", &at(1))).await);
+    // The person's clock runs a minute ahead of the server's: the tombstone keeps the later.
+    let now = Timestamp::now();
+    let client = now.plus_seconds(60);
+    let target = format!("{path}?observed_at={}", query_time(client));
+    assert_eq!(
+        delete(&api, &alice(), &target).await.status(),
+        StatusCode::OK
+    );
+
+    // Queued before the delete (on the client's clock), delivered after it: stale.
+    for observed in [at(2), now.plus_seconds(30).to_string(), client.to_string()] {
+        let late = put(&api, &alice(), &path, body("queued", &observed)).await;
+        assert_eq!(late.status(), StatusCode::CONFLICT, "{observed}");
+        assert_eq!(error_code(&late), "stale");
+    }
+    let later = client.plus_seconds(1).to_string();
+    let create_only = put_with(&api, &alice(), &path, body("start", &later), Some("*")).await;
+    assert_eq!(create_only.status(), StatusCode::PRECONDITION_FAILED);
+    let other = put(&api, &bob(), &path, body("bob's", &later)).await;
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&api, &alice(), &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let again = put(&api, &alice(), &path, body("again", &later)).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::CREATED,
+        "recorded again, as a new row"
+    );
+    let again = session(&again);
+    assert_ne!(again.uuid, first.uuid);
+    assert_eq!(again.created_at, later);
+    assert_eq!(again.title, "again");
+    assert_eq!(ids(&pages(&api, &bob(), "limit=10").await), ["s1"]);
+}
+
+#[tokio::test]
+async fn a_delete_checks_its_query() {
+    let api = api();
+    let path = session_path(WS, "s1");
+    put(&api, &alice(), &path, body("kept", &at(1))).await;
+    let future = query_time(Timestamp::now().plus_seconds(3600));
+    for (query, code) in [
+        ("force=true", "invalid_query"),
+        ("observed_at=yesterday", "invalid_timestamp"),
+        (
+            &format!("observed_at={future}") as &str,
+            "invalid_timestamp",
+        ),
+    ] {
+        let response = delete(&api, &alice(), &format!("{path}?{query}")).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(error_code(&response), code, "{query}");
+    }
+    assert_eq!(get(&api, &alice(), &path).await.status(), StatusCode::OK);
 }

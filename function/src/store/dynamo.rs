@@ -1,11 +1,13 @@
-//! The sessions table in DynamoDB: one conditional UpdateItem per upsert, Query on the
-//! indexes for listing. Condition failures return the old item, so "not owner", "stale" and
-//! "exists" are told apart without a second read.
+//! The sessions table in DynamoDB: one conditional UpdateItem per upsert, one conditional
+//! PutItem (a tombstone) per delete, Query on the indexes for listing. Condition failures
+//! return the old item, so "not owner", "stale", "exists" and "absent" are told apart without a
+//! second read.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
@@ -13,7 +15,9 @@ use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 use super::cursor::Listing;
 use super::table::TABLE_KEY;
 use super::{SessionStore, StoreError, Upserted};
-use crate::domain::{Existing, ListQuery, UpsertCommand, WriteMode, decide};
+use crate::domain::{
+    DeleteCommand, Existing, ListQuery, Rejection, UpsertCommand, WriteMode, decide, decide_delete,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -21,7 +25,15 @@ type Item = HashMap<String, AttributeValue>;
 /// must grant (`function/tests/contract/template.rs` checks template.yaml against it; a test below
 /// checks the store against it). `table::create_if_missing` is the local stack's, never run
 /// by the function in AWS.
-pub const IAM_ACTIONS: [&str; 3] = ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"];
+pub const IAM_ACTIONS: [&str; 4] = [
+    "dynamodb:UpdateItem",
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+];
+
+/// The attribute that marks a tombstone (`DeleteCommand`): when its owner deleted the row.
+const DELETED_AT: &str = "deleted_at";
 
 /// How many index pages one `list` call reads at most while filtering for `mine`.
 const MAX_PAGES_PER_LIST: usize = 5;
@@ -71,15 +83,23 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
     })
 }
 
-/// The condition failed: which rule did the stored row break?
-fn rejection_from_old_item(old: Option<&Item>, cmd: &UpsertCommand) -> StoreError {
-    let existing = old.map(|item| Existing {
+fn existing(item: &Item) -> Existing<'_> {
+    Existing {
         user_uuid: text(item, "user_uuid").unwrap_or_default(),
         observed_at: text(item, "observed_at").unwrap_or_default(),
-    });
-    match decide(existing, &cmd.caller, &cmd.fields.observed_at, cmd.mode) {
+        deleted: item.contains_key(DELETED_AT),
+    }
+}
+
+/// The condition failed: which rule did the stored row break? `decision` is the domain's rule
+/// for this write, applied to the old item the failure returned.
+fn rejection_from_old_item(
+    old: Option<&Item>,
+    decision: impl FnOnce(Option<Existing<'_>>) -> Result<(), Rejection>,
+) -> StoreError {
+    match decision(old.map(existing)) {
         Err(rejection) => StoreError::Rejected(rejection),
-        // Cannot happen while the condition and `decide` agree; never guess "success".
+        // Cannot happen while the condition and the domain's rule agree; never guess "success".
         Ok(()) => {
             StoreError::Internal("condition failed but the stored row allows the write".into())
         }
@@ -146,17 +166,20 @@ impl SessionStore for DynamoStore {
             "observed_at",
             "finished_at",
             "session_id",
+            DELETED_AT,
         ] {
             request = request.expression_attribute_names(format!("#{name}"), name);
         }
+        // A write on a tombstone that passes the condition records the session again: the
+        // tombstone has no uuid/created_at/user_arn, so `if_not_exists` sets them anew.
         let remove = match f.finished_at {
             Some(finished) => {
                 set.push("#finished_at = :finished_at");
                 request =
                     request.expression_attribute_values(":finished_at", s(finished.to_string()));
-                ""
+                " REMOVE #deleted_at"
             }
-            None => " REMOVE #finished_at",
+            None => " REMOVE #deleted_at, #finished_at",
         };
         let condition = match cmd.mode {
             WriteMode::Upsert => {
@@ -190,7 +213,51 @@ impl SessionStore for DynamoStore {
                     UpdateItemError::ConditionalCheckFailedException(e) => e.item.as_ref(),
                     _ => None,
                 };
-                Err(rejection_from_old_item(old, cmd))
+                Err(rejection_from_old_item(old, |existing| {
+                    decide(existing, &cmd.caller, &cmd.fields.observed_at, cmd.mode)
+                }))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// One conditional PutItem replaces the owner's live row by its tombstone; the condition
+    /// (a live row of the caller's) is `decide_delete`'s rule, checked atomically.
+    async fn delete(&self, cmd: &DeleteCommand) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(TABLE_KEY.partition, s(cmd.workspace.to_string()))
+            .item(TABLE_KEY.sort, s(cmd.session_id.as_str()))
+            .item("user_uuid", s(cmd.caller.user_uuid.to_string()))
+            .item(DELETED_AT, s(cmd.now.to_string()))
+            .item("observed_at", s(cmd.observed_at().to_string()))
+            .condition_expression(
+                "attribute_exists(#session_id) AND attribute_not_exists(#deleted_at) AND #user_uuid = :me",
+            )
+            .expression_attribute_names("#session_id", TABLE_KEY.sort)
+            .expression_attribute_names("#deleted_at", DELETED_AT)
+            .expression_attribute_names("#user_uuid", "user_uuid")
+            .expression_attribute_values(":me", s(cmd.caller.user_uuid.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(service))
+                if matches!(
+                    service.err(),
+                    PutItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                let old = match service.err() {
+                    PutItemError::ConditionalCheckFailedException(e) => e.item.as_ref(),
+                    _ => None,
+                };
+                Err(rejection_from_old_item(old, |existing| {
+                    decide_delete(existing, &cmd.caller)
+                }))
             }
             Err(e) => Err(classify(e)),
         }
@@ -211,7 +278,11 @@ impl SessionStore for DynamoStore {
             .send()
             .await
             .map_err(classify)?;
-        out.item.as_ref().map(session_from_item).transpose()
+        out.item
+            .as_ref()
+            .filter(|item| !item.contains_key(DELETED_AT))
+            .map(session_from_item)
+            .transpose()
     }
 
     async fn list(&self, q: &ListQuery) -> Result<SessionPage, StoreError> {
@@ -351,6 +422,14 @@ mod tests {
             };
             assert!(store.upsert(&cmd).await.is_err());
         }
+        let delete = DeleteCommand {
+            workspace,
+            session_id: session_id.clone(),
+            caller: caller.clone(),
+            client_observed_at: None,
+            now: fields.observed_at,
+        };
+        assert!(store.delete(&delete).await.is_err());
         assert!(store.get(&workspace, &session_id).await.is_err());
         let me = caller.user_uuid.to_string();
         for mine in [false, true] {

@@ -1,6 +1,7 @@
-//! Sessions in memory, with DynamoDB's semantics: the same upsert decision (not owner, stale,
-//! create-only), newest-first listing by `created_at`, `mine`, and the same cursors. For fast
-//! tests of the router's logic; DynamoDB Local remains the proof that the real store agrees.
+//! Sessions in memory, with DynamoDB's semantics: the same upsert and delete decisions (not
+//! owner, stale, create-only, absent), tombstones, newest-first listing by `created_at`, `mine`,
+//! and the same cursors. For fast tests of the router's logic; DynamoDB Local remains the proof
+//! that the real store agrees.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -9,13 +10,25 @@ use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
 use super::cursor::{Listing, Position};
 use super::{SessionStore, StoreError, Upserted};
-use crate::domain::{Existing, ListQuery, UpsertCommand, decide};
+use crate::domain::{DeleteCommand, Existing, ListQuery, UpsertCommand, decide, decide_delete};
 
-/// A stored row: the session and the `observed_at` of its latest write.
+/// A stored row: its owner, the `observed_at` of its latest write, and the session, which a
+/// delete takes away (leaving the tombstone).
 #[derive(Debug, Clone)]
 struct Row {
-    session: Session,
+    user_uuid: String,
     observed_at: String,
+    session: Option<Session>,
+}
+
+impl Row {
+    fn existing(&self) -> Existing<'_> {
+        Existing {
+            user_uuid: &self.user_uuid,
+            observed_at: &self.observed_at,
+            deleted: self.session.is_none(),
+        }
+    }
 }
 
 /// Rows by table key (`workspace_uuid`, `session_id`).
@@ -64,10 +77,7 @@ impl SessionStore for MemoryStore {
         let key = (cmd.workspace.to_string(), cmd.session_id.to_string());
         let existing = rows.get(&key);
         decide(
-            existing.map(|row| Existing {
-                user_uuid: &row.session.user_uuid,
-                observed_at: &row.observed_at,
-            }),
+            existing.map(Row::existing),
             &cmd.caller,
             &cmd.fields.observed_at,
             cmd.mode,
@@ -75,14 +85,16 @@ impl SessionStore for MemoryStore {
         .map_err(StoreError::Rejected)?;
         let body = &cmd.fields;
         let now = cmd.now.to_string();
-        let session = match existing {
-            Some(row) => Session {
+        let live = existing.and_then(|row| row.session.as_ref());
+        let session = match live {
+            Some(stored) => Session {
                 title: body.title.to_string(),
                 summary: body.summary.to_string(),
                 finished_at: body.finished_at.map(|t| t.to_string()),
                 updated_at: now,
-                ..row.session.clone()
+                ..stored.clone()
             },
+            // New, or recorded again after a delete: a new row.
             None => Session {
                 uuid: cmd.new_uuid.to_string(),
                 session_id: cmd.session_id.to_string(),
@@ -96,13 +108,27 @@ impl SessionStore for MemoryStore {
                 user_arn: cmd.caller.arn.clone(),
             },
         };
-        let created = existing.is_none();
+        let created = live.is_none();
         let row = Row {
-            session: session.clone(),
+            user_uuid: session.user_uuid.clone(),
             observed_at: body.observed_at.to_string(),
+            session: Some(session.clone()),
         };
         rows.insert(key, row);
         Ok(Upserted { session, created })
+    }
+
+    async fn delete(&self, cmd: &DeleteCommand) -> Result<(), StoreError> {
+        let mut rows = self.rows();
+        let key = (cmd.workspace.to_string(), cmd.session_id.to_string());
+        let row = rows.get_mut(&key);
+        decide_delete(row.as_deref().map(Row::existing), &cmd.caller)
+            .map_err(StoreError::Rejected)?;
+        if let Some(row) = row {
+            row.session = None;
+            row.observed_at = cmd.observed_at().to_string();
+        }
+        Ok(())
     }
 
     async fn get(
@@ -111,7 +137,7 @@ impl SessionStore for MemoryStore {
         session_id: &SessionId,
     ) -> Result<Option<Session>, StoreError> {
         let key = (workspace.to_string(), session_id.to_string());
-        Ok(self.rows().get(&key).map(|row| row.session.clone()))
+        Ok(self.rows().get(&key).and_then(|row| row.session.clone()))
     }
 
     /// As DynamoDB pages: a full page always carries a cursor (even if nothing follows, the
@@ -128,7 +154,7 @@ impl SessionStore for MemoryStore {
         let mut sessions: Vec<Session> = self
             .rows()
             .values()
-            .map(|row| &row.session)
+            .filter_map(|row| row.session.as_ref())
             .filter(|s| s.workspace_uuid == workspace && (!q.mine || s.user_uuid == me))
             .filter(|s| start.as_ref().is_none_or(|position| after(s, position)))
             .cloned()

@@ -10,7 +10,7 @@ use std::future::Future;
 
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
-use crate::domain::{ListQuery, Rejection, UpsertCommand};
+use crate::domain::{DeleteCommand, ListQuery, Rejection, UpsertCommand};
 
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
@@ -43,13 +43,18 @@ pub trait SessionStore: Send + Sync + 'static {
         cmd: &UpsertCommand,
     ) -> impl Future<Output = Result<Upserted, StoreError>> + Send;
 
+    /// One atomic conditional write: replaces the owner's live row by a tombstone (see
+    /// `DeleteCommand`), or refuses (absent, not the owner) and changes nothing.
+    fn delete(&self, cmd: &DeleteCommand) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The live row; a tombstone reads as absent.
     fn get(
         &self,
         workspace: &WorkspaceId,
         session_id: &SessionId,
     ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
 
-    /// Newest first, by `created_at`, without a Scan.
+    /// Newest first, by `created_at`, without a Scan. Tombstones are never listed.
     fn list(
         &self,
         query: &ListQuery,

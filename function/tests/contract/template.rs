@@ -25,8 +25,14 @@ const FUNCTION_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 const BOOTSTRAP_EXE: &str = env!("CARGO_BIN_EXE_bootstrap");
 
 /// The only DynamoDB actions the function may ever be granted (least privilege): reading one
-/// item, the conditional upsert, and querying the indexes.
-const ALLOWED_ACTIONS: [&str; 3] = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"];
+/// item, the conditional upsert, the conditional tombstone of an owner's delete, and querying
+/// the indexes.
+const ALLOWED_ACTIONS: [&str; 4] = [
+    "dynamodb:GetItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+];
 
 const FIX_TABLE: &str = "fix SessionsTable in template.yaml (or, if the code changed on purpose, \
      keep function/src/store/table.rs and the template in step; a deployed key schema cannot \

@@ -1,5 +1,6 @@
-//! `cargo-ai workspaceManagement session ...`: upsert, get and list session rows.
+//! `cargo-ai workspaceManagement session ...`: upsert, get, list and delete session rows.
 
+mod delete;
 mod get;
 mod list;
 mod upsert;
@@ -11,13 +12,14 @@ use crate::error::CliError;
 
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCommand {
-    /// Create, update and read session rows.
+    /// Create, update, read and delete session rows.
     #[command(
         subcommand,
         after_help = "Examples:\n  \
             cargo-ai workspaceManagement session upsert --session-id abc-123 --title \"...\" --summary \"...\" --finished\n  \
             cargo-ai workspaceManagement session get --session-id abc-123\n  \
-            cargo-ai workspaceManagement session list --mine"
+            cargo-ai workspaceManagement session list --mine\n  \
+            cargo-ai workspaceManagement session delete --session-id abc-123"
     )]
     Session(SessionCommand),
 }
@@ -50,6 +52,21 @@ pub enum SessionCommand {
         cargo-ai workspaceManagement session list --mine --since 7d\n  \
         cargo-ai workspaceManagement session list --limit 500 --jsonl > sessions.jsonl")]
     List(list::ListArgs),
+
+    /// Delete one of your own sessions (asks first on a terminal).
+    ///
+    /// Removes the row's title, summary and every other field for everyone on the workspace:
+    /// it is no longer listed, and `get` answers "not found". Only the session's creator can
+    /// delete it; anyone else is refused and the row stays as it is.
+    ///
+    /// An update of the session made before the delete and delivered after it (one waiting in
+    /// an outbox, say) is refused as older and does not bring the row back. A newer update by
+    /// you does: a later hook of the same session, if it is still running, records it again as
+    /// a new row, unless `capture = off` for that project.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session delete --session-id abc-123\n  \
+        cargo-ai workspaceManagement session delete --session-id abc-123 --yes --json")]
+    Delete(delete::DeleteArgs),
 }
 
 pub async fn run(ctx: &Context, command: WorkspaceCommand) -> Result<(), CliError> {
@@ -58,5 +75,6 @@ pub async fn run(ctx: &Context, command: WorkspaceCommand) -> Result<(), CliErro
         SessionCommand::Upsert(args) => upsert::run(ctx, args).await,
         SessionCommand::Get(args) => get::run(ctx, args).await,
         SessionCommand::List(args) => list::run(ctx, args).await,
+        SessionCommand::Delete(args) => delete::run(ctx, args).await,
     }
 }

@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use openapiv3::{MediaType, OpenAPI, ReferenceOr, Schema};
 use sessions_core::fields::LIST_MAX_LIMIT;
-use sessions_core::wire::ErrorDetail;
+use sessions_core::wire::{DeletedSession, ErrorDetail};
 use sessions_core::{
     Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Summary, Timestamp,
     Title, UpsertBody, WorkspaceId,
@@ -113,6 +113,23 @@ fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
                  (sessions_core::user_uuid); {FIX}"
             );
         }
+        "DeletedSession" => {
+            let deleted: DeletedSession = serde_json::from_slice(&json).unwrap_or_else(|e| {
+                panic!(
+                    "openapi.yaml: {label} is not a sessions_core::wire::DeletedSession: {e}; {FIX}"
+                )
+            });
+            let workspace = WorkspaceId::parse(&deleted.workspace_uuid)
+                .unwrap_or_else(|e| panic!("openapi.yaml: {label}.workspace_uuid: {e}; {FIX}"));
+            assert_eq!(
+                workspace.to_string(),
+                deleted.workspace_uuid,
+                "openapi.yaml: {label}.workspace_uuid should be lowercase, as the server writes it; {FIX}"
+            );
+            SessionId::parse(&deleted.session_id)
+                .unwrap_or_else(|e| panic!("openapi.yaml: {label}.session_id: {e}; {FIX}"));
+            check_timestamp(&deleted.deleted_at, "deleted_at", label);
+        }
         // Error examples are checked with their status in error_responses_match_error_code_statuses.
         "Error" => {
             serde_json::from_slice::<ErrorBody>(&json).unwrap_or_else(|e| {
@@ -181,6 +198,7 @@ fn examples_pass_the_servers_own_parsers() {
                     "session_id" => SessionId::parse(&text()).map(drop),
                     "workspace_uuid" => WorkspaceId::parse(&text()).map(drop),
                     "cursor" => Cursor::parse(&text()).map(drop),
+                    "observed_at" => Timestamp::parse("observed_at", &text()).map(drop),
                     "limit" => {
                         let n = example.as_u64().unwrap_or_default();
                         assert!(
@@ -231,7 +249,7 @@ fn examples_pass_the_servers_own_parsers() {
     }
 
     // The property examples of each schema, put together, make a valid example too.
-    for name in ["Session", "UpsertBody", "Identity"] {
+    for name in ["Session", "UpsertBody", "Identity", "DeletedSession"] {
         checked += 1;
         let at = format!("components.schemas.{name}");
         check_example(

@@ -173,6 +173,16 @@ fn route_codes(method: &str, path: &str) -> Vec<ErrorCode> {
             ],
         ),
         "GET" if path == session => (true, vec![InvalidSessionId, NotFound]),
+        "DELETE" if path == session => (
+            true,
+            vec![
+                InvalidSessionId,
+                InvalidQuery,
+                InvalidTimestamp,
+                NotOwner,
+                NotFound,
+            ],
+        ),
         "GET" if path == sessions => (true, vec![InvalidQuery]),
         "GET" if path == WHOAMI_PATH => (false, vec![]),
         _ => panic!(

@@ -11,7 +11,7 @@ use sessions_core::fields::{
     TITLE_MAX_CHARS,
 };
 use sessions_core::identity::USER_NAMESPACE;
-use sessions_core::wire::ErrorDetail;
+use sessions_core::wire::{DeletedSession, ErrorDetail};
 use sessions_core::{
     Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Summary, Timestamp,
     Title, UpsertBody,
@@ -96,6 +96,14 @@ fn sample_identity() -> Identity {
     }
 }
 
+fn sample_deleted() -> DeletedSession {
+    DeletedSession {
+        workspace_uuid: "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60".into(),
+        session_id: "s".into(),
+        deleted_at: "2026-11-24T07:02:28.611Z".into(),
+    }
+}
+
 fn sample_error() -> ErrorDetail {
     ErrorDetail {
         code: "not_found".into(),
@@ -157,6 +165,7 @@ fn schemas_match_wire_types() {
     assert_response_schema(&api, "Session", &sample_session());
     assert_response_schema(&api, "SessionPage", &sample_page());
     assert_response_schema(&api, "Identity", &sample_identity());
+    assert_response_schema(&api, "DeletedSession", &sample_deleted());
 
     // UpsertBody: exactly the accepted fields; required and nullable as UpsertBody::from_json parses.
     let at = "components.schemas.UpsertBody";
@@ -343,13 +352,15 @@ fn bounds_match_field_constants() {
     let max_title = (TITLE_MAX_CHARS, "TITLE_MAX_CHARS");
     let max_summary = (SUMMARY_MAX_BYTES, "SUMMARY_MAX_BYTES");
     let at = |name: &str, field: &str| format!("{schemas}.{name}.properties.{field}");
-    assert_length(
-        &api,
-        prop("Session", "session_id"),
-        &at("Session", "session_id"),
-        1,
-        max_id,
-    );
+    for schema in ["Session", "DeletedSession"] {
+        assert_length(
+            &api,
+            prop(schema, "session_id"),
+            &at(schema, "session_id"),
+            1,
+            max_id,
+        );
+    }
     for schema in ["UpsertBody", "Session"] {
         assert_length(
             &api,
