@@ -9,10 +9,10 @@
 
 mod conversation;
 mod digest;
-mod entry;
+pub(crate) mod entry;
 mod heuristic;
-mod lines;
-mod prompt;
+pub(crate) mod lines;
+pub(crate) mod prompt;
 mod tail;
 #[cfg(test)]
 mod testing;
