@@ -107,7 +107,9 @@ fn remote_section(header: &str) -> Option<String> {
     let inner = header.strip_prefix('[')?.split(']').next()?.trim();
     if let Some((section, name)) = inner.split_once(char::is_whitespace) {
         let name = name.trim().strip_prefix('"')?.strip_suffix('"')?;
-        return section.eq_ignore_ascii_case("remote").then(|| name.to_owned());
+        return section
+            .eq_ignore_ascii_case("remote")
+            .then(|| name.to_owned());
     }
     let (section, name) = inner.split_once('.')?;
     // The old form's subsection is case-insensitive: git lowercases it.
@@ -161,15 +163,39 @@ mod tests {
         let work = dir.path().join("uploader");
         std::fs::create_dir(&work).unwrap();
         git(&work, &["init", "-q", "-b", "main"]);
-        git(&work, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "first"]);
+        git(
+            &work,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "first",
+            ],
+        );
         (dir, work)
     }
 
     #[test]
     fn a_remote_with_credentials_is_normalized_and_the_branch_read() {
         let (_dir, work) = repo();
-        git(&work, &["remote", "add", "origin", "https://bob:TOKEN@github.com/acme/uploader.git"]);
-        git(&work, &["remote", "add", "backup", "git@gitlab.com:acme/other.git"]);
+        git(
+            &work,
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://bob:TOKEN@github.com/acme/uploader.git",
+            ],
+        );
+        git(
+            &work,
+            &["remote", "add", "backup", "git@gitlab.com:acme/other.git"],
+        );
         git(&work, &["switch", "-q", "-c", "feature/retry"]);
         let sub = work.join("src/deep");
         std::fs::create_dir_all(&sub).unwrap();
@@ -182,7 +208,15 @@ mod tests {
     #[test]
     fn an_scp_like_remote_not_named_origin_is_used_when_it_is_the_only_one() {
         let (_dir, work) = repo();
-        git(&work, &["remote", "add", "upstream", "git@GitHub.com:acme/uploader.git"]);
+        git(
+            &work,
+            &[
+                "remote",
+                "add",
+                "upstream",
+                "git@GitHub.com:acme/uploader.git",
+            ],
+        );
         let facts = git_facts(&work);
         assert_eq!(facts.repo.as_deref(), Some("github.com/acme/uploader"));
         assert_eq!(facts.branch.as_deref(), Some("main"));
@@ -201,9 +235,27 @@ mod tests {
     #[test]
     fn a_linked_worktree_has_its_own_branch_and_the_repos_remote() {
         let (dir, work) = repo();
-        git(&work, &["remote", "add", "origin", "ssh://git@host.example:2222/acme/uploader"]);
+        git(
+            &work,
+            &[
+                "remote",
+                "add",
+                "origin",
+                "ssh://git@host.example:2222/acme/uploader",
+            ],
+        );
         let linked = dir.path().join("linked");
-        git(&work, &["worktree", "add", "-q", "-b", "hotfix", linked.to_str().unwrap()]);
+        git(
+            &work,
+            &[
+                "worktree",
+                "add",
+                "-q",
+                "-b",
+                "hotfix",
+                linked.to_str().unwrap(),
+            ],
+        );
         assert!(linked.join(".git").is_file());
         let facts = git_facts(&linked);
         assert_eq!(facts.repo.as_deref(), Some("host.example/acme/uploader"));
@@ -241,11 +293,17 @@ mod tests {
                       [Remote \"origin\"] ; comment\n\tURL = \"git@h:a/b.git\" # trailing\n\
                       \tfetch = +refs/heads/*:refs/remotes/origin/*\n";
         assert_eq!(remote_url(config).as_deref(), Some("git@h:a/b.git"));
-        assert_eq!(remote_url("[remote.Upstream]\nurl = x:y/z\n").as_deref(), Some("x:y/z"));
+        assert_eq!(
+            remote_url("[remote.Upstream]\nurl = x:y/z\n").as_deref(),
+            Some("x:y/z")
+        );
         assert_eq!(remote_url("[core]\nbare = false\n"), None);
         assert_eq!(branch("ref: refs/heads/main\n").as_deref(), Some("main"));
         assert_eq!(branch("ref: refs/heads/.invalid\n"), None);
-        assert_eq!(branch("ABCDEF0123456789abcdef0123456789abcdef01\n").as_deref(), Some("abcdef0"));
+        assert_eq!(
+            branch("ABCDEF0123456789abcdef0123456789abcdef01\n").as_deref(),
+            Some("abcdef0")
+        );
         assert_eq!(branch("garbage"), None);
     }
 }

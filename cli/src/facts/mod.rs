@@ -179,8 +179,14 @@ fn gather_parts(
 /// `path` with the home directory written `~`: the same project reads the same for everyone.
 fn home_as_tilde(path: &str) -> String {
     let home = dirs::home_dir();
-    let home = home.as_deref().and_then(Path::to_str).map(|h| h.trim_end_matches('/'));
-    match home.filter(|h| !h.is_empty()).and_then(|h| path.strip_prefix(h)) {
+    let home = home
+        .as_deref()
+        .and_then(Path::to_str)
+        .map(|h| h.trim_end_matches('/'));
+    match home
+        .filter(|h| !h.is_empty())
+        .and_then(|h| path.strip_prefix(h))
+    {
         Some("") => "~".to_owned(),
         Some(rest) if rest.starts_with('/') => format!("~{rest}"),
         _ => path.to_owned(),

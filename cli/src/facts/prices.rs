@@ -124,12 +124,24 @@ impl PriceTable {
                 let long_context = match &row.long_context {
                     Some(t) => Some((
                         t.above_prompt_tokens,
-                        exact([t.input, t.cache_write_5m, t.cache_write_1h, t.cache_read, t.output])
-                            .map_err(named)?,
+                        exact([
+                            t.input,
+                            t.cache_write_5m,
+                            t.cache_write_1h,
+                            t.cache_read,
+                            t.output,
+                        ])
+                        .map_err(named)?,
                     )),
                     None => None,
                 };
-                let rates = [row.input, row.cache_write_5m, row.cache_write_1h, row.cache_read, row.output];
+                let rates = [
+                    row.input,
+                    row.cache_write_5m,
+                    row.cache_write_1h,
+                    row.cache_read,
+                    row.output,
+                ];
                 rows.push(Row {
                     from,
                     rates: exact(rates).map_err(named)?,
@@ -154,7 +166,10 @@ impl PriceTable {
     pub fn nanodollars(&self, model: &str, at: Option<Timestamp>, tokens: &Tokens) -> Option<u64> {
         let rows = &self.model(model)?.rows;
         let row = match at {
-            Some(at) => rows.iter().rev().find(|r| r.from.is_none_or(|from| from <= at)),
+            Some(at) => rows
+                .iter()
+                .rev()
+                .find(|r| r.from.is_none_or(|from| from <= at)),
             None => rows.last(),
         }?;
         let rates = match row.long_context {
@@ -260,16 +275,33 @@ mod tests {
         Some(Timestamp::parse("t", &format!("{day}T12:00:00Z")).unwrap())
     }
 
-    /// The five rates of `model` at `day`, in dollars per million tokens, for a short prompt.
+    /// The five rates of `model` at `day`, in dollars per million tokens, measured on 100,000
+    /// tokens: a prompt short enough for every model's base rates.
     fn rates(model: &str, day: &str) -> [f64; 5] {
         let table = PriceTable::pinned();
-        let one = |t: Tokens| table.nanodollars(model, at(day), &t).unwrap() as f64 / 1e9;
+        let one = |t: Tokens| table.nanodollars(model, at(day), &t).unwrap() as f64 / 1e8;
+        let n = 100_000;
         [
-            one(MILLION),
-            one(Tokens { input: 0, cache_write_5m: 1_000_000, ..Tokens::default() }),
-            one(Tokens { input: 0, cache_write_1h: 1_000_000, ..Tokens::default() }),
-            one(Tokens { input: 0, cache_read: 1_000_000, ..Tokens::default() }),
-            one(Tokens { input: 0, output: 1_000_000, ..Tokens::default() }),
+            one(Tokens {
+                input: n,
+                ..Tokens::default()
+            }),
+            one(Tokens {
+                cache_write_5m: n,
+                ..Tokens::default()
+            }),
+            one(Tokens {
+                cache_write_1h: n,
+                ..Tokens::default()
+            }),
+            one(Tokens {
+                cache_read: n,
+                ..Tokens::default()
+            }),
+            one(Tokens {
+                output: n,
+                ..Tokens::default()
+            }),
         ]
     }
 
@@ -279,62 +311,144 @@ mod tests {
         assert!(table.models.len() >= 15);
         // DESIGN.md section 11's examples, and the page's rows.
         let day = "2026-11-28";
-        for model in ["claude-sonnet-4-5-20250929", "claude-sonnet-4-6", "claude-sonnet-4-0"] {
+        for model in [
+            "claude-sonnet-4-5-20250929",
+            "claude-sonnet-4-6",
+            "claude-sonnet-4-0",
+        ] {
             assert_eq!(rates(model, day), [3.0, 3.75, 6.0, 0.30, 15.0], "{model}");
         }
-        assert_eq!(rates("claude-haiku-4-5-20251001", day), [1.0, 1.25, 2.0, 0.10, 5.0]);
-        for model in ["claude-opus-4-5-20251101", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5"] {
+        assert_eq!(
+            rates("claude-haiku-4-5-20251001", day),
+            [1.0, 1.25, 2.0, 0.10, 5.0]
+        );
+        for model in [
+            "claude-opus-4-5-20251101",
+            "claude-opus-4-6",
+            "claude-opus-4-7",
+            "claude-opus-4-8",
+            "claude-opus-5",
+        ] {
             assert_eq!(rates(model, day), [5.0, 6.25, 10.0, 0.50, 25.0], "{model}");
         }
-        for model in ["claude-opus-4-1-20250805", "claude-opus-4-20250514", "claude-3-opus-20240229"] {
-            assert_eq!(rates(model, day), [15.0, 18.75, 30.0, 1.50, 75.0], "{model}");
+        for model in [
+            "claude-opus-4-1-20250805",
+            "claude-opus-4-20250514",
+            "claude-3-opus-20240229",
+        ] {
+            assert_eq!(
+                rates(model, day),
+                [15.0, 18.75, 30.0, 1.50, 75.0],
+                "{model}"
+            );
         }
         assert_eq!(rates("claude-sonnet-5", day), [2.0, 2.5, 4.0, 0.20, 10.0]);
         assert_eq!(rates("claude-opus-5-5", day), [4.0, 5.0, 8.0, 0.20, 20.0]);
-        assert_eq!(rates("claude-fable-5-1", day), [10.0, 12.5, 20.0, 0.25, 50.0]);
+        assert_eq!(
+            rates("claude-fable-5-1", day),
+            [10.0, 12.5, 20.0, 0.25, 50.0]
+        );
         assert_eq!(rates("claude-mythos-5", day), [10.0, 12.5, 20.0, 1.0, 50.0]);
-        assert_eq!(rates("claude-3-5-haiku-20241022", day), [0.80, 1.0, 1.6, 0.08, 4.0]);
-        assert_eq!(rates("claude-3-haiku-20240307", day), [0.25, 0.30, 0.50, 0.03, 1.25]);
-        assert_eq!(rates("claude-haiku-5-5", day), [0.10, 0.125, 0.20, 0.01, 0.50]);
+        assert_eq!(
+            rates("claude-3-5-haiku-20241022", day),
+            [0.80, 1.0, 1.6, 0.08, 4.0]
+        );
+        assert_eq!(
+            rates("claude-3-haiku-20240307", day),
+            [0.25, 0.30, 0.50, 0.03, 1.25]
+        );
+        assert_eq!(
+            rates("claude-haiku-5-5", day),
+            [0.10, 0.125, 0.20, 0.01, 0.50]
+        );
     }
 
     #[test]
     fn sonnet_5_5_cache_reads_halve_from_2026_10_07() {
-        assert_eq!(rates("claude-sonnet-5-5", "2026-10-06"), [2.0, 2.5, 4.0, 0.20, 10.0]);
-        assert_eq!(rates("claude-sonnet-5-5", "2026-10-07"), [2.0, 2.5, 4.0, 0.10, 10.0]);
+        assert_eq!(
+            rates("claude-sonnet-5-5", "2026-10-06"),
+            [2.0, 2.5, 4.0, 0.20, 10.0]
+        );
+        assert_eq!(
+            rates("claude-sonnet-5-5", "2026-10-07"),
+            [2.0, 2.5, 4.0, 0.10, 10.0]
+        );
         let table = PriceTable::pinned();
-        let reads = Tokens { cache_read: 1_000_000, ..Tokens::default() };
+        let reads = Tokens {
+            cache_read: 1_000_000,
+            ..Tokens::default()
+        };
         let midnight = Timestamp::parse("t", "2026-10-07T00:00:00Z").ok();
         let before = Timestamp::parse("t", "2026-10-06T23:59:59.999Z").ok();
-        assert_eq!(table.nanodollars("claude-sonnet-5-5", midnight, &reads), Some(100_000_000));
-        assert_eq!(table.nanodollars("claude-sonnet-5-5", before, &reads), Some(200_000_000));
+        assert_eq!(
+            table.nanodollars("claude-sonnet-5-5", midnight, &reads),
+            Some(100_000_000)
+        );
+        assert_eq!(
+            table.nanodollars("claude-sonnet-5-5", before, &reads),
+            Some(200_000_000)
+        );
         // No time: the latest price.
-        assert_eq!(table.nanodollars("claude-sonnet-5-5", None, &reads), Some(100_000_000));
+        assert_eq!(
+            table.nanodollars("claude-sonnet-5-5", None, &reads),
+            Some(100_000_000)
+        );
     }
 
     #[test]
     fn a_long_prompt_prices_every_token_of_its_request_at_the_tier() {
         let table = PriceTable::pinned();
         // Sonnet 4.5: 150,000 input + 50,000 cache read = 200,000: not above the threshold.
-        let at_threshold = Tokens { input: 150_000, cache_read: 50_000, output: 1_000, ..Tokens::default() };
+        let at_threshold = Tokens {
+            input: 150_000,
+            cache_read: 50_000,
+            output: 1_000,
+            ..Tokens::default()
+        };
         // 150,000 × $3 + 50,000 × $0.30 + 1,000 × $15 = $0.45 + $0.015 + $0.015 = $0.48
-        assert_eq!(table.nanodollars("claude-sonnet-4-5", at("2026-01-05"), &at_threshold), Some(480_000_000));
+        assert_eq!(
+            table.nanodollars("claude-sonnet-4-5", at("2026-01-05"), &at_threshold),
+            Some(480_000_000)
+        );
         // One more token, written to the cache, and all of the request is at the tier:
         // 150,000 × $6 + 1 × $7.50 + 50,000 × $0.60 + 1,000 × $22.50
         // = $0.90 + $0.0000075 + $0.03 + $0.0225 = $0.9525075
-        let over = Tokens { cache_write_5m: 1, ..at_threshold };
-        assert_eq!(table.nanodollars("claude-sonnet-4-5", at("2026-01-05"), &over), Some(952_507_500));
+        let over = Tokens {
+            cache_write_5m: 1,
+            ..at_threshold
+        };
+        assert_eq!(
+            table.nanodollars("claude-sonnet-4-5", at("2026-01-05"), &over),
+            Some(952_507_500)
+        );
 
         // Sonnet 4.6 had the tier until 2026-03-13, not after.
-        let long = Tokens { input: 300_000, output: 1_000, ..Tokens::default() };
+        let long = Tokens {
+            input: 300_000,
+            output: 1_000,
+            ..Tokens::default()
+        };
         // 300,000 × $6 + 1,000 × $22.50 = $1.80 + $0.0225
-        assert_eq!(table.nanodollars("claude-sonnet-4-6", at("2026-03-12"), &long), Some(1_822_500_000));
+        assert_eq!(
+            table.nanodollars("claude-sonnet-4-6", at("2026-03-12"), &long),
+            Some(1_822_500_000)
+        );
         // 300,000 × $3 + 1,000 × $15 = $0.90 + $0.015
-        assert_eq!(table.nanodollars("claude-sonnet-4-6", at("2026-03-13"), &long), Some(915_000_000));
+        assert_eq!(
+            table.nanodollars("claude-sonnet-4-6", at("2026-03-13"), &long),
+            Some(915_000_000)
+        );
 
         // Haiku 5.5 above 100,000 prompt tokens: 100,001 × $0.50 + 2,000 × $2.50
-        let haiku = Tokens { input: 100_001, output: 2_000, ..Tokens::default() };
-        assert_eq!(table.nanodollars("claude-haiku-5-5", at("2026-11-01"), &haiku), Some(55_000_500));
+        let haiku = Tokens {
+            input: 100_001,
+            output: 2_000,
+            ..Tokens::default()
+        };
+        assert_eq!(
+            table.nanodollars("claude-haiku-5-5", at("2026-11-01"), &haiku),
+            Some(55_000_500)
+        );
     }
 
     #[test]
@@ -383,11 +497,21 @@ mod tests {
         assert!(PriceTable::parse(&model(r#"[]"#, &[""])).is_err());
         assert!(PriceTable::parse(&model(r#"["a"]"#, &[])).is_err());
         assert!(PriceTable::parse(&model(r#"["a"]"#, &["from = \"2026-01-01\"\n"])).is_err());
-        assert!(PriceTable::parse(&model(r#"["a"]"#, &["", "", ])).is_err());
-        assert!(PriceTable::parse(&model(r#"["a"]"#, &["", "from = \"2026-02-01\"\n", "from = \"2026-01-01\"\n"])).is_err());
+        assert!(PriceTable::parse(&model(r#"["a"]"#, &["", "",])).is_err());
+        assert!(
+            PriceTable::parse(&model(
+                r#"["a"]"#,
+                &["", "from = \"2026-02-01\"\n", "from = \"2026-01-01\"\n"]
+            ))
+            .is_err()
+        );
         assert!(PriceTable::parse(&model(r#"["a"]"#, &["", "from = \"not a date\"\n"])).is_err());
         let fine = model(r#"["a"]"#, &[""]).replace("input = 1.0", "input = 1.0001");
-        assert!(PriceTable::parse(&fine).unwrap_err().contains("thousandths"));
+        assert!(
+            PriceTable::parse(&fine)
+                .unwrap_err()
+                .contains("thousandths")
+        );
         let typo = model(r#"["a"]"#, &[""]).replace("output", "ouput");
         assert!(PriceTable::parse(&typo).is_err());
     }

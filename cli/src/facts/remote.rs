@@ -16,7 +16,10 @@ pub fn normalize(remote: &str) -> Option<String> {
     };
     let host = host.to_ascii_lowercase();
     let path = path.trim_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path).trim_end_matches('/');
+    let path = path
+        .strip_suffix(".git")
+        .unwrap_or(path)
+        .trim_end_matches('/');
     let sane = |s: &str| !s.is_empty() && !s.contains(char::is_whitespace);
     (sane(&host) && sane(path)).then(|| format!("{host}/{path}"))
 }
@@ -97,7 +100,10 @@ mod tests {
             "bob:TOKEN@github.com:acme/uploader.git",
         ] {
             let repo = normalize(remote).unwrap_or_default();
-            assert!(!repo.contains("TOKEN") && !repo.contains("bob"), "{remote} → {repo}");
+            assert!(
+                !repo.contains("TOKEN") && !repo.contains("bob"),
+                "{remote} → {repo}"
+            );
         }
     }
 

@@ -250,7 +250,8 @@ impl Pass {
         if let Some(at) = at {
             self.take_time(at.unix_millis());
         }
-        let known = |value: &Option<String>| value.as_ref().filter(|v| !v.trim().is_empty()).cloned();
+        let known =
+            |value: &Option<String>| value.as_ref().filter(|v| !v.trim().is_empty()).cloned();
         if let Some(version) = known(&line.version) {
             self.facts.claude_version = Some(version);
         }
@@ -337,7 +338,11 @@ impl Pass {
         let seen = message_id
             .as_ref()
             .and_then(|id| self.by_message_id.get(id))
-            .or_else(|| request_id.as_ref().and_then(|id| self.by_request_id.get(id)))
+            .or_else(|| {
+                request_id
+                    .as_ref()
+                    .and_then(|id| self.by_request_id.get(id))
+            })
             .copied();
         let index = seen.unwrap_or_else(|| {
             self.responses.push(Response::default());
@@ -376,7 +381,10 @@ impl Pass {
             .collect();
         // Stable: equal counts keep the order first seen.
         ranked.sort_by_key(|&m| std::cmp::Reverse(responses_per_model[m]));
-        self.facts.models = ranked.iter().map(|&m| self.model_names[m].clone()).collect();
+        self.facts.models = ranked
+            .iter()
+            .map(|&m| self.model_names[m].clone())
+            .collect();
 
         let mut totals: Option<TokenTotals> = None;
         let mut cost: u64 = 0;

@@ -15,7 +15,7 @@ pub(crate) mod lines;
 pub(crate) mod prompt;
 mod tail;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use digest::{Digest, Limits, digest};
 pub use heuristic::{heuristic_summary, heuristic_title};
