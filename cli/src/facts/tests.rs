@@ -301,7 +301,7 @@ fn the_deadline_cuts_a_long_transcript_short() {
     let line = json!({"type": "user", "timestamp": "2026-04-10T10:00:00Z",
                       "message": {"content": "a prompt"}})
     .to_string();
-    let (_dir, path) = transcript(&vec![line; 200_000]);
+    let (_dir, path) = transcript(&vec![line; 100_000]);
     let started = Instant::now();
     let facts = Facts::gather(
         Some(&path),
@@ -318,5 +318,5 @@ fn the_deadline_cuts_a_long_transcript_short() {
     let past = read_transcript(&path, Instant::now(), PriceTable::pinned()).unwrap();
     assert!(!past.complete);
     assert_eq!(past.entries, 0);
-    assert_eq!(read(&path).prompts, 200_000);
+    assert_eq!(read(&path).prompts, 100_000);
 }
