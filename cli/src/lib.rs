@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod facts;
 pub mod hooks;
 pub mod outbox;
 pub mod render;

@@ -10,9 +10,6 @@ use super::lines::LineEnd;
 use super::prompt::{Prompt, prompt};
 use super::tail::{Speaker, Tail};
 
-/// Tools whose `file_path`/`notebook_path` input is a file the session changed.
-const EDITING_TOOLS: [&str; 4] = ["Edit", "Write", "MultiEdit", "NotebookEdit"];
-
 /// Builds a `Digest` entry by entry.
 pub struct Digester {
     digest: Digest,
@@ -137,16 +134,7 @@ impl Digester {
                 continue;
             };
             *self.digest.tools.entry(name.to_owned()).or_default() += 1;
-            if !EDITING_TOOLS.contains(&name) {
-                continue;
-            }
-            let input = &tool_use.input;
-            let path = input
-                .file_path
-                .as_deref()
-                .or(input.notebook_path.as_deref())
-                .filter(|p| !p.trim().is_empty());
-            if let Some(path) = path {
+            if let Some(path) = tool_use.edited_file() {
                 self.digest
                     .files
                     .insert(relative_to(path, turn.cwd.as_deref()));

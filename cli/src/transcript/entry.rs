@@ -154,14 +154,34 @@ pub enum ContentBlock {
     Other,
 }
 
+/// Tools whose `file_path`/`notebook_path` input is a file the session changed.
+const EDITING_TOOLS: [&str; 4] = ["Edit", "Write", "MultiEdit", "NotebookEdit"];
+
 /// The model calling a tool.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ToolUse {
+    /// The call's own id (`toolu_...`): the same call repeated on several lines is one call.
+    #[serde(with = "As::<DefaultOnError>")]
+    pub id: Option<String>,
     #[serde(with = "As::<DefaultOnError>")]
     pub name: Option<String>,
     #[serde(with = "As::<DefaultOnError>")]
     pub input: ToolInput,
+}
+
+impl ToolUse {
+    /// The file this call writes or edits, if it is an editing tool and names one.
+    pub fn edited_file(&self) -> Option<&str> {
+        if !EDITING_TOOLS.contains(&self.name.as_deref()?) {
+            return None;
+        }
+        self.input
+            .file_path
+            .as_deref()
+            .or(self.input.notebook_path.as_deref())
+            .filter(|p| !p.trim().is_empty())
+    }
 }
 
 /// The parts of a tool's input the digest reads.

@@ -10,13 +10,13 @@
 mod conversation;
 mod counts;
 mod digest;
-mod entry;
+pub(crate) mod entry;
 mod heuristic;
-mod lines;
-mod prompt;
+pub(crate) mod lines;
+pub(crate) mod prompt;
 mod tail;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use counts::Counts;
 pub use digest::{Digest, Limits, digest};
