@@ -1,0 +1,261 @@
+//! The detection pass, following gitleaks' detect.go for a text without a path or commit.
+//!
+//! Keywords gate rules (one case-insensitive automaton over all of them); each gated rule's
+//! regex runs; the secret is `secretGroup`, else the first non-empty group, else the match; low
+//! entropy and allowlists (the rule's and the global ones) drop a candidate. Then, beyond
+//! gitleaks: catch-all findings inside a specific one are dropped, false-positive vetoes apply,
+//! findings touching an existing marker are dropped, and overlapping ones are merged.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::config::RuleFile;
+use crate::marker;
+use crate::rule::{Allowlist, Candidate, LazyRegex, Rule, shannon_entropy};
+use crate::veto;
+
+/// One secret found by one rule: the bytes to replace, and the whole match around them.
+#[derive(Clone, Debug)]
+pub(crate) struct Hit {
+    pub rule: usize,
+    pub secret: Range<usize>,
+    pub matched: Range<usize>,
+}
+
+pub(crate) struct Scanner {
+    pub rules: Vec<Rule>,
+    global: Vec<Allowlist>,
+    keywords: Option<AhoCorasick>,
+    /// For each keyword of the automaton, the rules it gates.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every text.
+    ungated: Vec<usize>,
+    ids: HashSet<String>,
+}
+
+impl Scanner {
+    /// A scanner over rule files in gitleaks' format; later files add rules after earlier ones.
+    pub fn from_files(files: &[&str]) -> Result<Self, String> {
+        let mut rules = Vec::new();
+        let mut global = Vec::new();
+        for text in files {
+            let mut file = RuleFile::parse(text).map_err(|e| e.to_string())?;
+            global.extend(file.global_allowlists().into_iter().map(Allowlist::new));
+            rules.extend(file.rules.into_iter().filter_map(Rule::for_free_text));
+        }
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut ungated = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                ungated.push(index);
+            }
+            for keyword in &rule.keywords {
+                match keywords.iter().position(|k| k == keyword) {
+                    Some(k) => keyword_rules[k].push(index),
+                    None => {
+                        keywords.push(keyword.clone());
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| e.to_string())?;
+        let ids = rules.iter().map(|r| r.id.clone()).collect();
+        Ok(Self { rules, global, keywords: Some(keywords), keyword_rules, ungated, ids })
+    }
+
+    /// A scanner that finds nothing: what is left if the rule files could not be read, which a
+    /// unit test rules out for the vendored files.
+    pub fn empty() -> Self {
+        Self {
+            rules: Vec::new(),
+            global: Vec::new(),
+            keywords: None,
+            keyword_rules: Vec::new(),
+            ungated: Vec::new(),
+            ids: HashSet::new(),
+        }
+    }
+
+    pub fn is_kind(&self, kind: &str) -> bool {
+        self.ids.contains(kind)
+    }
+
+    /// Every pattern that fails to compile, as "rule id: pattern: error".
+    pub fn compile_errors(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let mut check = |owner: &str, regex: &LazyRegex| {
+            if let Err(e) = regex.check() {
+                errors.push(format!("{owner}: {e}"));
+            }
+        };
+        for rule in &self.rules {
+            check(&rule.id, &rule.regex);
+            for pattern in rule.allowlists.iter().flat_map(Allowlist::patterns) {
+                check(&rule.id, pattern);
+            }
+        }
+        for pattern in self.global.iter().flat_map(Allowlist::patterns) {
+            check("global allowlist", pattern);
+        }
+        errors
+    }
+
+    /// One pass over `text`: sorted, disjoint secrets on char boundaries, none touching a marker
+    /// already in `text`.
+    pub fn detect(&self, text: &str) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        for rule in self.gated_rules(text) {
+            self.detect_rule(rule, text, &mut hits);
+        }
+        if hits.is_empty() {
+            return hits;
+        }
+        let hits = self.without_generic_duplicates(hits);
+        let markers = marker::existing(text, |k| self.is_kind(k));
+        let kept = hits
+            .into_iter()
+            .filter(|h| !self.vetoed(text, h))
+            .filter(|h| !markers.iter().any(|m| m.start < h.secret.end && h.secret.start < m.end))
+            .collect();
+        self.merged(kept)
+    }
+
+    fn gated_rules(&self, text: &str) -> Vec<usize> {
+        let mut gated = self.ungated.clone();
+        if let Some(keywords) = &self.keywords {
+            let mut seen = vec![false; self.keyword_rules.len()];
+            for found in keywords.find_overlapping_iter(text) {
+                let k = found.pattern().as_usize();
+                if !std::mem::replace(&mut seen[k], true) {
+                    gated.extend(&self.keyword_rules[k]);
+                }
+            }
+        }
+        gated.sort_unstable();
+        gated.dedup();
+        gated
+    }
+
+    fn detect_rule(&self, index: usize, text: &str, hits: &mut Vec<Hit>) {
+        let rule = &self.rules[index];
+        let Some(regex) = rule.regex.get() else { return };
+        for caps in regex.captures_iter(text.as_bytes()) {
+            let Some(whole) = caps.get(0) else { continue };
+            let matched = marker::snap(text, trim_newlines(text, whole.range()));
+            let group = if rule.secret_group > 0 {
+                caps.get(rule.secret_group)
+            } else {
+                caps.iter().skip(1).flatten().find(|g| !g.is_empty())
+            };
+            let secret = match group {
+                Some(g) => marker::snap(text, g.range()),
+                None => matched.clone(),
+            };
+            if secret.is_empty() {
+                continue;
+            }
+            let hit = Hit { rule: index, secret, matched };
+            if self.allowed(text, &hit) {
+                continue;
+            }
+            hits.push(hit);
+        }
+    }
+
+    /// Entropy floor, then the global allowlists, then the rule's own.
+    fn allowed(&self, text: &str, hit: &Hit) -> bool {
+        let rule = &self.rules[hit.rule];
+        let secret = &text[hit.secret.clone()];
+        if rule.entropy != 0.0 && shannon_entropy(secret) <= rule.entropy {
+            return true;
+        }
+        let candidate = Candidate {
+            secret,
+            matched: &text[hit.matched.clone()],
+            line: &text[line_around(text, &hit.matched)],
+        };
+        self.global.iter().filter(|a| a.applies_to(&rule.id)).any(|a| a.allows(&candidate))
+            || rule.allowlists.iter().any(|a| a.allows(&candidate))
+    }
+
+    fn without_generic_duplicates(&self, hits: Vec<Hit>) -> Vec<Hit> {
+        let specific: Vec<Range<usize>> = hits
+            .iter()
+            .filter(|h| !self.rules[h.rule].generic)
+            .map(|h| h.secret.clone())
+            .collect();
+        hits.into_iter()
+            .filter(|h| {
+                !self.rules[h.rule].generic
+                    || !specific.iter().any(|s| s.start <= h.secret.start && h.secret.end <= s.end)
+            })
+            .collect()
+    }
+
+    /// A benign shape (digest, UUID, base64 of prose) is kept unless a specific rule found it
+    /// with its own keyword in the surrounding match.
+    fn vetoed(&self, text: &str, hit: &Hit) -> bool {
+        let rule = &self.rules[hit.rule];
+        if !veto::is_benign_shape(&text[hit.secret.clone()]) {
+            return false;
+        }
+        if rule.generic {
+            return true;
+        }
+        let before = &text[hit.matched.start..hit.secret.start];
+        let after = &text[hit.secret.end..hit.matched.end];
+        let context = format!("{before} {after}").to_ascii_lowercase();
+        !rule.keywords.iter().any(|k| context.contains(k.as_str()))
+    }
+
+    /// Overlapping secrets become one span, named after the most specific rule among them
+    /// (a service's rule over a catch-all, then gitleaks' order, then the local file's).
+    fn merged(&self, mut hits: Vec<Hit>) -> Vec<Hit> {
+        hits.sort_by_key(|h| (h.secret.start, std::cmp::Reverse(h.secret.end), h.rule));
+        let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+        for hit in hits {
+            match out.last_mut() {
+                Some(last) if hit.secret.start < last.secret.end => {
+                    last.secret.end = last.secret.end.max(hit.secret.end);
+                    if self.preferred(&hit, last) {
+                        last.rule = hit.rule;
+                    }
+                }
+                _ => out.push(hit),
+            }
+        }
+        out
+    }
+
+    fn preferred(&self, a: &Hit, b: &Hit) -> bool {
+        (self.rules[a.rule].generic, a.rule) < (self.rules[b.rule].generic, b.rule)
+    }
+}
+
+/// The match without the newlines at its ends (gitleaks trims them before anything else).
+fn trim_newlines(text: &str, range: Range<usize>) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let (mut start, mut end) = (range.start, range.end);
+    while start < end && bytes[start] == b'\n' {
+        start += 1;
+    }
+    while end > start && bytes[end - 1] == b'\n' {
+        end -= 1;
+    }
+    start..end
+}
+
+/// The lines a match spans, for allowlists with `regexTarget = "line"`.
+fn line_around(text: &str, range: &Range<usize>) -> Range<usize> {
+    let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[range.end..].find('\n').map_or(text.len(), |i| range.end + i);
+    start..end
+}
