@@ -10,7 +10,7 @@ mod config;
 mod marker;
 mod rule;
 mod scanner;
-#[cfg(feature = "testdata")]
+#[cfg(any(test, feature = "testdata"))]
 pub mod testdata;
 mod veto;
 
@@ -42,7 +42,10 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     if findings.is_empty() {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(marker::apply(text, findings.iter().map(|f| (f.kind, f.range.clone()))))
+    Cow::Owned(marker::apply(
+        text,
+        findings.iter().map(|f| (f.kind, f.range.clone())),
+    ))
 }
 
 /// Same, plus what was found (kind + byte range in the input), for tests and logging counts.
@@ -55,14 +58,22 @@ pub fn scan(text: &str) -> Vec<Finding> {
     // redacted text again until nothing new turns up makes `redact` idempotent. Each round
     // replaces unmarked text, so it ends; nearly always after the first re-scan.
     while !hits.is_empty() {
-        let redacted = marker::apply(text, hits.iter().map(|h| (kind(scanner, h), h.secret.clone())));
+        let redacted = marker::apply(
+            text,
+            hits.iter().map(|h| (kind(scanner, h), h.secret.clone())),
+        );
         let more = scanner.detect(&redacted);
         if more.is_empty() {
             break;
         }
         hits = merge_rescan(scanner, hits, more);
     }
-    hits.into_iter().map(|h| Finding { kind: kind(scanner, &h), range: h.secret }).collect()
+    hits.into_iter()
+        .map(|h| Finding {
+            kind: kind(scanner, &h),
+            range: h.secret,
+        })
+        .collect()
 }
 
 fn kind<'s>(scanner: &'s Scanner, hit: &Hit) -> &'s str {
@@ -89,7 +100,11 @@ fn merge_rescan(scanner: &Scanner, earlier: Vec<Hit>, more: Vec<Hit>) -> Vec<Hit
     all.extend(more.into_iter().map(|h| {
         let secret = to_original(h.secret.start)..to_original(h.secret.end);
         // The match may include a marker; only the secret is needed from here on.
-        Hit { rule: h.rule, matched: secret.clone(), secret }
+        Hit {
+            rule: h.rule,
+            matched: secret.clone(),
+            secret,
+        }
     }));
     all.sort_by_key(|h| h.secret.start);
     all

@@ -43,7 +43,10 @@ pub(crate) fn snap(text: &str, range: Range<usize>) -> Range<usize> {
 }
 
 /// `text` with each range (sorted, disjoint, on char boundaries) replaced by its kind's marker.
-pub(crate) fn apply<'k>(text: &str, spans: impl IntoIterator<Item = (&'k str, Range<usize>)>) -> String {
+pub(crate) fn apply<'k>(
+    text: &str,
+    spans: impl IntoIterator<Item = (&'k str, Range<usize>)>,
+) -> String {
     let mut out = String::with_capacity(text.len() + 32);
     let mut at = 0;
     for (kind, range) in spans {
@@ -84,6 +87,9 @@ mod tests {
     #[test]
     fn writes_markers_in_place() {
         let text = "key=abc and def";
-        assert_eq!(apply(text, [("x", 4..7), ("y", 12..15)]), "key=[REDACTED:x] and [REDACTED:y]");
+        assert_eq!(
+            apply(text, [("x", 4..7), ("y", 12..15)]),
+            "key=[REDACTED:x] and [REDACTED:y]"
+        );
     }
 }

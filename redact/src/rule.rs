@@ -22,25 +22,43 @@ pub(crate) struct LazyRegex {
 
 impl LazyRegex {
     pub fn new(pattern: String) -> Self {
-        Self { pattern, compiled: OnceLock::new() }
+        Self {
+            pattern,
+            compiled: OnceLock::new(),
+        }
     }
 
     /// The compiled regex; `None` when the pattern does not compile (a unit test lists those).
     pub fn get(&self) -> Option<&Regex> {
-        self.compiled.get_or_init(|| compile(&self.pattern).ok()).as_ref()
+        self.compiled
+            .get_or_init(|| compile(&self.pattern).ok())
+            .as_ref()
     }
 
+    #[cfg(test)]
     /// Compiles now and says why it failed, for the test that every vendored pattern compiles.
     pub fn check(&self) -> Result<(), String> {
-        compile(&self.pattern).map(|_| ()).map_err(|e| format!("{}: {e}", self.pattern))
+        compile(&self.pattern)
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", self.pattern))
     }
 }
 
 fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&escape_stray_braces(pattern))
+    RegexBuilder::new(&end_at_punctuation(&escape_stray_braces(pattern)))
         .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
+}
+
+/// The end of a secret in most gitleaks rules: a quote, a space, `;`, an escaped newline or the
+/// end of the text. That fits code and config files; in a sentence the token is followed by
+/// `.`, `,`, `)` or `:` just as often ("my key is sk_live_..., rotate it"), so those end it too.
+const GITLEAKS_SECRET_END: &str = r#"(?:[\x60'"\s;]|\\[nr]|$)"#;
+const PROSE_SECRET_END: &str = r#"(?:[\x60'"\s;.,:!?)\]}>]|\\[nr]|$)"#;
+
+pub(crate) fn end_at_punctuation(pattern: &str) -> String {
+    pattern.replace(GITLEAKS_SECRET_END, PROSE_SECRET_END)
 }
 
 /// RE2 reads a `{` that does not start a counted repetition (`{2}`, `{2,}`, `{2,5}` after an
@@ -104,7 +122,10 @@ fn starts_repetition(chars: &[char], at: usize) -> bool {
     match rest.get(digits) {
         Some('}') => true,
         Some(',') => {
-            let more = rest[digits + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let more = rest[digits + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             rest.get(digits + 1 + more) == Some(&'}')
         }
         _ => false,
@@ -144,12 +165,18 @@ impl Allowlist {
             Some("line") => Target::Line,
             _ => Target::Secret,
         };
-        let mut stopwords: Vec<String> =
-            config.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect();
+        let mut stopwords: Vec<String> = config
+            .stopwords
+            .iter()
+            .map(|w| w.to_ascii_lowercase())
+            .collect();
         stopwords.sort();
         stopwords.dedup();
         Self {
-            all_must_hold: config.condition.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("and")),
+            all_must_hold: config
+                .condition
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case("and")),
             has_commit_or_path: !config.commits.is_empty() || !config.paths.is_empty(),
             target,
             regexes: config.regexes.into_iter().map(LazyRegex::new).collect(),
@@ -182,7 +209,10 @@ impl Allowlist {
 
     fn regex_allows(&self, target: &str) -> bool {
         !target.is_empty()
-            && self.regexes.iter().any(|r| r.get().is_some_and(|re| re.is_match(target.as_bytes())))
+            && self
+                .regexes
+                .iter()
+                .any(|r| r.get().is_some_and(|re| re.is_match(target.as_bytes())))
     }
 
     fn has_stopword(&self, secret: &str) -> bool {
@@ -190,7 +220,10 @@ impl Allowlist {
             return false;
         }
         let automaton = self.stopword_automaton.get_or_init(|| {
-            AhoCorasick::builder().ascii_case_insensitive(true).build(&self.stopwords).ok()
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&self.stopwords)
+                .ok()
         });
         match automaton {
             Some(ac) => ac.is_match(secret),
@@ -201,6 +234,7 @@ impl Allowlist {
         }
     }
 
+    #[cfg(test)]
     pub fn patterns(&self) -> impl Iterator<Item = &LazyRegex> {
         self.regexes.iter()
     }
@@ -227,14 +261,22 @@ impl Rule {
             return None;
         }
         let pattern = config.regex.take()?;
-        let allowlists = config.all_allowlists().into_iter().map(Allowlist::new).collect();
+        let allowlists = config
+            .all_allowlists()
+            .into_iter()
+            .map(Allowlist::new)
+            .collect();
         Some(Self {
             generic: config.id.to_ascii_lowercase().contains("generic"),
             id: config.id,
             regex: LazyRegex::new(pattern),
             secret_group: config.secret_group,
             entropy: config.entropy,
-            keywords: config.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            keywords: config
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
             allowlists,
         })
     }
@@ -269,12 +311,35 @@ mod tests {
 
     #[test]
     fn stray_braces_are_escaped_and_repetitions_kept() {
-        assert_eq!(escape_stray_braces(r"^\$(?:\d+|{\d+})$"), r"^\$(?:\d+|\{\d+})$");
-        assert_eq!(escape_stray_braces(r"^\${(?:[A-Z_]+)}$"), r"^\$\{(?:[A-Z_]+)}$");
-        assert_eq!(escape_stray_braces(r"[a-z]{2,5}x{3}y{4,}"), r"[a-z]{2,5}x{3}y{4,}");
+        assert_eq!(
+            escape_stray_braces(r"^\$(?:\d+|{\d+})$"),
+            r"^\$(?:\d+|\{\d+})$"
+        );
+        assert_eq!(
+            escape_stray_braces(r"^\${(?:[A-Z_]+)}$"),
+            r"^\$\{(?:[A-Z_]+)}$"
+        );
+        assert_eq!(
+            escape_stray_braces(r"[a-z]{2,5}x{3}y{4,}"),
+            r"[a-z]{2,5}x{3}y{4,}"
+        );
         assert_eq!(escape_stray_braces(r"\$?{{[^}]+}}"), r"\$?\{\{[^}]+}}");
-        assert_eq!(escape_stray_braces(r"[{}]{2}[[:alnum:]{]"), r"[{}]{2}[[:alnum:]{]");
+        assert_eq!(
+            escape_stray_braces(r"[{}]{2}[[:alnum:]{]"),
+            r"[{}]{2}[[:alnum:]{]"
+        );
         assert_eq!(escape_stray_braces(r"[]{]{1}"), r"[]{]{1}");
+    }
+
+    #[test]
+    fn secrets_end_at_punctuation_too() {
+        let rule = r#"\b(dapi[a-f0-9]{32}(?:-\d)?)(?:[\x60'"\s;]|\\[nr]|$)"#;
+        assert_eq!(
+            end_at_punctuation(rule),
+            r#"\b(dapi[a-f0-9]{32}(?:-\d)?)(?:[\x60'"\s;.,:!?)\]}>]|\\[nr]|$)"#
+        );
+        let regex = compile(rule).expect("compiles");
+        assert!(regex.is_match(b"token dapi0123456789abcdef0123456789abcdef, then"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::config::RuleFile;
 use crate::marker;
-use crate::rule::{Allowlist, Candidate, LazyRegex, Rule, shannon_entropy};
+use crate::rule::{Allowlist, Candidate, Rule, shannon_entropy};
 use crate::veto;
 
 /// One secret found by one rule: the bytes to replace, and the whole match around them.
@@ -68,7 +68,14 @@ impl Scanner {
             .build(&keywords)
             .map_err(|e| e.to_string())?;
         let ids = rules.iter().map(|r| r.id.clone()).collect();
-        Ok(Self { rules, global, keywords: Some(keywords), keyword_rules, ungated, ids })
+        Ok(Self {
+            rules,
+            global,
+            keywords: Some(keywords),
+            keyword_rules,
+            ungated,
+            ids,
+        })
     }
 
     /// A scanner that finds nothing: what is left if the rule files could not be read, which a
@@ -88,10 +95,11 @@ impl Scanner {
         self.ids.contains(kind)
     }
 
+    #[cfg(test)]
     /// Every pattern that fails to compile, as "rule id: pattern: error".
     pub fn compile_errors(&self) -> Vec<String> {
         let mut errors = Vec::new();
-        let mut check = |owner: &str, regex: &LazyRegex| {
+        let mut check = |owner: &str, regex: &crate::rule::LazyRegex| {
             if let Err(e) = regex.check() {
                 errors.push(format!("{owner}: {e}"));
             }
@@ -123,7 +131,11 @@ impl Scanner {
         let kept = hits
             .into_iter()
             .filter(|h| !self.vetoed(text, h))
-            .filter(|h| !markers.iter().any(|m| m.start < h.secret.end && h.secret.start < m.end))
+            .filter(|h| {
+                !markers
+                    .iter()
+                    .any(|m| m.start < h.secret.end && h.secret.start < m.end)
+            })
             .collect();
         self.merged(kept)
     }
@@ -146,7 +158,9 @@ impl Scanner {
 
     fn detect_rule(&self, index: usize, text: &str, hits: &mut Vec<Hit>) {
         let rule = &self.rules[index];
-        let Some(regex) = rule.regex.get() else { return };
+        let Some(regex) = rule.regex.get() else {
+            return;
+        };
         for caps in regex.captures_iter(text.as_bytes()) {
             let Some(whole) = caps.get(0) else { continue };
             let matched = marker::snap(text, trim_newlines(text, whole.range()));
@@ -162,7 +176,11 @@ impl Scanner {
             if secret.is_empty() {
                 continue;
             }
-            let hit = Hit { rule: index, secret, matched };
+            let hit = Hit {
+                rule: index,
+                secret,
+                matched,
+            };
             if self.allowed(text, &hit) {
                 continue;
             }
@@ -182,7 +200,10 @@ impl Scanner {
             matched: &text[hit.matched.clone()],
             line: &text[line_around(text, &hit.matched)],
         };
-        self.global.iter().filter(|a| a.applies_to(&rule.id)).any(|a| a.allows(&candidate))
+        self.global
+            .iter()
+            .filter(|a| a.applies_to(&rule.id))
+            .any(|a| a.allows(&candidate))
             || rule.allowlists.iter().any(|a| a.allows(&candidate))
     }
 
@@ -195,25 +216,27 @@ impl Scanner {
         hits.into_iter()
             .filter(|h| {
                 !self.rules[h.rule].generic
-                    || !specific.iter().any(|s| s.start <= h.secret.start && h.secret.end <= s.end)
+                    || !specific
+                        .iter()
+                        .any(|s| s.start <= h.secret.start && h.secret.end <= s.end)
             })
             .collect()
     }
 
     /// A benign shape (digest, UUID, base64 of prose) is kept unless a specific rule found it
-    /// with its own keyword in the surrounding match.
+    /// with its own keyword in the match (`heroku_api_key=<uuid>`, `shpat_<32 hex>`).
     fn vetoed(&self, text: &str, hit: &Hit) -> bool {
         let rule = &self.rules[hit.rule];
-        if !veto::is_benign_shape(&text[hit.secret.clone()]) {
+        let before =
+            &text[marker::snap(text, hit.secret.start.saturating_sub(8)..hit.secret.start)];
+        if !veto::is_benign_shape(&text[hit.secret.clone()], before) {
             return false;
         }
         if rule.generic {
             return true;
         }
-        let before = &text[hit.matched.start..hit.secret.start];
-        let after = &text[hit.secret.end..hit.matched.end];
-        let context = format!("{before} {after}").to_ascii_lowercase();
-        !rule.keywords.iter().any(|k| context.contains(k.as_str()))
+        let matched = text[hit.matched.clone()].to_ascii_lowercase();
+        !rule.keywords.iter().any(|k| matched.contains(k.as_str()))
     }
 
     /// Overlapping secrets become one span, named after the most specific rule among them
@@ -256,6 +279,8 @@ fn trim_newlines(text: &str, range: Range<usize>) -> Range<usize> {
 /// The lines a match spans, for allowlists with `regexTarget = "line"`.
 fn line_around(text: &str, range: &Range<usize>) -> Range<usize> {
     let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[range.end..].find('\n').map_or(text.len(), |i| range.end + i);
+    let end = text[range.end..]
+        .find('\n')
+        .map_or(text.len(), |i| range.end + i);
     start..end
 }

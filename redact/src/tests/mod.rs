@@ -4,6 +4,9 @@ use sha2::{Digest, Sha256};
 
 use super::*;
 
+mod corpus;
+mod props;
+
 /// gitleaks v8.30.1, config/gitleaks.toml at 83d9cd684c87d95d656c1458ef04895a7f1cbd8e.
 const GITLEAKS_SHA256: &str = "e163e53b9e7e8a8511e77271e2b323ed057759542a6d988258afe3a1fa329caf";
 
@@ -11,7 +14,10 @@ const GITLEAKS_SHA256: &str = "e163e53b9e7e8a8511e77271e2b323ed057759542a6d98825
 fn vendored_gitleaks_rules_are_unchanged() {
     let digest = Sha256::digest(GITLEAKS_RULES.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(hex, GITLEAKS_SHA256, "rules/gitleaks.toml was edited; see rules/README.md");
+    assert_eq!(
+        hex, GITLEAKS_SHA256,
+        "rules/gitleaks.toml was edited; see rules/README.md"
+    );
     assert_eq!(GITLEAKS_RULES.matches("\n[[rules]]\n").count(), 222);
 }
 
@@ -19,7 +25,11 @@ fn vendored_gitleaks_rules_are_unchanged() {
 fn rule_files_parse_and_every_pattern_compiles() {
     let scanner = Scanner::from_files(&[GITLEAKS_RULES, LOCAL_RULES]).expect("rule files parse");
     let errors = scanner.compile_errors();
-    assert!(errors.is_empty(), "patterns that do not compile:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "patterns that do not compile:\n{}",
+        errors.join("\n")
+    );
     // 222 gitleaks rules less the 5 that need a file path, plus the local ones.
     let local = LOCAL_RULES.matches("\n[[rules]]\n").count();
     assert_eq!(scanner.rules.len(), 222 - 5 + local);
@@ -29,7 +39,13 @@ fn rule_files_parse_and_every_pattern_compiles() {
 #[test]
 fn rules_needing_a_path_are_left_out() {
     let ids: Vec<&str> = rule_ids().collect();
-    for id in ["pkcs12-file", "freemius-secret-key", "hashicorp-tf-password", "kubernetes-secret-yaml", "nuget-config-password"] {
+    for id in [
+        "pkcs12-file",
+        "freemius-secret-key",
+        "hashicorp-tf-password",
+        "kubernetes-secret-yaml",
+        "nuget-config-password",
+    ] {
         assert!(!ids.contains(&id), "{id}");
     }
 }
@@ -60,8 +76,14 @@ fn password_in_url_keeps_scheme_user_and_host() {
         redact("psql postgres://app:Pg4ss-w0rd!@db.internal:5432/orders failed"),
         "psql postgres://app:[REDACTED:url-password]@db.internal:5432/orders failed"
     );
-    assert_eq!(redact("see https://example.com:8443/docs and git@github.com:acme/x.git"), "see https://example.com:8443/docs and git@github.com:acme/x.git");
-    assert_eq!(kinds("redis://:${REDIS_PASSWORD}@cache:6379"), Vec::<&str>::new());
+    assert_eq!(
+        redact("see https://example.com:8443/docs and git@github.com:acme/x.git"),
+        "see https://example.com:8443/docs and git@github.com:acme/x.git"
+    );
+    assert_eq!(
+        kinds("redis://:${REDIS_PASSWORD}@cache:6379"),
+        Vec::<&str>::new()
+    );
 }
 
 #[test]
@@ -100,7 +122,10 @@ fn password_assignments_decided() {
 
 #[test]
 fn specific_rule_names_the_marker_over_generic() {
-    assert_eq!(kinds("GITHUB_TOKEN=ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o"), ["github-pat"]);
+    assert_eq!(
+        kinds("GITHUB_TOKEN=ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o"),
+        ["github-pat"]
+    );
     assert_eq!(
         kinds("Authorization: token ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o"),
         ["github-pat"]
@@ -110,11 +135,17 @@ fn specific_rule_names_the_marker_over_generic() {
 #[test]
 fn hex_secret_kept_only_with_its_service_keyword() {
     let key = "7c4a8d09ca3762af61e59520943dc26494f8941b7c4a8d09ca3762af61e59520";
-    assert_eq!(kinds(&format!("discord_token = {key}")), ["discord-api-token"]);
+    assert_eq!(
+        kinds(&format!("discord_token = {key}")),
+        ["discord-api-token"]
+    );
     assert_eq!(kinds(&format!("api_key = {key}")), Vec::<&str>::new());
     let uuid = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d";
     assert_eq!(kinds(&format!("HEROKU_API_KEY={uuid}")), ["heroku-api-key"]);
-    assert_eq!(kinds(&format!("request_id: {uuid}, api_key: {uuid}")), Vec::<&str>::new());
+    assert_eq!(
+        kinds(&format!("request_id: {uuid}, api_key: {uuid}")),
+        Vec::<&str>::new()
+    );
 }
 
 #[test]
