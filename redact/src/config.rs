@@ -1,6 +1,7 @@
 //! The rule files' format (gitleaks' config schema), read with serde into plain values.
 //!
-//! Only what matters for scanning free text is kept: paths and commits are read so that an
+//! Only what matters for scanning free text is kept (ids and keywords are read at start-up by
+//! `ruleset`, which a test checks against a full parse): paths and commits are read so that an
 //! allowlist's `condition = "AND"` still sees that it has a path check (which free text never
 //! passes), and rules that need a file path are recognised and left out.
 
@@ -29,8 +30,6 @@ pub(crate) struct RuleConfig {
     pub secret_group: usize,
     #[serde(default)]
     pub entropy: f64,
-    #[serde(default)]
-    pub keywords: Vec<String>,
     /// The legacy single rule allowlist (`[rules.allowlist]`).
     #[serde(default)]
     pub allowlist: Option<AllowlistConfig>,

@@ -9,6 +9,7 @@
 mod config;
 mod marker;
 mod rule;
+mod ruleset;
 mod scanner;
 #[cfg(any(test, feature = "testdata"))]
 pub mod testdata;

@@ -240,16 +240,12 @@ impl Allowlist {
     }
 }
 
+/// What a rule needs once its keywords occurred in a text (its id and keywords are read at
+/// start-up, see `ruleset`).
 pub(crate) struct Rule {
-    pub id: String,
-    /// gitleaks' catch-all rules (id containing "generic"): they yield to a specific rule that
-    /// found the same secret, and false-positive vetoes always apply to them.
-    pub generic: bool,
     pub regex: LazyRegex,
     pub secret_group: usize,
     pub entropy: f64,
-    /// Lower case; the rule runs only on texts containing one of them (all texts when empty).
-    pub keywords: Vec<String>,
     pub allowlists: Vec<Allowlist>,
 }
 
@@ -267,16 +263,9 @@ impl Rule {
             .map(Allowlist::new)
             .collect();
         Some(Self {
-            generic: config.id.to_ascii_lowercase().contains("generic"),
-            id: config.id,
             regex: LazyRegex::new(pattern),
             secret_group: config.secret_group,
             entropy: config.entropy,
-            keywords: config
-                .keywords
-                .iter()
-                .map(|k| k.to_ascii_lowercase())
-                .collect(),
             allowlists,
         })
     }

@@ -8,13 +8,18 @@
 
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::config::RuleFile;
 use crate::marker;
-use crate::rule::{Allowlist, Candidate, Rule, shannon_entropy};
+use crate::rule::{Allowlist, Candidate, shannon_entropy};
+use crate::ruleset::{self, LazyRule};
 use crate::veto;
+
+/// Below this many bytes, keywords are looked up one by one in the lower-cased text: for a
+/// title that is cheaper than building the automaton, which only pays off on longer texts.
+const AUTOMATON_MIN_BYTES: usize = 1024;
 
 /// One secret found by one rule: the bytes to replace, and the whole match around them.
 #[derive(Clone, Debug)]
@@ -25,11 +30,14 @@ pub(crate) struct Hit {
 }
 
 pub(crate) struct Scanner {
-    pub rules: Vec<Rule>,
-    global: Vec<Allowlist>,
-    keywords: Option<AhoCorasick>,
-    /// For each keyword of the automaton, the rules it gates.
+    pub rules: Vec<LazyRule>,
+    preambles: Vec<&'static str>,
+    global: OnceLock<Vec<Allowlist>>,
+    /// Every distinct keyword (lower case), and for each the rules it gates.
+    keywords: Vec<String>,
     keyword_rules: Vec<Vec<usize>>,
+    /// One automaton over all keywords, for lower-cased texts; built on the first long text.
+    automaton: OnceLock<Option<AhoCorasick>>,
     /// Rules without keywords: they run on every text.
     ungated: Vec<usize>,
     ids: HashSet<String>,
@@ -37,14 +45,8 @@ pub(crate) struct Scanner {
 
 impl Scanner {
     /// A scanner over rule files in gitleaks' format; later files add rules after earlier ones.
-    pub fn from_files(files: &[&str]) -> Result<Self, String> {
-        let mut rules = Vec::new();
-        let mut global = Vec::new();
-        for text in files {
-            let mut file = RuleFile::parse(text).map_err(|e| e.to_string())?;
-            global.extend(file.global_allowlists().into_iter().map(Allowlist::new));
-            rules.extend(file.rules.into_iter().filter_map(Rule::for_free_text));
-        }
+    pub fn from_files(files: &[&'static str]) -> Result<Self, String> {
+        let (rules, preambles) = ruleset::split(files)?;
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut ungated = Vec::new();
@@ -62,17 +64,14 @@ impl Scanner {
                 }
             }
         }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&keywords)
-            .map_err(|e| e.to_string())?;
         let ids = rules.iter().map(|r| r.id.clone()).collect();
         Ok(Self {
             rules,
-            global,
-            keywords: Some(keywords),
+            preambles,
+            global: OnceLock::new(),
+            keywords,
             keyword_rules,
+            automaton: OnceLock::new(),
             ungated,
             ids,
         })
@@ -83,9 +82,11 @@ impl Scanner {
     pub fn empty() -> Self {
         Self {
             rules: Vec::new(),
-            global: Vec::new(),
-            keywords: None,
+            preambles: Vec::new(),
+            global: OnceLock::new(),
+            keywords: Vec::new(),
             keyword_rules: Vec::new(),
+            automaton: OnceLock::new(),
             ungated: Vec::new(),
             ids: HashSet::new(),
         }
@@ -95,25 +96,38 @@ impl Scanner {
         self.ids.contains(kind)
     }
 
+    fn global(&self) -> &[Allowlist] {
+        self.global
+            .get_or_init(|| ruleset::global_allowlists(&self.preambles))
+    }
+
     #[cfg(test)]
-    /// Every pattern that fails to compile, as "rule id: pattern: error".
+    /// Every rule piece that does not parse and every pattern that fails to compile.
     pub fn compile_errors(&self) -> Vec<String> {
         let mut errors = Vec::new();
-        let mut check = |owner: &str, regex: &crate::rule::LazyRegex| {
+        let mut patterns = Vec::new();
+        for lazy in &self.rules {
+            let Some(rule) = lazy.get() else {
+                errors.push(format!("{}: does not parse: {}", lazy.id, lazy.source()));
+                continue;
+            };
+            patterns.push((lazy.id.as_str(), &rule.regex));
+            let allowlisted = rule.allowlists.iter().flat_map(Allowlist::patterns);
+            patterns.extend(allowlisted.map(|p| (lazy.id.as_str(), p)));
+        }
+        let global = self.global().iter().flat_map(Allowlist::patterns);
+        patterns.extend(global.map(|p| ("global allowlist", p)));
+        for (owner, regex) in patterns {
             if let Err(e) = regex.check() {
                 errors.push(format!("{owner}: {e}"));
             }
-        };
-        for rule in &self.rules {
-            check(&rule.id, &rule.regex);
-            for pattern in rule.allowlists.iter().flat_map(Allowlist::patterns) {
-                check(&rule.id, pattern);
-            }
-        }
-        for pattern in self.global.iter().flat_map(Allowlist::patterns) {
-            check("global allowlist", pattern);
         }
         errors
+    }
+
+    #[cfg(test)]
+    pub fn global_allowlist_count(&self) -> usize {
+        self.global().len()
     }
 
     /// One pass over `text`: sorted, disjoint secrets on char boundaries, none touching a marker
@@ -142,14 +156,34 @@ impl Scanner {
 
     fn gated_rules(&self, text: &str) -> Vec<usize> {
         let mut gated = self.ungated.clone();
-        if let Some(keywords) = &self.keywords {
-            let mut seen = vec![false; self.keyword_rules.len()];
-            for found in keywords.find_overlapping_iter(text) {
-                let k = found.pattern().as_usize();
-                if !std::mem::replace(&mut seen[k], true) {
-                    gated.extend(&self.keyword_rules[k]);
+        let lower = text.to_ascii_lowercase();
+        let automaton = if text.len() < AUTOMATON_MIN_BYTES {
+            None
+        } else {
+            self.automaton
+                .get_or_init(|| {
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(&self.keywords)
+                        .ok()
+                })
+                .as_ref()
+        };
+        let mut seen = vec![false; self.keywords.len()];
+        match automaton {
+            Some(keywords) => {
+                for found in keywords.find_overlapping_iter(&lower) {
+                    seen[found.pattern().as_usize()] = true;
                 }
             }
+            None => {
+                for (k, keyword) in self.keywords.iter().enumerate() {
+                    seen[k] = lower.contains(keyword.as_str());
+                }
+            }
+        }
+        for (k, _) in seen.iter().enumerate().filter(|(_, found)| **found) {
+            gated.extend(&self.keyword_rules[k]);
         }
         gated.sort_unstable();
         gated.dedup();
@@ -157,7 +191,9 @@ impl Scanner {
     }
 
     fn detect_rule(&self, index: usize, text: &str, hits: &mut Vec<Hit>) {
-        let rule = &self.rules[index];
+        let Some(rule) = self.rules[index].get() else {
+            return;
+        };
         let Some(regex) = rule.regex.get() else {
             return;
         };
@@ -181,7 +217,7 @@ impl Scanner {
                 secret,
                 matched,
             };
-            if self.allowed(text, &hit) {
+            if self.allowed(text, &hit, rule) {
                 continue;
             }
             hits.push(hit);
@@ -189,8 +225,8 @@ impl Scanner {
     }
 
     /// Entropy floor, then the global allowlists, then the rule's own.
-    fn allowed(&self, text: &str, hit: &Hit) -> bool {
-        let rule = &self.rules[hit.rule];
+    fn allowed(&self, text: &str, hit: &Hit, rule: &crate::rule::Rule) -> bool {
+        let id = &self.rules[hit.rule].id;
         let secret = &text[hit.secret.clone()];
         if rule.entropy != 0.0 && shannon_entropy(secret) <= rule.entropy {
             return true;
@@ -200,9 +236,9 @@ impl Scanner {
             matched: &text[hit.matched.clone()],
             line: &text[line_around(text, &hit.matched)],
         };
-        self.global
+        self.global()
             .iter()
-            .filter(|a| a.applies_to(&rule.id))
+            .filter(|a| a.applies_to(id))
             .any(|a| a.allows(&candidate))
             || rule.allowlists.iter().any(|a| a.allows(&candidate))
     }

@@ -34,6 +34,31 @@ fn rule_files_parse_and_every_pattern_compiles() {
     let local = LOCAL_RULES.matches("\n[[rules]]\n").count();
     assert_eq!(scanner.rules.len(), 222 - 5 + local);
     assert_eq!(rule_ids().count(), scanner.rules.len());
+    assert_eq!(scanner.global_allowlist_count(), 1);
+}
+
+/// The ids and keywords read by hand at start-up are what a full TOML parse reads.
+#[test]
+fn hand_read_ids_and_keywords_match_a_full_parse() {
+    let scanner = Scanner::from_files(&[GITLEAKS_RULES, LOCAL_RULES]).expect("rule files parse");
+    let mut parsed = Vec::new();
+    for text in [GITLEAKS_RULES, LOCAL_RULES] {
+        let file: toml::Table = toml::from_str(text).expect("parses");
+        let rules = file["rules"].as_array().expect("a rules array");
+        for rule in rules.iter().filter(|r| r.get("path").is_none()) {
+            let id = rule["id"].as_str().expect("an id").to_owned();
+            let keywords = rule.get("keywords").and_then(|k| k.as_array());
+            let keywords = keywords.into_iter().flatten();
+            let keywords = keywords.map(|k| k.as_str().expect("a string").to_ascii_lowercase());
+            parsed.push((id, keywords.collect::<Vec<_>>()));
+        }
+    }
+    let read: Vec<(String, Vec<String>)> = scanner
+        .rules
+        .iter()
+        .map(|r| (r.id.clone(), r.keywords.clone()))
+        .collect();
+    assert_eq!(read, parsed);
 }
 
 #[test]
