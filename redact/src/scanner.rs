@@ -6,7 +6,7 @@
 //! gitleaks: catch-all findings inside a specific one are dropped, false-positive vetoes apply,
 //! findings touching an existing marker are dropped, and overlapping ones are merged.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -40,7 +40,6 @@ pub(crate) struct Scanner {
     automaton: OnceLock<Option<AhoCorasick>>,
     /// Rules without keywords: they run on every text.
     ungated: Vec<usize>,
-    ids: HashSet<String>,
 }
 
 impl Scanner {
@@ -49,22 +48,21 @@ impl Scanner {
         let (rules, preambles) = ruleset::split(files)?;
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut keyword_index: HashMap<&str, usize> = HashMap::new();
         let mut ungated = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             if rule.keywords.is_empty() {
                 ungated.push(index);
             }
             for keyword in &rule.keywords {
-                match keywords.iter().position(|k| k == keyword) {
-                    Some(k) => keyword_rules[k].push(index),
-                    None => {
-                        keywords.push(keyword.clone());
-                        keyword_rules.push(vec![index]);
-                    }
-                }
+                let k = *keyword_index.entry(keyword).or_insert_with(|| {
+                    keywords.push(keyword.clone());
+                    keyword_rules.push(Vec::new());
+                    keywords.len() - 1
+                });
+                keyword_rules[k].push(index);
             }
         }
-        let ids = rules.iter().map(|r| r.id.clone()).collect();
         Ok(Self {
             rules,
             preambles,
@@ -73,7 +71,6 @@ impl Scanner {
             keyword_rules,
             automaton: OnceLock::new(),
             ungated,
-            ids,
         })
     }
 
@@ -88,12 +85,11 @@ impl Scanner {
             keyword_rules: Vec::new(),
             automaton: OnceLock::new(),
             ungated: Vec::new(),
-            ids: HashSet::new(),
         }
     }
 
     pub fn is_kind(&self, kind: &str) -> bool {
-        self.ids.contains(kind)
+        self.rules.iter().any(|r| r.id == kind)
     }
 
     fn global(&self) -> &[Allowlist] {
