@@ -1,0 +1,188 @@
+//! Unit tests of the scanner as a whole: the vendored file, the rule set, and redaction rules.
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+mod corpus;
+mod props;
+
+/// gitleaks v8.30.1, config/gitleaks.toml at 83d9cd684c87d95d656c1458ef04895a7f1cbd8e.
+const GITLEAKS_SHA256: &str = "e163e53b9e7e8a8511e77271e2b323ed057759542a6d988258afe3a1fa329caf";
+
+#[test]
+fn vendored_gitleaks_rules_are_unchanged() {
+    let digest = Sha256::digest(GITLEAKS_RULES.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        hex, GITLEAKS_SHA256,
+        "rules/gitleaks.toml was edited; see rules/README.md"
+    );
+    assert_eq!(GITLEAKS_RULES.matches("\n[[rules]]\n").count(), 222);
+}
+
+#[test]
+fn rule_files_parse_and_every_pattern_compiles() {
+    let scanner = Scanner::from_files(&[GITLEAKS_RULES, LOCAL_RULES]).expect("rule files parse");
+    let errors = scanner.compile_errors();
+    assert!(
+        errors.is_empty(),
+        "patterns that do not compile:\n{}",
+        errors.join("\n")
+    );
+    // 222 gitleaks rules less the 5 that need a file path, plus the local ones.
+    let local = LOCAL_RULES.matches("\n[[rules]]\n").count();
+    assert_eq!(scanner.rules.len(), 222 - 5 + local);
+    assert_eq!(rule_ids().count(), scanner.rules.len());
+    assert_eq!(scanner.global_allowlist_count(), 1);
+}
+
+/// The ids and keywords read by hand at start-up are what a full TOML parse reads.
+#[test]
+fn hand_read_ids_and_keywords_match_a_full_parse() {
+    let scanner = Scanner::from_files(&[GITLEAKS_RULES, LOCAL_RULES]).expect("rule files parse");
+    let mut parsed = Vec::new();
+    for text in [GITLEAKS_RULES, LOCAL_RULES] {
+        let file: toml::Table = toml::from_str(text).expect("parses");
+        let rules = file["rules"].as_array().expect("a rules array");
+        for rule in rules.iter().filter(|r| r.get("path").is_none()) {
+            let id = rule["id"].as_str().expect("an id").to_owned();
+            let keywords = rule.get("keywords").and_then(|k| k.as_array());
+            let keywords = keywords.into_iter().flatten();
+            let keywords = keywords.map(|k| k.as_str().expect("a string").to_ascii_lowercase());
+            parsed.push((id, keywords.collect::<Vec<_>>()));
+        }
+    }
+    let read: Vec<(String, Vec<String>)> = scanner
+        .rules
+        .iter()
+        .map(|r| (r.id.clone(), r.keywords.clone()))
+        .collect();
+    assert_eq!(read, parsed);
+}
+
+#[test]
+fn rules_needing_a_path_are_left_out() {
+    let ids: Vec<&str> = rule_ids().collect();
+    for id in [
+        "pkcs12-file",
+        "freemius-secret-key",
+        "hashicorp-tf-password",
+        "kubernetes-secret-yaml",
+        "nuget-config-password",
+    ] {
+        assert!(!ids.contains(&id), "{id}");
+    }
+}
+
+fn kinds(text: &str) -> Vec<&'static str> {
+    scan(text).into_iter().map(|f| f.kind).collect()
+}
+
+#[test]
+fn nothing_found_borrows() {
+    let text = "Fix the flaky retry test in the outbox (commit 4f2a9c1e)";
+    assert!(matches!(redact(text), Cow::Borrowed(_)));
+    assert!(matches!(redact(""), Cow::Borrowed(_)));
+}
+
+#[test]
+fn replaces_only_the_secret() {
+    let text = "deploy with AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and the github token ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o please";
+    assert_eq!(
+        redact(text),
+        "deploy with AWS_SECRET_ACCESS_KEY=[REDACTED:aws-secret-access-key] and the github token [REDACTED:github-pat] please"
+    );
+}
+
+#[test]
+fn password_in_url_keeps_scheme_user_and_host() {
+    assert_eq!(
+        redact("psql postgres://app:Pg4ss-w0rd!@db.internal:5432/orders failed"),
+        "psql postgres://app:[REDACTED:url-password]@db.internal:5432/orders failed"
+    );
+    assert_eq!(
+        redact("see https://example.com:8443/docs and git@github.com:acme/x.git"),
+        "see https://example.com:8443/docs and git@github.com:acme/x.git"
+    );
+    assert_eq!(
+        kinds("redis://:${REDIS_PASSWORD}@cache:6379"),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn password_assignments_decided() {
+    for secret in [
+        "PASSWORD=Tr0ub4dor&3",
+        "export PGPASSWORD='n0t-so-s3cret'",
+        "db password: hunter2!",
+        r#"{"password": "correct horse battery staple"}"#,
+        "secret: 9f8e7d6c5b4a-prod",
+        "?client_id=web&token=Zq81mNw02Lx",
+    ] {
+        assert!(!scan(secret).is_empty(), "not caught: {secret}");
+    }
+    for benign in [
+        "password: <your password>",
+        "PASSWORD=${DB_PASSWORD}",
+        "password=$DB_PASSWORD",
+        "token: ${{ secrets.GITHUB_TOKEN }}",
+        "password: ***",
+        "password: ********",
+        "PASSWORD=changeme",
+        "password=db_password",
+        "secret: required",
+        "max_tokens: 4096",
+        "conn = connect(password=os.environ[\"PGPASSWORD\"])",
+        "token = get_token()",
+        "password: your-password-here",
+        "pwd: /home/alice/src/sessions",
+        "the password: it is stored in the keychain now",
+        "cache_key: 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12",
+    ] {
+        assert_eq!(kinds(benign), Vec::<&str>::new(), "altered: {benign}");
+    }
+}
+
+#[test]
+fn specific_rule_names_the_marker_over_generic() {
+    assert_eq!(
+        kinds("GITHUB_TOKEN=ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o"),
+        ["github-pat"]
+    );
+    assert_eq!(
+        kinds("Authorization: token ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o"),
+        ["github-pat"]
+    );
+}
+
+#[test]
+fn hex_secret_kept_only_with_its_service_keyword() {
+    let key = "7c4a8d09ca3762af61e59520943dc26494f8941b7c4a8d09ca3762af61e59520";
+    assert_eq!(
+        kinds(&format!("discord_token = {key}")),
+        ["discord-api-token"]
+    );
+    assert_eq!(kinds(&format!("api_key = {key}")), Vec::<&str>::new());
+    let uuid = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d";
+    assert_eq!(kinds(&format!("HEROKU_API_KEY={uuid}")), ["heroku-api-key"]);
+    assert_eq!(
+        kinds(&format!("request_id: {uuid}, api_key: {uuid}")),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn existing_markers_are_kept_and_wrapped_secrets_are_not() {
+    let done = "token [REDACTED:github-pat] and postgres://app:[REDACTED:url-password]@db/x";
+    assert_eq!(redact(done), done);
+    let smuggled = "[REDACTED:ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o]";
+    assert_eq!(redact(smuggled), "[REDACTED:[REDACTED:github-pat]]");
+}
+
+#[test]
+fn multibyte_text_around_secrets_survives() {
+    let text = "clé: ghp_R8f2kQz1xVb7Lm3NcYt6Wp0Hd9Ja4Se5Ug2o — déployé ✓";
+    assert_eq!(redact(text), "clé: [REDACTED:github-pat] — déployé ✓");
+}
