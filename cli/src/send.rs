@@ -75,6 +75,7 @@ pub async fn deliver(
     upsert: Upsert,
     waiting: Waiting,
 ) -> Result<Delivered, CliError> {
+    let upsert = redacted(upsert);
     let endpoint = ctx.config.endpoint()?.clone();
     let sent = match connect(ctx, waiting).await {
         Ok(client) => client.upsert(&upsert).await,
@@ -85,6 +86,13 @@ pub async fn deliver(
         Err(e) if transient(&e, waiting) => queue(ctx, &endpoint, upsert, e).map(Delivered::Queued),
         Err(e) => Err(e),
     }
+}
+
+/// The upsert without secrets, before it is signed, queued or logged. Entries queued by an
+/// older version pass here again when they are delivered.
+fn redacted(upsert: Upsert) -> Upsert {
+    let (body, _) = upsert.body.redacted();
+    Upsert { body, ..upsert }
 }
 
 /// Keeps an upsert that could not be delivered now; the error says where and what happens next.
@@ -172,7 +180,7 @@ pub async fn flush(
             break;
         };
         let sent = match identities.client_for(ctx, &entry).await {
-            Ok(client) => within(time_left, client.upsert(&entry.upsert())).await,
+            Ok(client) => within(time_left, client.upsert(&redacted(entry.upsert()))).await,
             Err(e) => Err(e),
         };
         match sent {

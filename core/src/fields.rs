@@ -152,9 +152,11 @@ impl Title {
         Title(format!("Claude Code session {session}"))
     }
 
-    /// Cuts `raw` down to a valid title (control characters become spaces, the
-    /// length is clipped on a character boundary). Returns `None` when nothing printable is left.
+    /// Cuts `raw` down to a valid title without secrets (control characters become spaces,
+    /// the length is clipped on a character boundary). Returns `None` when nothing printable is left.
     pub fn truncating(raw: &str) -> Option<Self> {
+        // Secrets go before the cut: half a secret is no longer recognisable.
+        let raw = crate::redaction::redact(raw);
         let cleaned: String = raw
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
@@ -162,6 +164,11 @@ impl Title {
         let cleaned = cleaned.trim();
         let clipped = text::prefix_chars(cleaned, TITLE_MAX_CHARS);
         Title::parse(clipped.trim_end()).ok()
+    }
+
+    /// What is left of a title that was nothing but a secret.
+    pub(crate) fn redacted_only() -> Self {
+        Title("[REDACTED]".to_owned())
     }
 
     pub fn as_str(&self) -> &str {
@@ -208,9 +215,11 @@ impl Summary {
         Summary("Session in progress.".to_owned())
     }
 
-    /// Cuts `raw` down to a valid summary (stray control characters become spaces,
-    /// the length is clipped on a character boundary).
+    /// Cuts `raw` down to a valid summary without secrets (stray control characters become
+    /// spaces, the length is clipped on a character boundary).
     pub fn truncating(raw: &str) -> Option<Self> {
+        // Secrets go before the cut: half a secret is no longer recognisable.
+        let raw = crate::redaction::redact(raw);
         let cleaned: String = raw
             .chars()
             .map(|c| {
@@ -223,6 +232,11 @@ impl Summary {
             .collect();
         let end = cleaned.floor_char_boundary(SUMMARY_MAX_BYTES);
         Summary::parse(cleaned[..end].trim()).ok()
+    }
+
+    /// What is left of a summary that was nothing but a secret.
+    pub(crate) fn redacted_only() -> Self {
+        Summary("[REDACTED]".to_owned())
     }
 
     pub fn as_str(&self) -> &str {

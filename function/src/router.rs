@@ -163,7 +163,11 @@ impl<S: SessionStore> Api<S> {
         if body.len() > BODY_MAX_BYTES {
             return Err(too_large());
         }
-        let fields = UpsertBody::from_json(body)?;
+        // Whatever the client (an old CLI, the seed's bash hooks, curl), no secret is stored.
+        let (fields, redacted) = UpsertBody::from_json(body)?.redacted();
+        if !redacted.is_empty() {
+            tracing::info!(kinds = ?redacted.kinds, "secrets redacted from the upsert");
+        }
         let now = Timestamp::now();
         if fields.observed_at > now.plus_seconds(MAX_SKEW.as_secs() as i64) {
             return Err(ApiError::new(

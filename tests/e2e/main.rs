@@ -14,5 +14,6 @@ mod hooks;
 mod lambda;
 mod local_stack;
 mod outbox;
+mod redaction;
 mod request_log;
 mod security;

@@ -13,8 +13,10 @@ pub fn path() -> Option<PathBuf> {
     crate::outbox::state_dir().map(|d| d.join("hooks.log"))
 }
 
-/// Appends one line; failures to log are ignored (there is nowhere else to say it).
+/// Appends one line, without secrets (a message may quote a title or an error's text);
+/// failures to log are ignored (there is nowhere else to say it).
 pub fn line(message: &str) {
+    let message = sessions_core::redaction::redact(message);
     let Some(path) = path() else { return };
     if let Some(dir) = path.parent() {
         let _ = fs::create_dir_all(dir);

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use sessions_core::Timestamp;
+use sessions_core::redaction::redact;
 
 use super::digest::Digest;
 use super::entry::{AssistantMessage, Entry, Turn, UserMessage};
@@ -91,7 +92,7 @@ impl Digester {
             _ => return,
         };
         if let Some(title) = title.map(str::trim).filter(|t| !t.is_empty()) {
-            *slot = Some(title.to_owned());
+            *slot = Some(redact(title).into_owned());
         }
     }
 
@@ -108,6 +109,10 @@ impl Digester {
 
     fn take_prompt(&mut self, prompt: String, is_command: bool) {
         self.tail.say(Speaker::User, &prompt);
+        // Titles and summaries are cut from prompts; a secret cut in half is no longer
+        // recognisable, so secrets go before anything is cut. (The tail is only read by the
+        // local `claude -p`, which saw the session anyway.)
+        let prompt = redact(&prompt).into_owned();
         // A typed prompt says more about the session than a slash command.
         if self.digest.first_prompt.is_none() || (self.first_prompt_is_command && !is_command) {
             self.digest.first_prompt = Some(prompt.clone());

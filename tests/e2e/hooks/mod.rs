@@ -272,4 +272,5 @@ async fn wait_for_log(project: &Project, any: &[&str]) -> String {
 
 mod capture;
 mod lifecycle;
+mod redaction;
 mod setup;
