@@ -209,6 +209,7 @@ mod tests {
             finished_at: finished.map(str::to_owned),
             updated_at: created.into(),
             user_arn: "arn:aws:sts::1:assumed-role/Dev/alice@example.com".into(),
+            facts: Default::default(),
         }
     }
 

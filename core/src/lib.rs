@@ -2,14 +2,18 @@
 //! the field rules, the error codes and the caller identity, so client and server never drift.
 
 pub mod error;
+pub mod facts;
 pub mod fields;
 pub mod identity;
+pub mod money;
 pub mod paths;
 pub mod text;
 pub mod timestamp;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
+pub use facts::Facts;
 pub use fields::{Cursor, SessionId, Summary, Timestamp, Title, WorkspaceId};
 pub use identity::user_uuid;
+pub use money::Usd;
 pub use wire::{ErrorBody, Identity, Session, SessionPage, UpsertBody};

@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
 use super::cursor::Listing;
+use super::facts;
 use super::table::TABLE_KEY;
 use super::{SessionStore, StoreError, Upserted};
 use crate::domain::{
@@ -80,6 +81,7 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
         finished_at: text(item, "finished_at").map(str::to_owned),
         updated_at: need("updated_at")?,
         user_arn: need("user_arn")?,
+        facts: facts::from_item(item),
     })
 }
 
@@ -131,7 +133,7 @@ impl SessionStore for DynamoStore {
     async fn upsert(&self, cmd: &UpsertCommand) -> Result<Upserted, StoreError> {
         let f = &cmd.fields;
         let new_uuid = cmd.new_uuid.to_string();
-        let mut set = vec![
+        let mut set: Vec<String> = [
             "#uuid = if_not_exists(#uuid, :uuid)",
             "#created_at = if_not_exists(#created_at, :created_at)",
             "#user_uuid = if_not_exists(#user_uuid, :me)",
@@ -140,7 +142,9 @@ impl SessionStore for DynamoStore {
             "#summary = :summary",
             "#updated_at = :now",
             "#observed_at = :observed_at",
-        ];
+        ]
+        .map(str::to_owned)
+        .to_vec();
         let mut request = self
             .client
             .update_item()
@@ -170,11 +174,18 @@ impl SessionStore for DynamoStore {
         ] {
             request = request.expression_attribute_names(format!("#{name}"), name);
         }
+        // Only the facts this write carries: the others keep their stored values.
+        for (name, value) in facts::attributes(&f.facts) {
+            set.push(format!("#{name} = :{name}"));
+            request = request
+                .expression_attribute_names(format!("#{name}"), name)
+                .expression_attribute_values(format!(":{name}"), value);
+        }
         // A write on a tombstone that passes the condition records the session again: the
         // tombstone has no uuid/created_at/user_arn, so `if_not_exists` sets them anew.
         let remove = match f.finished_at {
             Some(finished) => {
-                set.push("#finished_at = :finished_at");
+                set.push("#finished_at = :finished_at".to_owned());
                 request =
                     request.expression_attribute_values(":finished_at", s(finished.to_string()));
                 " REMOVE #deleted_at"

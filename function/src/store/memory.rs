@@ -87,13 +87,19 @@ impl SessionStore for MemoryStore {
         let now = cmd.now.to_string();
         let live = existing.and_then(|row| row.session.as_ref());
         let session = match live {
-            Some(stored) => Session {
-                title: body.title.to_string(),
-                summary: body.summary.to_string(),
-                finished_at: body.finished_at.map(|t| t.to_string()),
-                updated_at: now,
-                ..stored.clone()
-            },
+            Some(stored) => {
+                // Only the facts this write carries replace the stored ones.
+                let mut facts = stored.facts.clone();
+                facts.overlay(&body.facts);
+                Session {
+                    title: body.title.to_string(),
+                    summary: body.summary.to_string(),
+                    finished_at: body.finished_at.map(|t| t.to_string()),
+                    updated_at: now,
+                    facts,
+                    ..stored.clone()
+                }
+            }
             // New, or recorded again after a delete: a new row.
             None => Session {
                 uuid: cmd.new_uuid.to_string(),
@@ -106,6 +112,7 @@ impl SessionStore for MemoryStore {
                 finished_at: body.finished_at.map(|t| t.to_string()),
                 updated_at: now,
                 user_arn: cmd.caller.arn.clone(),
+                facts: body.facts.clone(),
             },
         };
         let created = live.is_none();
