@@ -112,7 +112,8 @@ fn branch(value: String) -> Result<String, ApiError> {
 }
 
 fn user_arn(value: String) -> Result<String, ApiError> {
-    let sane = value.starts_with("arn:")
+    let sane = value.len() > "arn:".len()
+        && value.starts_with("arn:")
         && value.len() <= ARN_MAX_BYTES
         && !value.chars().any(|c| c.is_whitespace() || c.is_control());
     if !sane {
@@ -160,6 +161,7 @@ mod tests {
             ("repo=", "host/owner/name"),
             ("branch=", "branch name"),
             ("user=alice", "IAM ARN"),
+            ("user=arn%3A", "IAM ARN"),
             (
                 "mine=true&user=arn%3Aaws%3Aiam%3A%3A1%3Auser%2Fb",
                 "one of them",
