@@ -196,6 +196,7 @@ async fn add_missing_indexes(
             )
         })?;
         wait_until_active(client, name, index).await?;
+        tracing::info!(table = name, index, "added a missing index to the table");
     }
     Ok(())
 }
