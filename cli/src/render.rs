@@ -244,7 +244,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -367,7 +367,7 @@ mod tests {
     }
 
     fn with_facts(mut s: Session) -> Session {
-        s.facts = Facts {
+        s.facts = Box::new(Facts {
             repo: Some("github.com/acme/uploader".into()),
             branch: Some("main".into()),
             models: Some(vec!["claude-opus-4-5".into(), "claude-haiku-4-5".into()]),
@@ -379,7 +379,7 @@ mod tests {
             active_s: Some(3720),
             end_reason: Some("prompt_input_exit".into()),
             ..Facts::default()
-        };
+        });
         s
     }
 

@@ -18,9 +18,9 @@ pub struct UpsertBody {
     /// When the user or hook acted; the newest action wins.
     pub observed_at: Timestamp,
     /// Flat beside the fields above; only the facts present are written, the others keep
-    /// their stored values.
+    /// their stored values. Boxed: most writes carry none, and bodies move through queues.
     #[serde(flatten)]
-    pub facts: Facts,
+    pub facts: Box<Facts>,
 }
 
 const UPSERT_FIELDS: [&str; 4] = ["title", "summary", "finished_at", "observed_at"];
@@ -79,7 +79,7 @@ impl UpsertBody {
                 ));
             }
         };
-        let facts = Facts::from_object(&object)?;
+        let facts = Box::new(Facts::from_object(&object)?);
         Ok(UpsertBody {
             title,
             summary,
@@ -122,8 +122,9 @@ pub struct Session {
     pub finished_at: Option<String>,
     pub updated_at: String,
     pub user_arn: String,
+    /// Boxed: sessions are moved around in pages and results, facts only read.
     #[serde(flatten)]
-    pub facts: Facts,
+    pub facts: Box<Facts>,
 }
 
 /// One page of `GET .../sessions`, newest first.

@@ -1,19 +1,23 @@
 //! Session facts through the API, DynamoDB Local and `cargo-ai`: stored as flat S/N attributes
 //! (read back with the SDK), kept by writes that carry none, bound by `observed_at`, refused
-//! with the field named when malformed, listed by repository through its index, and shown by
-//! `session get` and `session list`.
+//! with the field named when malformed, and shown by `session get` and `session list`; listed
+//! by repository through its index, by branch and by creator (`list`); an older local table
+//! gains the index (`upgrade`).
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
-use sessions_e2e::{Run, Signed, Stack, alice, bob, cargo_ai, new_workspace, run};
+use sessions_e2e::{Signed, Stack, alice, bob, cargo_ai, new_workspace, run};
 
-const UPLOADER: &str = "github.com/acme/uploader";
-const BILLING: &str = "gitlab.example.com/acme/billing";
+mod list;
+mod upgrade;
+
+pub(super) const UPLOADER: &str = "github.com/acme/uploader";
+pub(super) const BILLING: &str = "gitlab.example.com/acme/billing";
 
 /// Every fact, as a hook would send them.
-fn all_facts() -> Value {
+pub(super) fn all_facts() -> Value {
     json!({
         "repo": UPLOADER,
         "branch": "main",
@@ -34,7 +38,7 @@ fn all_facts() -> Value {
     })
 }
 
-fn body(title: &str, observed: &str, facts: &Value) -> Value {
+pub(super) fn body(title: &str, observed: &str, facts: &Value) -> Value {
     let mut body = json!({
         "title": title,
         "summary": format!("summary of {title}"),
@@ -47,7 +51,7 @@ fn body(title: &str, observed: &str, facts: &Value) -> Value {
     body
 }
 
-async fn put(
+pub(super) async fn put(
     stack: &Stack,
     ws: &str,
     key: &'static sessions_e2e::Key,
@@ -244,7 +248,7 @@ async fn a_malformed_fact_is_refused_naming_the_field() {
 }
 
 /// Seeds one session with `repo`/`branch` (either may be absent) observed at `observed`.
-async fn seed(
+pub(super) async fn seed(
     stack: &Stack,
     ws: &str,
     key: &'static sessions_e2e::Key,
@@ -262,205 +266,6 @@ async fn seed(
     }
     let reply = put(stack, ws, key, id, &body(id, observed, &facts)).await;
     assert_eq!(reply.status, 201, "{}", reply.json);
-}
-
-async fn listed(stack: &Stack, ws: &str, query: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{}/v1/workspaces/{ws}/sessions?{query}", stack.url);
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let reply = Signed::new("GET", url).send_as(alice()).await;
-        assert_eq!(reply.status, 200, "{query}: {}", reply.json);
-        for s in reply.json["sessions"].as_array().expect("sessions") {
-            ids.push(s["session_id"].as_str().expect("id").to_owned());
-        }
-        match reply.json["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return ids,
-        }
-    }
-}
-
-fn encoded(value: &str) -> String {
-    value.replace(':', "%3A").replace('/', "%2F")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_by_repo_branch_and_user() {
-    let stack = Stack::start().await;
-    let ws = new_workspace();
-    let other_ws = new_workspace();
-    let main = Some("main");
-    seed(
-        &stack,
-        &ws,
-        alice(),
-        "a-up-main",
-        "2026-11-20T09:00:00.000Z",
-        Some(UPLOADER),
-        main,
-    )
-    .await;
-    seed(
-        &stack,
-        &ws,
-        bob(),
-        "b-up-feat",
-        "2026-11-20T10:00:00.000Z",
-        Some(UPLOADER),
-        Some("feat"),
-    )
-    .await;
-    seed(
-        &stack,
-        &ws,
-        alice(),
-        "a-bill-main",
-        "2026-11-20T11:00:00.000Z",
-        Some(BILLING),
-        main,
-    )
-    .await;
-    seed(
-        &stack,
-        &ws,
-        alice(),
-        "a-none",
-        "2026-11-20T12:00:00.000Z",
-        None,
-        None,
-    )
-    .await;
-    seed(
-        &stack,
-        &other_ws,
-        alice(),
-        "elsewhere",
-        "2026-11-20T13:00:00.000Z",
-        Some(UPLOADER),
-        main,
-    )
-    .await;
-
-    let repo = format!("repo={}", encoded(UPLOADER));
-    let bob_arn = format!("user={}", encoded(bob().arn));
-    assert_eq!(listed(&stack, &ws, &repo).await, ["b-up-feat", "a-up-main"]);
-    assert_eq!(
-        listed(&stack, &ws, &format!("limit=1&{repo}")).await,
-        ["b-up-feat", "a-up-main"],
-        "paged one by one through the repo index"
-    );
-    assert_eq!(
-        listed(&stack, &ws, &format!("branch=main&{repo}")).await,
-        ["a-up-main"]
-    );
-    assert_eq!(
-        listed(&stack, &ws, &format!("{repo}&{bob_arn}")).await,
-        ["b-up-feat"]
-    );
-    assert_eq!(
-        listed(&stack, &ws, &format!("mine=true&{repo}")).await,
-        ["a-up-main"]
-    );
-    assert_eq!(listed(&stack, &ws, &bob_arn).await, ["b-up-feat"]);
-    assert_eq!(
-        listed(&stack, &ws, "branch=main").await,
-        ["a-bill-main", "a-up-main"]
-    );
-    assert_eq!(listed(&stack, &other_ws, &repo).await, ["elsewhere"]);
-    assert!(
-        listed(&stack, &ws, "repo=github.com%2Facme%2Fnone")
-            .await
-            .is_empty()
-    );
-
-    // A cursor of one repository's listing does not continue another's.
-    let first = Signed::new(
-        "GET",
-        format!("{}/v1/workspaces/{ws}/sessions?limit=1&{repo}", stack.url),
-    )
-    .send_as(alice())
-    .await;
-    let cursor = first.json["next_cursor"]
-        .as_str()
-        .expect("a cursor")
-        .to_owned();
-    Signed::new(
-        "GET",
-        format!(
-            "{}/v1/workspaces/{ws}/sessions?cursor={cursor}&limit=1&repo={}",
-            stack.url,
-            encoded(BILLING)
-        ),
-    )
-    .send_as(alice())
-    .await
-    .expect_error(400, "invalid_query");
-    for bad in [
-        "repo=uploader",
-        "user=alice",
-        "branch=",
-        "mine=true&user=arn%3Aaws%3Aiam%3A%3A1%3Auser%2Fx",
-    ] {
-        Signed::new(
-            "GET",
-            format!("{}/v1/workspaces/{ws}/sessions?{bad}", stack.url),
-        )
-        .send_as(alice())
-        .await
-        .expect_error(400, "invalid_query");
-    }
-
-    // The CLI's filters, through the same API.
-    let list = ["workspaceManagement", "session", "list", "--json"];
-    let ids = |run: &Run| -> Vec<String> {
-        run.json()
-            .as_array()
-            .expect("a JSON array")
-            .iter()
-            .map(|s| s["session_id"].as_str().expect("id").to_owned())
-            .collect()
-    };
-    let by_repo = run(
-        cargo_ai(&stack, &ws, alice()),
-        &[&list[..], &["--repo", UPLOADER]].concat(),
-    )
-    .await;
-    assert_eq!(ids(&by_repo), ["b-up-feat", "a-up-main"]);
-    let by_branch = run(
-        cargo_ai(&stack, &ws, alice()),
-        &[&list[..], &["--repo", UPLOADER, "--branch", "main"]].concat(),
-    )
-    .await;
-    assert_eq!(ids(&by_branch), ["a-up-main"]);
-    let by_user = run(
-        cargo_ai(&stack, &ws, alice()),
-        &[&list[..], &["--user", bob().arn]].concat(),
-    )
-    .await;
-    assert_eq!(ids(&by_user), ["b-up-feat"]);
-    let mine = run(
-        cargo_ai(&stack, &ws, alice()),
-        &[&list[..], &["--mine", "--branch", "main"]].concat(),
-    )
-    .await;
-    assert_eq!(ids(&mine), ["a-bill-main", "a-up-main"]);
-    let bad = run(
-        cargo_ai(&stack, &ws, alice()),
-        &[&list[..], &["--repo", "https://github.com/acme/uploader"]].concat(),
-    )
-    .await;
-    assert_eq!(bad.code, 2, "a usage error: {}", bad.stderr);
-    assert!(bad.stderr.contains("host/owner/name"), "{}", bad.stderr);
-    let both = run(
-        cargo_ai(&stack, &ws, alice()),
-        &[&list[..], &["--mine", "--user", bob().arn]].concat(),
-    )
-    .await;
-    assert_eq!(both.code, 2, "{}", both.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,134 +359,5 @@ async fn get_and_list_show_the_facts() {
     assert!(
         bare.get("repo").is_none() && bare.get("input_tokens").is_none(),
         "{bare}"
-    );
-}
-
-/// A table made before the repo index existed (an `infra/local` state directory kept from an
-/// older version) gains the index in place when the local stack starts, rows and all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_older_local_table_gains_the_repo_index() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-        Projection, ProjectionType, ScalarAttributeType,
-    };
-    use sessions_function::domain::{Caller, ListFilter, ListQuery, UpsertCommand, WriteMode};
-    use sessions_function::store::{DynamoStore, SessionStore, table};
-
-    let dynamodb = sessions_e2e::dynamodb_client().await;
-    let name = format!("test-old-{}", uuid::Uuid::new_v4());
-    let key = |attr: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(attr)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let mut create = dynamodb
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("workspace_uuid", KeyType::Hash))
-        .key_schema(key("session_id", KeyType::Range));
-    for attr in ["workspace_uuid", "session_id", "user_uuid", "created_at"] {
-        create = create.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(attr)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        );
-    }
-    for (index, partition) in [
-        ("by_workspace_created", "workspace_uuid"),
-        ("by_user_created", "user_uuid"),
-    ] {
-        create = create.global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(index)
-                .key_schema(key(partition, KeyType::Hash))
-                .key_schema(key("created_at", KeyType::Range))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        );
-    }
-    create.send().await.expect("the older table");
-
-    let store = DynamoStore::new(dynamodb.clone(), &name);
-    let workspace = sessions_core::WorkspaceId::parse(&new_workspace()).unwrap();
-    let caller = Caller::from_arn(alice().arn);
-    let fields = sessions_core::UpsertBody::from_json(
-        body(
-            "Before the index",
-            "2026-11-20T09:00:00.000Z",
-            &json!({"repo": UPLOADER}),
-        )
-        .to_string()
-        .as_bytes(),
-    )
-    .unwrap();
-    store
-        .upsert(&UpsertCommand {
-            workspace,
-            session_id: sessions_core::SessionId::parse("old").unwrap(),
-            now: fields.observed_at,
-            fields,
-            caller: caller.clone(),
-            mode: WriteMode::Upsert,
-            new_uuid: uuid::Uuid::new_v4(),
-        })
-        .await
-        .expect("a row in the older table");
-    let query = ListQuery {
-        workspace,
-        caller,
-        mine: false,
-        limit: 10,
-        cursor: None,
-        filter: ListFilter {
-            repo: Some(UPLOADER.to_owned()),
-            ..ListFilter::default()
-        },
-    };
-    assert!(store.list(&query).await.is_err(), "no repo index yet");
-
-    assert!(
-        !table::create_if_missing(&dynamodb, &name)
-            .await
-            .expect("upgraded")
-    );
-    let described = dynamodb
-        .describe_table()
-        .table_name(&name)
-        .send()
-        .await
-        .unwrap();
-    let indexes: Vec<&str> = described
-        .table()
-        .unwrap()
-        .global_secondary_indexes()
-        .iter()
-        .filter_map(|i| i.index_name())
-        .collect();
-    assert!(indexes.contains(&"by_repo_created"), "{indexes:?}");
-    let page = store
-        .list(&query)
-        .await
-        .expect("listing through the new index");
-    assert_eq!(
-        page.sessions.len(),
-        1,
-        "the row written before the index is in it"
-    );
-    assert_eq!(page.sessions[0].session_id, "old");
-    assert!(
-        !table::create_if_missing(&dynamodb, &name)
-            .await
-            .expect("idempotent")
     );
 }

@@ -81,7 +81,7 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
         finished_at: text(item, "finished_at").map(str::to_owned),
         updated_at: need("updated_at")?,
         user_arn: need("user_arn")?,
-        facts: facts::from_item(item),
+        facts: Box::new(facts::from_item(item)),
     })
 }
 

@@ -69,7 +69,7 @@ fn sample_session() -> Session {
         finished_at: Some("2026-11-24T07:05:10.000Z".into()),
         updated_at: "2026-11-24T07:05:10.412Z".into(),
         user_arn: ARN.into(),
-        facts: sample_facts(),
+        facts: Box::new(sample_facts()),
     }
 }
 
@@ -102,7 +102,7 @@ fn sample_upsert() -> UpsertBody {
         summary: Summary::parse("s").expect("a valid summary"),
         finished_at: Some(at),
         observed_at: at,
-        facts: sample_facts(),
+        facts: Box::new(sample_facts()),
     }
 }
 
