@@ -1,8 +1,9 @@
 //! Session facts through the API, DynamoDB Local and `cargo-ai`: stored as flat S/N attributes
 //! (read back with the SDK), kept by writes that carry none, bound by `observed_at`, refused
 //! with the field named when malformed, and shown by `session get` and `session list`; listed
-//! by repository through its index, by branch and by creator (`list`); an older local table
-//! gains the index (`upgrade`).
+//! by repository through its index, by branch and by creator (`list`); the memory store agrees
+//! with DynamoDB on random writes with facts (`model`); an older local table gains the index
+//! (`upgrade`).
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 use sessions_e2e::{Signed, Stack, alice, bob, cargo_ai, new_workspace, run};
 
 mod list;
+mod model;
 mod upgrade;
 
 pub(super) const UPLOADER: &str = "github.com/acme/uploader";
