@@ -35,7 +35,7 @@ impl Rng {
 
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    Written(Session),
+    Written(Box<Session>),
     Deleted,
     Refused(Rejection),
 }
@@ -77,7 +77,9 @@ fn random_facts(rng: &mut Rng) -> Value {
 
 async fn apply(store: &impl SessionStore, op: &Result<UpsertCommand, DeleteCommand>) -> Outcome {
     match op {
-        Ok(cmd) => outcome(store.upsert(cmd).await, |u| Outcome::Written(u.session)),
+        Ok(cmd) => outcome(store.upsert(cmd).await, |u| {
+            Outcome::Written(Box::new(u.session))
+        }),
         Err(cmd) => outcome(store.delete(cmd).await, |()| Outcome::Deleted),
     }
 }
