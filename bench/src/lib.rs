@@ -42,6 +42,7 @@ pub fn upsert_request(
             .expect("a valid summary"),
         finished_at: None,
         observed_at: Timestamp::now(),
+        facts: Default::default(),
     })
     .expect("an upsert body serializes");
     signed_request(

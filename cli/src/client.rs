@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use sessions_core::paths::{WHOAMI_PATH, session_path, sessions_path};
@@ -50,6 +51,26 @@ pub struct Upsert {
     pub body: UpsertBody,
     pub write: Write,
 }
+
+/// Which of a workspace's sessions a listing holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only the caller's own.
+    pub mine: bool,
+    /// Only those this IAM ARN created.
+    pub user: Option<String>,
+    /// Only those in this repository (`host/owner/name`).
+    pub repo: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// What a query value keeps as is: RFC 3986's unreserved characters, as SigV4's canonical
+/// query writes it; everything else is percent-encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Whether a `PUT` may overwrite an existing row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,15 +200,28 @@ impl ApiClient {
         &self,
         workspace: &WorkspaceId,
         limit: u32,
-        mine: bool,
+        filter: &ListFilter,
         cursor: Option<&Cursor>,
     ) -> Result<SessionPage, CliError> {
-        let mut query = match cursor {
-            Some(c) => format!("cursor={}&", c.as_str()),
-            None => String::new(),
-        };
-        query.push_str(&format!("limit={limit}&mine={mine}"));
-        let path = format!("{}?{query}", sessions_path(workspace));
+        let limit = limit.to_string();
+        let mine = filter.mine.to_string();
+        let mut pairs = vec![("limit", limit.as_str()), ("mine", mine.as_str())];
+        for (name, value) in [
+            ("branch", filter.branch.as_deref()),
+            ("cursor", cursor.map(Cursor::as_str)),
+            ("repo", filter.repo.as_deref()),
+            ("user", filter.user.as_deref()),
+        ] {
+            if let Some(value) = value {
+                pairs.push((name, value));
+            }
+        }
+        pairs.sort_unstable();
+        let query: Vec<String> = pairs
+            .into_iter()
+            .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, QUERY_VALUE)))
+            .collect();
+        let path = format!("{}?{}", sessions_path(workspace), query.join("&"));
         self.call(Method::GET, &path, vec![], vec![]).await
     }
 

@@ -289,6 +289,7 @@ mod tests {
                 summary: "s".parse().unwrap(),
                 finished_at: None,
                 observed_at: at,
+                facts: Default::default(),
             },
             create_only: false,
             profile: None,

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use sessions_core::text::clip;
-use sessions_core::{Session, Timestamp};
+use sessions_core::{Facts, Session, Timestamp, Usd};
 
 use crate::error::{CliError, Kind};
 
@@ -129,60 +129,160 @@ fn session_detail(s: &Session, now: &Timestamp) -> String {
         ("user_uuid", s.user_uuid.clone()),
         ("uuid", s.uuid.clone()),
         ("workspace", s.workspace_uuid.clone()),
-    ] {
+    ]
+    .into_iter()
+    .chain(fact_lines(&s.facts))
+    {
         out.push_str(&format!("  {label:<10} {value}\n"));
     }
     out.push_str(&format!("\n{}\n", s.summary));
     out
 }
 
+/// The least room the title keeps before the fact columns (repo, active time, cost) give way.
+const TITLE_MIN_WITH_FACTS: usize = 30;
+
+/// The sessions as a table, fitted to `width`: the title takes what the other columns leave.
+/// The repository, active time and cost columns appear when some session knows them and the
+/// width leaves the title room beside them.
 pub fn table_text(items: &[Session], now: &Timestamp, width: Option<usize>) -> String {
     if items.is_empty() {
         return "no sessions\n".to_owned();
     }
-    let rows: Vec<[String; 5]> = items
+    let mut headers = vec!["CREATED", "STATUS", "BY", "SESSION"];
+    let mut rows: Vec<Vec<String>> = items
         .iter()
         .map(|s| {
-            [
+            vec![
                 relative(&s.created_at, now),
                 status(s, now),
                 clip(who(s), 24).into_owned(),
                 clip(&s.session_id, 36).into_owned(),
-                s.title.clone(),
             ]
         })
         .collect();
-    let headers = ["CREATED", "STATUS", "BY", "SESSION", "TITLE"];
-    let mut widths = headers.map(str::len);
-    for row in &rows {
-        for (i, cell) in row.iter().enumerate().take(4) {
-            widths[i] = widths[i].max(cell.chars().count());
+    let widths = |headers: &[&str], rows: &[Vec<String>]| -> Vec<usize> {
+        let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+        for row in rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        widths
+    };
+    let fact_cells: Vec<[String; 3]> = items.iter().map(fact_columns).collect();
+    let any_fact = items.iter().any(|s| {
+        s.facts.repo.is_some() || s.facts.active_s.is_some() || s.facts.cost_usd.is_some()
+    });
+    if any_fact {
+        let mut with_facts = rows.clone();
+        for (row, cells) in with_facts.iter_mut().zip(&fact_cells) {
+            row.extend(cells.iter().cloned());
+        }
+        let wider = [&headers[..], &["REPO", "ACTIVE", "COST"]].concat();
+        let fixed: usize = widths(&wider, &with_facts).iter().map(|w| w + 2).sum();
+        if width.is_none_or(|w| w >= fixed + TITLE_MIN_WITH_FACTS) {
+            headers = wider;
+            rows = with_facts;
         }
     }
-    let fixed: usize = widths[..4].iter().map(|w| w + 2).sum();
+    let widths = widths(&headers, &rows);
+    let fixed: usize = widths.iter().map(|w| w + 2).sum();
     let title_width = width.map(|w| w.saturating_sub(fixed).max(10));
-    let line = |cells: [&str; 5]| {
+    let line = |cells: &[&str], title: &str| {
+        let mut out = String::new();
+        for (cell, w) in cells.iter().zip(&widths) {
+            out.push_str(&format!("{cell:<w$}  "));
+        }
         let title = match title_width {
-            Some(w) => clip(cells[4], w),
-            None => cells[4].into(),
+            Some(w) => clip(title, w),
+            None => title.into(),
         };
-        format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {title}\n",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-        )
+        format!("{out}{title}\n")
     };
-    let mut out = line(headers);
-    for row in &rows {
-        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+    let mut out = line(&headers, "TITLE");
+    for (row, session) in rows.iter().zip(items) {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        out.push_str(&line(&cells, &session.title));
     }
     out
+}
+
+/// A session's repository, active time and cost, `-` where unknown.
+fn fact_columns(s: &Session) -> [String; 3] {
+    let unknown = || "-".to_owned();
+    [
+        s.facts
+            .repo
+            .as_deref()
+            .map_or_else(unknown, |r| clip(r, 40).into_owned()),
+        s.facts.active_s.map_or_else(unknown, duration),
+        s.facts.cost_usd.map_or_else(unknown, dollars),
+    ]
+}
+
+/// Seconds as people read a session's length: `1h 02m`, `12m`, `45s`.
+pub fn duration(seconds: u64) -> String {
+    match (seconds / 3600, seconds % 3600 / 60) {
+        (0, 0) => format!("{seconds}s"),
+        (0, minutes) => format!("{minutes}m"),
+        (hours, minutes) => format!("{hours}h {minutes:02}m"),
+    }
+}
+
+/// An estimate in dollars and cents: `$1.09`; under half a cent but not nothing, `<$0.01`.
+pub fn dollars(cost: Usd) -> String {
+    let cents = (cost.micros() + 5_000) / 10_000;
+    if cents == 0 && cost.micros() > 0 {
+        return "<$0.01".to_owned();
+    }
+    format!("${}.{:02}", cents / 100, cents % 100)
+}
+
+/// A count with thousands separators: `152,015`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// The lines `session get` shows for the facts that are known.
+fn fact_lines(f: &Facts) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    let mut add = |label, value: Option<String>| {
+        if let Some(value) = value {
+            lines.push((label, value));
+        }
+    };
+    add("repo", f.repo.clone());
+    add("branch", f.branch.clone());
+    add(
+        "duration",
+        f.active_s.map(|s| format!("{} active", duration(s))),
+    );
+    let tokens: Vec<String> = [
+        (f.input_tokens, "in"),
+        (f.output_tokens, "out"),
+        (f.cache_read_tokens, "cache read"),
+        (f.cache_write_tokens, "cache write"),
+    ]
+    .into_iter()
+    .filter_map(|(n, what)| n.map(|n| format!("{} {what}", thousands(n))))
+    .collect();
+    add("tokens", (!tokens.is_empty()).then(|| tokens.join(" / ")));
+    add(
+        "cost",
+        f.cost_usd.map(|c| format!("{} (estimate)", dollars(c))),
+    );
+    add("models", f.models.as_ref().map(|m| m.join(", ")));
+    add("ended", f.end_reason.clone());
+    lines
 }
 
 fn sessions_table(
@@ -209,6 +309,7 @@ mod tests {
             finished_at: finished.map(str::to_owned),
             updated_at: created.into(),
             user_arn: "arn:aws:sts::1:assumed-role/Dev/alice@example.com".into(),
+            facts: Default::default(),
         }
     }
 
@@ -249,5 +350,89 @@ mod tests {
         assert!(text.contains('…'));
         let wide = table_text(&items, &now, None);
         assert!(wide.contains(&"A long title ".repeat(20).trim_end().to_string()));
+    }
+
+    #[test]
+    fn facts_read_plainly() {
+        assert_eq!(duration(45), "45s");
+        assert_eq!(duration(12 * 60 + 5), "12m");
+        assert_eq!(duration(3720), "1h 02m");
+        assert_eq!(dollars(Usd::from_micros(1_089_590)), "$1.09");
+        assert_eq!(dollars(Usd::from_micros(1_095_000)), "$1.10");
+        assert_eq!(dollars(Usd::from_micros(0)), "$0.00");
+        assert_eq!(dollars(Usd::from_micros(4_999)), "<$0.01");
+        assert_eq!(thousands(152_015), "152,015");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    fn with_facts(mut s: Session) -> Session {
+        s.facts = Box::new(Facts {
+            repo: Some("github.com/acme/uploader".into()),
+            branch: Some("main".into()),
+            models: Some(vec!["claude-opus-4-5".into(), "claude-haiku-4-5".into()]),
+            input_tokens: Some(1200),
+            output_tokens: Some(3400),
+            cache_read_tokens: Some(56_000),
+            cache_write_tokens: Some(7800),
+            cost_usd: Some(Usd::from_micros(1_089_590)),
+            active_s: Some(3720),
+            end_reason: Some("prompt_input_exit".into()),
+            ..Facts::default()
+        });
+        s
+    }
+
+    #[test]
+    fn get_shows_the_known_facts() {
+        let now = Timestamp::parse("now", "2026-11-24T12:00:00Z").unwrap();
+        let text = session_detail(
+            &with_facts(session("T", "2026-11-24T11:00:00.000Z", None)),
+            &now,
+        );
+        for line in [
+            "  repo       github.com/acme/uploader\n",
+            "  branch     main\n",
+            "  duration   1h 02m active\n",
+            "  tokens     1,200 in / 3,400 out / 56,000 cache read / 7,800 cache write\n",
+            "  cost       $1.09 (estimate)\n",
+            "  models     claude-opus-4-5, claude-haiku-4-5\n",
+            "  ended      prompt_input_exit\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
+        }
+        let bare = session_detail(&session("T", "2026-11-24T11:00:00.000Z", None), &now);
+        assert!(!bare.contains("repo") && !bare.contains("cost"), "{bare}");
+    }
+
+    #[test]
+    fn list_shows_fact_columns_when_there_is_room() {
+        let now = Timestamp::parse("now", "2026-11-24T12:00:00Z").unwrap();
+        let items = [
+            with_facts(session("With facts", "2026-11-24T11:00:00.000Z", None)),
+            session("Without", "2026-11-24T10:00:00.000Z", None),
+        ];
+        let wide = table_text(&items, &now, Some(160));
+        let lines: Vec<&str> = wide.lines().collect();
+        assert!(
+            lines[0].contains("REPO") && lines[0].contains("ACTIVE") && lines[0].contains("COST"),
+            "{wide}"
+        );
+        assert!(
+            lines[1].contains("github.com/acme/uploader")
+                && lines[1].contains("1h 02m")
+                && lines[1].contains("$1.09"),
+            "{wide}"
+        );
+        assert!(lines[2].contains(" - "), "unknown facts are a dash: {wide}");
+        assert!(wide.lines().all(|l| l.chars().count() <= 160));
+        let narrow = table_text(&items, &now, Some(80));
+        assert!(
+            !narrow.contains("REPO") && narrow.lines().all(|l| l.chars().count() <= 80),
+            "{narrow}"
+        );
+        assert!(table_text(&items, &now, None).contains("REPO"));
+        let none = [session("Without", "2026-11-24T10:00:00.000Z", None)];
+        assert!(!table_text(&none, &now, Some(200)).contains("REPO"));
     }
 }

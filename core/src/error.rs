@@ -14,6 +14,7 @@ pub enum ErrorCode {
     InvalidTitle,
     InvalidSummary,
     InvalidTimestamp,
+    InvalidFact,
     InvalidQuery,
     Unauthenticated,
     InvalidSignature,
@@ -34,7 +35,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::InvalidJson,
         ErrorCode::UnknownField,
         ErrorCode::MissingField,
@@ -43,6 +44,7 @@ impl ErrorCode {
         ErrorCode::InvalidTitle,
         ErrorCode::InvalidSummary,
         ErrorCode::InvalidTimestamp,
+        ErrorCode::InvalidFact,
         ErrorCode::InvalidQuery,
         ErrorCode::Unauthenticated,
         ErrorCode::InvalidSignature,
@@ -72,6 +74,7 @@ impl ErrorCode {
             ErrorCode::InvalidTitle => "invalid_title",
             ErrorCode::InvalidSummary => "invalid_summary",
             ErrorCode::InvalidTimestamp => "invalid_timestamp",
+            ErrorCode::InvalidFact => "invalid_fact",
             ErrorCode::InvalidQuery => "invalid_query",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::InvalidSignature => "invalid_signature",
@@ -106,6 +109,7 @@ impl ErrorCode {
             | ErrorCode::InvalidTitle
             | ErrorCode::InvalidSummary
             | ErrorCode::InvalidTimestamp
+            | ErrorCode::InvalidFact
             | ErrorCode::InvalidQuery => 400,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::InvalidSignature

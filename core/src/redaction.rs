@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 pub use sessions_redact::redact;
 
+use crate::facts::Facts;
 use crate::fields::{Summary, Title};
 use crate::wire::UpsertBody;
 
@@ -54,6 +55,24 @@ impl Summary {
     }
 }
 
+impl Facts {
+    /// The text facts (repo, branch, cwd, host, version, models, end reason) without
+    /// secrets; one that a marker pushed past its bound is dropped, as any out-of-bounds fact.
+    pub fn redacted(mut self, found: &mut Redacted) -> Facts {
+        for (_, slot) in self.texts_mut() {
+            if let Some(text) = slot.take() {
+                *slot = Some(found.add(&text).unwrap_or(text));
+            }
+        }
+        for model in self.models.iter_mut().flatten() {
+            if let Some(clean) = found.add(model) {
+                *model = clean;
+            }
+        }
+        self.within_bounds()
+    }
+}
+
 impl UpsertBody {
     /// Every text field without secrets, and what was removed.
     pub fn redacted(self) -> (UpsertBody, Redacted) {
@@ -61,6 +80,7 @@ impl UpsertBody {
         let body = UpsertBody {
             title: self.title.redacted(&mut found),
             summary: self.summary.redacted(&mut found),
+            facts: Box::new(self.facts.redacted(&mut found)),
             ..self
         };
         (body, found)
@@ -78,6 +98,7 @@ mod tests {
             summary: Summary::parse(summary).unwrap(),
             finished_at: None,
             observed_at: Timestamp::now(),
+            facts: Box::default(),
         }
     }
 
@@ -105,6 +126,23 @@ mod tests {
         let (clean, found) = original.clone().redacted();
         assert_eq!(clean, original);
         assert!(found.is_empty());
+    }
+
+    #[test]
+    fn text_facts_are_redacted_and_counts_kept() {
+        let mut with_facts = body("t", "s");
+        with_facts.facts.repo = Some("github.com/acme/uploader".to_owned());
+        with_facts.facts.cwd = Some("~/work/AKIAZ3MHQ7PLXV4TNRWD-uploader".to_owned());
+        with_facts.facts.prompts = Some(3);
+        let (clean, found) = with_facts.redacted();
+        assert_eq!(
+            clean.facts.repo.as_deref(),
+            Some("github.com/acme/uploader")
+        );
+        let cwd = clean.facts.cwd.as_deref().unwrap_or_default();
+        assert!(!cwd.contains("AKIAZ3MHQ7PLXV4TNRWD"), "{cwd}");
+        assert_eq!(clean.facts.prompts, Some(3));
+        assert_eq!(found.kinds.len(), 1, "{found:?}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::facts::{self, Facts};
 use crate::fields::{Summary, Timestamp, Title};
 
 /// The body of `PUT .../sessions/{session_id}`: every field has passed the API's rules,
@@ -16,9 +17,18 @@ pub struct UpsertBody {
     pub finished_at: Option<Timestamp>,
     /// When the user or hook acted; the newest action wins.
     pub observed_at: Timestamp,
+    /// Flat beside the fields above; only the facts present are written, the others keep
+    /// their stored values. Boxed: most writes carry none, and bodies move through queues.
+    #[serde(flatten)]
+    pub facts: Box<Facts>,
 }
 
 const UPSERT_FIELDS: [&str; 4] = ["title", "summary", "finished_at", "observed_at"];
+
+/// Every field a `PUT` body may hold: the row's own, then the facts.
+fn body_fields() -> impl Iterator<Item = &'static str> {
+    UPSERT_FIELDS.into_iter().chain(facts::FIELDS)
+}
 
 impl UpsertBody {
     /// Parses a request body as the server must: unknown fields are refused (a misspelt
@@ -37,12 +47,15 @@ impl UpsertBody {
                 "body must be a JSON object with title, summary, finished_at and observed_at",
             ));
         };
-        if let Some(unknown) = object.keys().find(|k| !UPSERT_FIELDS.contains(&k.as_str())) {
+        if let Some(unknown) = object
+            .keys()
+            .find(|k| !body_fields().any(|f| f == k.as_str()))
+        {
             return Err(ApiError::new(
                 ErrorCode::UnknownField,
                 format!(
                     "unknown field {unknown:?}; the fields are {}",
-                    UPSERT_FIELDS.join(", ")
+                    body_fields().collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
@@ -66,11 +79,13 @@ impl UpsertBody {
                 ));
             }
         };
+        let facts = Box::new(Facts::from_object(&object)?);
         Ok(UpsertBody {
             title,
             summary,
             finished_at,
             observed_at,
+            facts,
         })
     }
 }
@@ -93,7 +108,8 @@ fn required_string<'a>(
     }
 }
 
-/// A session row as the API returns it: the seed's eight fields first, then extras.
+/// A session row as the API returns it: the seed's eight fields first, then extras, then the
+/// facts that are known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub uuid: String,
@@ -106,6 +122,9 @@ pub struct Session {
     pub finished_at: Option<String>,
     pub updated_at: String,
     pub user_arn: String,
+    /// Boxed: sessions are moved around in pages and results, facts only read.
+    #[serde(flatten)]
+    pub facts: Box<Facts>,
 }
 
 /// One page of `GET .../sessions`, newest first.
@@ -181,6 +200,24 @@ mod tests {
             r#"{"title":"t","summary":"s","finished_at":"2026-11-20T09:03:30.000Z","observed_at":"2026-11-20T09:03:30.120Z"}"#,
             "the wire format"
         );
+    }
+
+    #[test]
+    fn facts_ride_beside_the_fields_and_only_when_known() {
+        let body = r#"{"title":"t","summary":"s","finished_at":null,"observed_at":"2026-11-20T09:03:30.120Z","repo":"github.com/acme/uploader","models":["claude-opus-4-5"],"input_tokens":12,"cost_usd":1.09,"end_reason":"other"}"#;
+        let v = parse(body).unwrap();
+        assert_eq!(v.facts.repo.as_deref(), Some("github.com/acme/uploader"));
+        assert_eq!(v.facts.cost_usd.map(|c| c.micros()), Some(1_090_000));
+        let text = serde_json::to_string(&v).unwrap();
+        assert_eq!(text, body, "the wire format, facts after the row's fields");
+        assert_eq!(parse(&text).unwrap(), v);
+        assert_eq!(serde_json::from_str::<UpsertBody>(&text).unwrap(), v);
+        let bare = parse(r#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:03:30.120Z"}"#);
+        assert!(bare.unwrap().facts.is_empty());
+        let wrong = parse(
+            r#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:03:30.120Z","prompts":"3"}"#,
+        );
+        assert_eq!(wrong.unwrap_err().code, ErrorCode::InvalidFact);
     }
 
     #[test]

@@ -151,6 +151,30 @@ pub struct ListQuery {
     pub mine: bool,
     pub limit: u32,
     pub cursor: Option<Cursor>,
+    pub filter: ListFilter,
+}
+
+/// Narrowing a listing by the facts people ask about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only sessions in this repository (`host/owner/name`): read from the repo index.
+    pub repo: Option<String>,
+    pub branch: Option<String>,
+    /// Only sessions this IAM ARN created (`mine` is the caller's own).
+    pub user_arn: Option<String>,
+}
+
+impl ListQuery {
+    /// The `user_uuid` of the one user whose sessions are listed, if the listing is one user's.
+    pub fn user_uuid(&self) -> Option<String> {
+        if self.mine {
+            return Some(self.caller.user_uuid.to_string());
+        }
+        self.filter
+            .user_arn
+            .as_deref()
+            .map(|arn| user_uuid(arn).to_string())
+    }
 }
 
 #[cfg(test)]

@@ -6,15 +6,15 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use percent_encoding::percent_decode_str;
-use sessions_core::fields::{BODY_MAX_BYTES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
+use sessions_core::fields::BODY_MAX_BYTES;
 use sessions_core::paths::{API_PREFIX, WHOAMI_PATH};
 use sessions_core::{
-    ApiError, Cursor, ErrorBody, ErrorCode, Identity, SessionId, Timestamp, UpsertBody, WorkspaceId,
+    ApiError, ErrorBody, ErrorCode, Identity, SessionId, Timestamp, UpsertBody, WorkspaceId,
 };
 use uuid::Uuid;
 
 use crate::auth::MAX_SKEW;
-use crate::domain::{Caller, ListQuery, Rejection, UpsertCommand, WriteMode};
+use crate::domain::{Caller, Rejection, UpsertCommand, WriteMode};
 use crate::settings::AllowList;
 use crate::store::{SessionStore, StoreError};
 use crate::telemetry::RequestIds;
@@ -214,58 +214,6 @@ impl<S: SessionStore> Api<S> {
             )),
         }
     }
-
-    async fn list(&self, req: &Request<Bytes>, caller: &Caller, workspace: WorkspaceId) -> Outcome {
-        let mut query = ListQuery {
-            workspace,
-            caller: caller.clone(),
-            mine: false,
-            limit: LIST_DEFAULT_LIMIT,
-            cursor: None,
-        };
-        for pair in req
-            .uri()
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .filter(|p| !p.is_empty())
-        {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = decode_segment(value, ErrorCode::InvalidQuery)?;
-            match key {
-                "limit" => {
-                    query.limit = value
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=LIST_MAX_LIMIT).contains(n))
-                        .ok_or_else(|| {
-                            invalid_query(format!(
-                                "limit {value:?} is not a number from 1 to {LIST_MAX_LIMIT}"
-                            ))
-                        })?;
-                }
-                "cursor" => query.cursor = Some(Cursor::parse(&value)?),
-                "mine" => {
-                    query.mine = match value.as_str() {
-                        "true" | "1" => true,
-                        "false" | "0" => false,
-                        _ => {
-                            return Err(invalid_query(format!(
-                                "mine {value:?} must be true or false"
-                            )));
-                        }
-                    }
-                }
-                other => {
-                    return Err(invalid_query(format!(
-                        "unknown query parameter {other:?}; the parameters are limit, cursor, mine"
-                    )));
-                }
-            }
-        }
-        let page = self.store.list(&query).await.map_err(store_error)?;
-        Ok((StatusCode::OK, to_json(&page)))
-    }
 }
 
 /// The caller as the API records it.
@@ -418,5 +366,6 @@ pub fn error_response(e: &ApiError) -> Response<Bytes> {
 }
 
 mod delete;
+mod list;
 #[cfg(test)]
 mod tests;

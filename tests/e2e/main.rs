@@ -10,6 +10,7 @@ mod cli_errors;
 mod cli_query;
 mod concurrency;
 mod delete;
+mod facts;
 mod hooks;
 mod lambda;
 mod local_stack;

@@ -73,6 +73,7 @@ fn command(args: &Args) -> Result<UpsertCommand, String> {
             summary: Summary::parse(&args.summary).map_err(|e| e.message)?,
             finished_at: None,
             observed_at: now,
+            facts: Default::default(),
         },
         caller: Caller::from_arn(sessions_bench::alice().arn),
         mode: WriteMode::Upsert,

@@ -263,6 +263,7 @@ fn direct_command(workspace: &WorkspaceId, session_id: SessionId) -> UpsertComma
                 .expect("a valid summary"),
             finished_at: None,
             observed_at: now,
+            facts: Default::default(),
         },
         caller: Caller::from_arn(alice().arn),
         mode: WriteMode::Upsert,

@@ -18,56 +18,20 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use sessions_core::Usd;
 
 pub use git::{GitFacts, git_facts};
 pub use prices::{PriceTable, Tokens};
+pub use sessions_core::Facts;
 pub use usage::{TokenTotals, TranscriptFacts, read_transcript};
 
-/// What is known about a session beyond its title and summary. Field names are the stored
-/// attribute names and the JSON names of the API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Facts {
-    /// The git remote as `host/owner/name`, never with credentials.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repo: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-    /// The working directory, the home directory written `~`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cwd: Option<String>,
-    /// The machine's host name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claude_version: Option<String>,
-    /// Every model that answered, the most used (by responses) first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub models: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input_tokens: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_tokens: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_read_tokens: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_write_tokens: Option<u64>,
-    /// An estimate from the pinned price table, in US dollars to the micro-dollar.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_usd: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompts: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub files_touched: Option<u64>,
-    /// Seconds of activity: pauses over 5 minutes between entries do not count.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active_s: Option<u64>,
-    /// SessionEnd's `reason`, or `caught_up` when the catch-up closed the session.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_reason: Option<String>,
+/// What the gathering learnt: the facts the API stores, and what only the log needs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionFacts {
+    /// The facts as the API takes them, within its bounds.
+    #[serde(flatten)]
+    pub facts: Facts,
     /// Models that answered but have no price, why `cost_usd` is absent: for the log.
     #[serde(skip)]
     pub unpriced_models: Vec<String>,
@@ -82,20 +46,24 @@ enum Part {
     Transcript(TranscriptFacts),
 }
 
-impl Facts {
-    /// Gathers what can be known by `deadline`, and returns then at the latest with what it has.
+impl SessionFacts {
+    /// Gathers what can be known by `deadline`, and returns then at the latest with what it has:
+    /// facts the API would refuse (a branch name over its length limit, say) are left out.
     /// `cwd` is the session's working directory (the hook input's), else the transcript's.
     pub fn gather(
         transcript: Option<&Path>,
         cwd: Option<&Path>,
         end_reason: Option<&str>,
         deadline: Instant,
-    ) -> Facts {
-        let mut facts = Facts {
-            host: hostname(),
-            end_reason: end_reason.map(str::to_owned),
-            cwd: cwd.and_then(Path::to_str).map(home_as_tilde),
-            ..Facts::default()
+    ) -> SessionFacts {
+        let mut gathered = SessionFacts {
+            facts: Facts {
+                host: hostname(),
+                end_reason: end_reason.map(str::to_owned),
+                cwd: cwd.and_then(Path::to_str).map(home_as_tilde),
+                ..Facts::default()
+            },
+            ..SessionFacts::default()
         };
         let (send, parts) = mpsc::channel();
         let transcript = transcript.map(Path::to_path_buf);
@@ -104,50 +72,54 @@ impl Facts {
         std::thread::spawn(move || gather_parts(transcript, cwd, deadline, &send));
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match parts.recv_timeout(left) {
-                Ok(Part::Git(git)) => facts.take_git(git),
-                Ok(Part::Transcript(t)) => facts.take_transcript(t),
+                Ok(Part::Git(git)) => fill_from_git(&mut gathered.facts, git),
+                Ok(Part::Transcript(t)) => gathered.take_transcript(t),
                 Err(_) => break,
             }
         }
-        facts
-    }
-
-    fn take_git(&mut self, git: GitFacts) {
-        self.repo = git.repo;
-        // The transcript's branch is only a fallback: git's is the branch now.
-        self.branch = git.branch.or(self.branch.take());
+        gathered.facts = gathered.facts.within_bounds();
+        gathered
     }
 
     fn take_transcript(&mut self, t: TranscriptFacts) {
         self.transcript_complete = t.complete;
-        if self.branch.is_none() {
-            self.branch = t.git_branch;
-        }
-        if self.cwd.is_none() {
-            self.cwd = t.cwd.as_deref().map(home_as_tilde);
-        }
-        self.claude_version = t.claude_version;
-        self.models = (!t.models.is_empty()).then_some(t.models);
-        if let Some(tokens) = t.tokens {
-            self.input_tokens = Some(tokens.input);
-            self.output_tokens = Some(tokens.output);
-            self.cache_read_tokens = Some(tokens.cache_read);
-            self.cache_write_tokens = Some(tokens.cache_write);
-        }
-        // Rounded to the micro-dollar: nano-dollars are the sum's precision, not the estimate's.
-        self.cost_usd = t
-            .cost_nanodollars
-            .map(|nanos| nanos.saturating_add(500) / 1000)
-            .map(|micros| micros as f64 / 1e6);
-        self.unpriced_models = t.unpriced_models;
-        // An unreadable or empty transcript says nothing: no counts rather than zeros.
-        if t.entries > 0 {
-            self.prompts = Some(t.prompts);
-            self.tool_calls = Some(t.tool_calls);
-            self.files_touched = Some(t.files_touched);
-        }
-        self.active_s = t.active_ms.map(|ms| ms / 1000);
+        self.unpriced_models = t.unpriced_models.clone();
+        fill_from_transcript(&mut self.facts, t);
     }
+}
+
+fn fill_from_git(facts: &mut Facts, git: GitFacts) {
+    facts.repo = git.repo;
+    // The transcript's branch is only a fallback: git's is the branch now.
+    facts.branch = git.branch.or(facts.branch.take());
+}
+
+fn fill_from_transcript(facts: &mut Facts, t: TranscriptFacts) {
+    if facts.branch.is_none() {
+        facts.branch = t.git_branch;
+    }
+    if facts.cwd.is_none() {
+        facts.cwd = t.cwd.as_deref().map(home_as_tilde);
+    }
+    facts.claude_version = t.claude_version;
+    facts.models = (!t.models.is_empty()).then_some(t.models);
+    if let Some(tokens) = t.tokens {
+        facts.input_tokens = Some(tokens.input);
+        facts.output_tokens = Some(tokens.output);
+        facts.cache_read_tokens = Some(tokens.cache_read);
+        facts.cache_write_tokens = Some(tokens.cache_write);
+    }
+    // Rounded to the micro-dollar: nano-dollars are the sum's precision, not the estimate's.
+    facts.cost_usd = t
+        .cost_nanodollars
+        .map(|nanos| Usd::from_micros(nanos.saturating_add(500) / 1000));
+    // An unreadable or empty transcript says nothing: no counts rather than zeros.
+    if t.entries > 0 {
+        facts.prompts = Some(t.prompts);
+        facts.tool_calls = Some(t.tool_calls);
+        facts.files_touched = Some(t.files_touched);
+    }
+    facts.active_s = t.active_ms.map(|ms| ms / 1000);
 }
 
 /// Git first when the directory is known (it is quick), then the transcript; git after it when

@@ -110,9 +110,9 @@ fn an_unpriced_model_leaves_the_cost_unknown_and_is_named() {
     assert_eq!(facts.tokens.map(|t| t.input), Some(152_015 + 100));
 
     let gathered = gather_from(&path, None);
-    assert_eq!(gathered.cost_usd, None);
+    assert_eq!(gathered.facts.cost_usd, None);
     assert_eq!(gathered.unpriced_models, ["claude-experimental-9"]);
-    assert_eq!(gathered.input_tokens, Some(152_115));
+    assert_eq!(gathered.facts.input_tokens, Some(152_115));
 }
 
 #[test]
@@ -144,7 +144,7 @@ fn a_transcript_that_says_nothing_gives_no_counts() {
     assert_eq!(facts.skipped_lines, 1);
     assert_eq!(facts.tokens, None);
     assert_eq!(facts.cost_nanodollars, None);
-    let gathered = gather_from(&path, None);
+    let gathered = gather_from(&path, None).facts;
     assert_eq!(
         (gathered.prompts, gathered.tool_calls, gathered.input_tokens),
         (None, None, None)
@@ -165,8 +165,8 @@ fn the_digests_fixtures_read_without_surprises() {
     assert_eq!(basic.git_branch.as_deref(), Some("feat/retry"));
 }
 
-fn gather_from(transcript: &Path, cwd: Option<&Path>) -> Facts {
-    Facts::gather(Some(transcript), cwd, Some("prompt_input_exit"), later())
+fn gather_from(transcript: &Path, cwd: Option<&Path>) -> SessionFacts {
+    SessionFacts::gather(Some(transcript), cwd, Some("prompt_input_exit"), later())
 }
 
 #[test]
@@ -190,8 +190,9 @@ fn gathering_joins_git_the_transcript_and_the_hook_input() {
         "https://bob:TOKEN@github.com/acme/uploader.git",
     ]);
 
-    let facts = gather_from(&fixture("transcript-facts.jsonl"), Some(&work));
-    let json = serde_json::to_value(&facts).unwrap();
+    let gathered = gather_from(&fixture("transcript-facts.jsonl"), Some(&work));
+    let facts = &gathered.facts;
+    let json = serde_json::to_value(&gathered).unwrap();
     let host = facts.host.clone().expect("a host name");
     assert_eq!(
         json,
@@ -215,10 +216,10 @@ fn gathering_joins_git_the_transcript_and_the_hook_input() {
             "end_reason": "prompt_input_exit",
         })
     );
-    assert!(facts.transcript_complete);
+    assert!(gathered.transcript_complete);
     assert!(!json.to_string().contains("TOKEN"));
     // Field order is the API's.
-    let keys: Vec<String> = serde_json::to_value(&facts)
+    let keys: Vec<String> = serde_json::to_value(facts)
         .unwrap()
         .as_object()
         .unwrap()
@@ -229,11 +230,11 @@ fn gathering_joins_git_the_transcript_and_the_hook_input() {
     assert_eq!(keys.last().map(String::as_str), Some("end_reason"));
     assert_eq!(
         serde_json::from_value::<Facts>(json).unwrap().cost_usd,
-        Some(1.08959)
+        Some(Usd::from_micros(1_089_590))
     );
 
     // Without a working directory from the hook: the transcript's (no repo there), and its branch.
-    let facts = gather_from(&fixture("transcript-facts.jsonl"), None);
+    let facts = gather_from(&fixture("transcript-facts.jsonl"), None).facts;
     assert_eq!(facts.cwd.as_deref(), Some("/home/dev/work/uploader"));
     assert_eq!(facts.branch.as_deref(), Some("feat/retry"));
     assert_eq!(facts.repo, None);
@@ -242,7 +243,7 @@ fn gathering_joins_git_the_transcript_and_the_hook_input() {
 #[test]
 fn nothing_known_serializes_to_nothing() {
     assert_eq!(serde_json::to_string(&Facts::default()).unwrap(), "{}");
-    let facts = Facts::gather(None, None, None, later());
+    let facts = SessionFacts::gather(None, None, None, later()).facts;
     assert_eq!(facts.prompts, None);
     assert_eq!(facts.cost_usd, None);
     assert_eq!(facts.repo, None);
@@ -281,7 +282,8 @@ fn a_fifo_or_dev_zero_transcript_never_blocks() {
     );
     for path in [fifo.as_path(), Path::new("/dev/zero")] {
         let started = Instant::now();
-        let facts = Facts::gather(Some(path), Some(dir.path()), Some("other"), later());
+        let facts =
+            SessionFacts::gather(Some(path), Some(dir.path()), Some("other"), later()).facts;
         let took = started.elapsed();
         assert!(
             took < Duration::from_millis(500),
@@ -303,7 +305,7 @@ fn the_deadline_cuts_a_long_transcript_short() {
     .to_string();
     let (_dir, path) = transcript(&vec![line; 100_000]);
     let started = Instant::now();
-    let facts = Facts::gather(
+    let gathered = SessionFacts::gather(
         Some(&path),
         None,
         None,
@@ -314,7 +316,7 @@ fn the_deadline_cuts_a_long_transcript_short() {
         "{:?}",
         started.elapsed()
     );
-    assert!(!facts.transcript_complete);
+    assert!(!gathered.transcript_complete);
     let past = read_transcript(&path, Instant::now(), PriceTable::pinned()).unwrap();
     assert!(!past.complete);
     assert_eq!(past.entries, 0);

@@ -136,6 +136,7 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         summary: Summary::placeholder(),
         finished_at: None,
         observed_at: started_at,
+        facts: Default::default(),
     };
     match deliver(&ctx, &session_id, placeholder, Write::CreateOnly).await {
         Ok(_) => Ok(()),
@@ -189,6 +190,7 @@ async fn reopen(
         summary: row.summary.parse().map_err(CliError::from_api)?,
         finished_at: None,
         observed_at: resumed_at,
+        facts: Default::default(),
     };
     deliver(ctx, session_id, body, Write::Upsert)
         .await
@@ -409,6 +411,7 @@ async fn record_end(
         summary: result.summary,
         finished_at: Some(finished_at),
         observed_at,
+        facts: Default::default(),
     };
     match deliver(&ctx, session_id, body, Write::Upsert).await {
         Ok(Some(_)) => log::line(&format!("session {session_id}: recorded as finished")),

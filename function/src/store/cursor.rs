@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::StoreError;
-use super::table::{BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
+use super::table::{BY_REPO, BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
 
 /// A position in a listing: attribute name -> value, exactly the attributes of `Listing::attributes`.
 pub type Position = BTreeMap<String, String>;
@@ -15,24 +15,28 @@ pub type Position = BTreeMap<String, String>;
 /// One listing's cursor rules: which index it reads and who may continue it.
 #[derive(Debug, Clone)]
 pub struct Listing<'a> {
-    /// The index it reads (`BY_WORKSPACE`, or `BY_USER` for `mine`): its name and key.
+    /// The index it reads (`BY_WORKSPACE`, `BY_USER` for one user's, `BY_REPO` for one
+    /// repository's): its name and key.
     pub index: &'static str,
     pub key: KeyDef,
     /// The table key plus the index key, sorted: what a position holds.
     pub attributes: Vec<&'static str>,
     workspace: &'a str,
-    /// For `mine`: the caller, whose cursors these are.
+    /// For one user's listing: the user, whose cursors these are.
     user: Option<&'a str>,
+    /// For one repository's listing: the repository.
+    repo: Option<&'a str>,
 }
 
 impl<'a> Listing<'a> {
-    /// A workspace's listing (`by_workspace_created`), or with `user` only that user's
-    /// sessions in it (`by_user_created`).
-    pub fn new(workspace: &'a str, user: Option<&'a str>) -> Self {
-        let (index, key) = if user.is_some() {
-            BY_USER
-        } else {
-            BY_WORKSPACE
+    /// A workspace's listing (`by_workspace_created`); with `repo` only that repository's
+    /// sessions in it (`by_repo_created`), else with `user` only that user's
+    /// (`by_user_created`).
+    pub fn new(workspace: &'a str, user: Option<&'a str>, repo: Option<&'a str>) -> Self {
+        let (index, key) = match (repo, user) {
+            (Some(_), _) => BY_REPO,
+            (None, Some(_)) => BY_USER,
+            (None, None) => BY_WORKSPACE,
         };
         let mut attributes = vec![TABLE_KEY.partition, TABLE_KEY.sort, key.partition, key.sort];
         attributes.sort_unstable();
@@ -42,7 +46,9 @@ impl<'a> Listing<'a> {
             key,
             attributes,
             workspace,
-            user,
+            // The repo index's positions name no user: a user filter there is the query's.
+            user: user.filter(|_| repo.is_none()),
+            repo,
         }
     }
 
@@ -57,7 +63,7 @@ impl<'a> Listing<'a> {
     }
 
     /// A cursor is only accepted for the listing that produced it: same attributes, same
-    /// workspace, and for `mine` the same user. Anything else is a bad cursor, never a store
+    /// workspace, for one user's the same user, for one repository's the same repository. Anything else is a bad cursor, never a store
     /// error.
     pub fn decode(&self, raw: &str) -> Result<Position, StoreError> {
         let bytes = URL_SAFE_NO_PAD
@@ -81,10 +87,12 @@ impl<'a> Listing<'a> {
         if position.get("workspace_uuid").map(String::as_str) != Some(self.workspace) {
             return Err(StoreError::BadCursor);
         }
-        if let Some(user) = self.user
-            && position.get("user_uuid").map(String::as_str) != Some(user)
-        {
-            return Err(StoreError::BadCursor);
+        for (attr, expected) in [("user_uuid", self.user), ("repo", self.repo)] {
+            if let Some(expected) = expected
+                && position.get(attr).map(String::as_str) != Some(expected)
+            {
+                return Err(StoreError::BadCursor);
+            }
         }
         Ok(position)
     }
@@ -96,7 +104,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_tampering() {
-        let listing = Listing::new("ws", None);
+        let listing = Listing::new("ws", None, None);
         let row = |name: &str| match name {
             "workspace_uuid" => Some("ws"),
             "session_id" => Some("a:b"),
@@ -109,11 +117,11 @@ mod tests {
         assert_eq!(back.len(), 3);
         assert_eq!(back["session_id"], "a:b");
         assert!(matches!(
-            Listing::new("other", None).decode(&cursor),
+            Listing::new("other", None, None).decode(&cursor),
             Err(StoreError::BadCursor)
         ));
         assert!(matches!(
-            Listing::new("ws", Some("u")).decode(&cursor),
+            Listing::new("ws", Some("u"), None).decode(&cursor),
             Err(StoreError::BadCursor)
         ));
         assert!(matches!(
@@ -124,7 +132,7 @@ mod tests {
 
     #[test]
     fn mine_cursors_belong_to_their_user() {
-        let mine = Listing::new("ws", Some("u"));
+        let mine = Listing::new("ws", Some("u"), None);
         assert_eq!(mine.index, BY_USER.0);
         let cursor = mine.encode(|name| match name {
             "workspace_uuid" => Some("ws"),
@@ -135,11 +143,33 @@ mod tests {
         });
         assert_eq!(mine.decode(&cursor).unwrap().len(), 4);
         assert!(matches!(
-            Listing::new("ws", Some("v")).decode(&cursor),
+            Listing::new("ws", Some("v"), None).decode(&cursor),
             Err(StoreError::BadCursor)
         ));
         assert!(matches!(
-            Listing::new("ws", None).decode(&cursor),
+            Listing::new("ws", None, None).decode(&cursor),
+            Err(StoreError::BadCursor)
+        ));
+    }
+
+    #[test]
+    fn repo_cursors_belong_to_their_repo() {
+        let repo = Listing::new("ws", Some("u"), Some("github.com/acme/uploader"));
+        assert_eq!(repo.index, BY_REPO.0, "the repo index, even for one user's");
+        let cursor = repo.encode(|name| match name {
+            "workspace_uuid" => Some("ws"),
+            "session_id" => Some("s"),
+            "created_at" => Some("2026-11-20T09:00:00.000Z"),
+            "repo" => Some("github.com/acme/uploader"),
+            _ => None,
+        });
+        assert_eq!(repo.decode(&cursor).unwrap().len(), 4);
+        assert!(matches!(
+            Listing::new("ws", None, Some("github.com/acme/other")).decode(&cursor),
+            Err(StoreError::BadCursor)
+        ));
+        assert!(matches!(
+            Listing::new("ws", None, None).decode(&cursor),
             Err(StoreError::BadCursor)
         ));
     }

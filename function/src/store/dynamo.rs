@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
 use super::cursor::Listing;
+use super::facts;
 use super::table::TABLE_KEY;
 use super::{SessionStore, StoreError, Upserted};
 use crate::domain::{
@@ -80,6 +81,7 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
         finished_at: text(item, "finished_at").map(str::to_owned),
         updated_at: need("updated_at")?,
         user_arn: need("user_arn")?,
+        facts: Box::new(facts::from_item(item)),
     })
 }
 
@@ -131,7 +133,7 @@ impl SessionStore for DynamoStore {
     async fn upsert(&self, cmd: &UpsertCommand) -> Result<Upserted, StoreError> {
         let f = &cmd.fields;
         let new_uuid = cmd.new_uuid.to_string();
-        let mut set = vec![
+        let mut set: Vec<String> = [
             "#uuid = if_not_exists(#uuid, :uuid)",
             "#created_at = if_not_exists(#created_at, :created_at)",
             "#user_uuid = if_not_exists(#user_uuid, :me)",
@@ -140,7 +142,9 @@ impl SessionStore for DynamoStore {
             "#summary = :summary",
             "#updated_at = :now",
             "#observed_at = :observed_at",
-        ];
+        ]
+        .map(str::to_owned)
+        .to_vec();
         let mut request = self
             .client
             .update_item()
@@ -170,11 +174,18 @@ impl SessionStore for DynamoStore {
         ] {
             request = request.expression_attribute_names(format!("#{name}"), name);
         }
+        // Only the facts this write carries: the others keep their stored values.
+        for (name, value) in facts::attributes(&f.facts) {
+            set.push(format!("#{name} = :{name}"));
+            request = request
+                .expression_attribute_names(format!("#{name}"), name)
+                .expression_attribute_values(format!(":{name}"), value);
+        }
         // A write on a tombstone that passes the condition records the session again: the
         // tombstone has no uuid/created_at/user_arn, so `if_not_exists` sets them anew.
         let remove = match f.finished_at {
             Some(finished) => {
-                set.push("#finished_at = :finished_at");
+                set.push("#finished_at = :finished_at".to_owned());
                 request =
                     request.expression_attribute_values(":finished_at", s(finished.to_string()));
                 " REMOVE #deleted_at"
@@ -287,8 +298,9 @@ impl SessionStore for DynamoStore {
 
     async fn list(&self, q: &ListQuery) -> Result<SessionPage, StoreError> {
         let workspace = q.workspace.to_string();
-        let me = q.caller.user_uuid.to_string();
-        let listing = Listing::new(&workspace, q.mine.then_some(me.as_str()));
+        let user = q.user_uuid();
+        let listing = Listing::new(&workspace, user.as_deref(), q.filter.repo.as_deref());
+        let (partition, filters) = conditions(q, &listing, &workspace, user.as_deref());
         let position_of = |item: &Item| listing.encode(|attr| text(item, attr));
         let mut start = match &q.cursor {
             Some(c) => Some(
@@ -312,19 +324,21 @@ impl SessionStore for DynamoStore {
                 .scan_index_forward(false)
                 .limit((limit - sessions.len()) as i32)
                 .set_exclusive_start_key(start.take())
-                .expression_attribute_names("#pk", listing.key.partition);
-            request = if q.mine {
-                request
-                    .key_condition_expression("#pk = :me")
-                    .filter_expression("#ws = :ws")
-                    .expression_attribute_names("#ws", TABLE_KEY.partition)
-                    .expression_attribute_values(":me", s(&me))
-                    .expression_attribute_values(":ws", s(&workspace))
-            } else {
-                request
-                    .key_condition_expression("#pk = :ws")
-                    .expression_attribute_values(":ws", s(&workspace))
-            };
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", listing.key.partition)
+                .expression_attribute_values(":pk", s(partition));
+            // DynamoDB filters after reading: `Limit` counts rows read, so a page may come back
+            // short with more to read; the loop reads on, up to MAX_PAGES_PER_LIST pages.
+            if !filters.is_empty() {
+                let mut expression = Vec::with_capacity(filters.len());
+                for (i, (attr, value)) in filters.iter().enumerate() {
+                    expression.push(format!("#f{i} = :f{i}"));
+                    request = request
+                        .expression_attribute_names(format!("#f{i}"), *attr)
+                        .expression_attribute_values(format!(":f{i}"), s(*value));
+                }
+                request = request.filter_expression(expression.join(" AND "));
+            }
             let out = request.send().await.map_err(classify)?;
             for item in out.items() {
                 sessions.push(session_from_item(item)?);
@@ -354,6 +368,37 @@ impl SessionStore for DynamoStore {
     }
 }
 
+/// The value of the index's partition key, and the (attribute, value) pairs rows must also
+/// match: the workspace when the index spans workspaces, the user in a repository's listing,
+/// the branch.
+fn conditions<'q>(
+    q: &'q ListQuery,
+    listing: &Listing<'_>,
+    workspace: &'q str,
+    user: Option<&'q str>,
+) -> (&'q str, Vec<(&'static str, &'q str)>) {
+    let repo = q.filter.repo.as_deref();
+    let partition = match listing.key.partition {
+        "repo" => repo,
+        "user_uuid" => user,
+        _ => None,
+    }
+    .unwrap_or(workspace);
+    let mut filters = Vec::new();
+    if listing.key.partition != TABLE_KEY.partition {
+        filters.push((TABLE_KEY.partition, workspace));
+    }
+    if listing.key.partition != "user_uuid"
+        && let Some(user) = user
+    {
+        filters.push(("user_uuid", user));
+    }
+    if let Some(branch) = q.filter.branch.as_deref() {
+        filters.push(("branch", branch));
+    }
+    (partition, filters)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -367,7 +412,7 @@ mod tests {
     use sessions_core::{Cursor, UpsertBody};
 
     use super::*;
-    use crate::domain::Caller;
+    use crate::domain::{Caller, ListFilter};
 
     /// Notes the IAM action of every operation the client starts, and stops it there: nothing
     /// is sent anywhere.
@@ -432,11 +477,29 @@ mod tests {
         assert!(store.delete(&delete).await.is_err());
         assert!(store.get(&workspace, &session_id).await.is_err());
         let me = caller.user_uuid.to_string();
-        for mine in [false, true] {
-            let listing = Listing::new("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60", mine.then_some(&me));
+        let repo = "github.com/acme/uploader";
+        let filters = [None, Some(repo)].map(|repo| ListFilter {
+            repo: repo.map(str::to_owned),
+            branch: Some("main".to_owned()),
+            user_arn: None,
+        });
+        for (mine, filter) in [false, true].into_iter().flat_map(|mine| {
+            [
+                ListFilter::default(),
+                filters[0].clone(),
+                filters[1].clone(),
+            ]
+            .map(|f| (mine, f))
+        }) {
+            let listing = Listing::new(
+                "0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60",
+                mine.then_some(&me),
+                filter.repo.as_deref(),
+            );
             let position = |name: &str| match name {
                 "workspace_uuid" => Some("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60"),
                 "user_uuid" => Some(me.as_str()),
+                "repo" => Some(repo),
                 _ => Some("x"),
             };
             for cursor in [
@@ -449,6 +512,7 @@ mod tests {
                     mine,
                     limit: 10,
                     cursor,
+                    filter: filter.clone(),
                 };
                 assert!(store.list(&query).await.is_err());
             }

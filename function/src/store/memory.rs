@@ -1,7 +1,8 @@
 //! Sessions in memory, with DynamoDB's semantics: the same upsert and delete decisions (not
-//! owner, stale, create-only, absent), tombstones, newest-first listing by `created_at`, `mine`,
-//! and the same cursors. For fast tests of the router's logic; DynamoDB Local remains the proof
-//! that the real store agrees.
+//! owner, stale, create-only, absent), tombstones, only the facts a write carries, newest-first
+//! listing by `created_at` with the same filters (`mine`, user, repo, branch), and the same
+//! cursors. For fast tests of the router's logic; DynamoDB Local remains the proof that the real
+//! store agrees.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -55,8 +56,18 @@ fn attribute<'a>(session: &'a Session, name: &str) -> Option<&'a str> {
         "session_id" => Some(&session.session_id),
         "user_uuid" => Some(&session.user_uuid),
         "created_at" => Some(&session.created_at),
+        "repo" => session.facts.repo.as_deref(),
         _ => None,
     }
+}
+
+/// Whether `session` passes the listing's filters (each one DynamoDB's index or filter).
+fn matches(session: &Session, q: &ListQuery, user: Option<&str>) -> bool {
+    let equal =
+        |wanted: Option<&str>, stored: Option<&str>| wanted.is_none_or(|w| stored == Some(w));
+    equal(user, Some(&session.user_uuid))
+        && equal(q.filter.repo.as_deref(), session.facts.repo.as_deref())
+        && equal(q.filter.branch.as_deref(), session.facts.branch.as_deref())
 }
 
 /// A listing's order, newest first: `created_at`, then `session_id` among equals.
@@ -87,13 +98,19 @@ impl SessionStore for MemoryStore {
         let now = cmd.now.to_string();
         let live = existing.and_then(|row| row.session.as_ref());
         let session = match live {
-            Some(stored) => Session {
-                title: body.title.to_string(),
-                summary: body.summary.to_string(),
-                finished_at: body.finished_at.map(|t| t.to_string()),
-                updated_at: now,
-                ..stored.clone()
-            },
+            Some(stored) => {
+                // Only the facts this write carries replace the stored ones.
+                let mut facts = stored.facts.clone();
+                facts.overlay(&body.facts);
+                Session {
+                    title: body.title.to_string(),
+                    summary: body.summary.to_string(),
+                    finished_at: body.finished_at.map(|t| t.to_string()),
+                    updated_at: now,
+                    facts,
+                    ..stored.clone()
+                }
+            }
             // New, or recorded again after a delete: a new row.
             None => Session {
                 uuid: cmd.new_uuid.to_string(),
@@ -106,6 +123,7 @@ impl SessionStore for MemoryStore {
                 finished_at: body.finished_at.map(|t| t.to_string()),
                 updated_at: now,
                 user_arn: cmd.caller.arn.clone(),
+                facts: body.facts.clone(),
             },
         };
         let created = live.is_none();
@@ -144,8 +162,8 @@ impl SessionStore for MemoryStore {
     /// next page is then empty), a short page never does.
     async fn list(&self, q: &ListQuery) -> Result<SessionPage, StoreError> {
         let workspace = q.workspace.to_string();
-        let me = q.caller.user_uuid.to_string();
-        let listing = Listing::new(&workspace, q.mine.then_some(me.as_str()));
+        let user = q.user_uuid();
+        let listing = Listing::new(&workspace, user.as_deref(), q.filter.repo.as_deref());
         let start = q
             .cursor
             .as_ref()
@@ -155,7 +173,7 @@ impl SessionStore for MemoryStore {
             .rows()
             .values()
             .filter_map(|row| row.session.as_ref())
-            .filter(|s| s.workspace_uuid == workspace && (!q.mine || s.user_uuid == me))
+            .filter(|s| s.workspace_uuid == workspace && matches(s, q, user.as_deref()))
             .filter(|s| start.as_ref().is_none_or(|position| after(s, position)))
             .cloned()
             .collect();

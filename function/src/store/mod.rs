@@ -3,6 +3,7 @@
 
 mod cursor;
 pub mod dynamo;
+mod facts;
 pub mod memory;
 pub mod table;
 

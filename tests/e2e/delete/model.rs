@@ -164,6 +164,7 @@ async fn the_memory_store_agrees_with_dynamodb_on_writes_and_deletes() {
                 mine,
                 limit: 100,
                 cursor: None,
+                filter: Default::default(),
             };
             let expected = memory.list(&query).await.expect("memory listing");
             let mut actual = dynamo

@@ -1,11 +1,14 @@
 //! `cargo-ai workspaceManagement session list`: the workspace's sessions, newest first,
-//! fetched page by page up to `--limit` or back to `--since`.
+//! fetched page by page up to `--limit` or back to `--since`, optionally only one repository's,
+//! branch's or person's.
 
 use std::io::IsTerminal;
 
+use sessions_core::facts::check_repo;
 use sessions_core::fields::LIST_MAX_LIMIT;
 use sessions_core::{Cursor, Session, Timestamp};
 
+use crate::client::ListFilter;
 use crate::commands::Output;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
@@ -18,8 +21,20 @@ pub struct ListArgs {
     pub limit: u32,
 
     /// Only sessions you created.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "user")]
     pub mine: bool,
+
+    /// Only sessions this IAM ARN created (`cargo-ai whoami` prints yours).
+    #[arg(long, value_name = "ARN")]
+    pub user: Option<String>,
+
+    /// Only sessions in this git repository, written host/owner/name (github.com/acme/uploader).
+    #[arg(long, value_name = "HOST/OWNER/NAME", value_parser = parse_repo)]
+    pub repo: Option<String>,
+
+    /// Only sessions on this git branch.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
 
     /// Only sessions created since then: a duration (30m, 12h, 7d, 2w) or a date/time (2026-11-01, 2026-11-01T09:00:00Z).
     #[arg(long, value_name = "WHEN")]
@@ -33,9 +48,18 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let ListArgs {
         limit,
         mine,
+        user,
+        repo,
+        branch,
         since,
         output,
     } = args;
+    let filter = ListFilter {
+        mine,
+        user,
+        repo,
+        branch,
+    };
     let now = Timestamp::now();
     let since = since.map(|s| parse_since(&s, &now)).transpose()?;
     let workspace = ctx.config.workspace()?;
@@ -46,7 +70,7 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     'pages: loop {
         let want = (limit as usize - sessions.len()).min(LIST_MAX_LIMIT as usize) as u32;
         let page = client
-            .list_page(workspace, want, mine, cursor.as_ref())
+            .list_page(workspace, want, &filter, cursor.as_ref())
             .await?;
         for session in page.sessions {
             // Newest first: the first one older than --since ends the listing.
@@ -78,6 +102,13 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
         eprint!("\r\x1b[K");
     }
     render::sessions(&sessions, output.format())
+}
+
+/// `--repo`: the form the hooks record, so that a URL or a bare name is caught here with the fix.
+fn parse_repo(raw: &str) -> Result<String, String> {
+    let repo = raw.trim();
+    check_repo(repo).map_err(|why| format!("{repo:?} {why}"))?;
+    Ok(repo.to_owned())
 }
 
 /// `--since`: a duration back from now (30m, 12h, 7d, 2w) or an RFC 3339 date/time or date.
@@ -115,6 +146,24 @@ fn parse_since(raw: &str, now: &Timestamp) -> Result<Timestamp, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repo_forms() {
+        assert_eq!(
+            parse_repo(" github.com/acme/uploader ").unwrap(),
+            "github.com/acme/uploader"
+        );
+        for bad in [
+            "uploader",
+            "https://github.com/acme/uploader",
+            "git@github.com:acme/uploader",
+        ] {
+            assert!(
+                parse_repo(bad).unwrap_err().contains("host/owner/name"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn since_forms() {

@@ -40,16 +40,23 @@ pub enum SessionCommand {
         --title \"Wire up the sessions table\" --summary \"Added the table and the CLI.\" --finished")]
     Upsert(upsert::UpsertArgs),
 
-    /// Show one session.
+    /// Show one session, with what is known of it: repository, branch, active time, tokens,
+    /// estimated cost, models and how it ended.
     #[command(after_help = "Examples:\n  \
         cargo-ai workspaceManagement session get --session-id abc-123\n  \
         cargo-ai workspaceManagement session get --session-id abc-123 --json | jq .summary")]
     Get(get::GetArgs),
 
     /// List the workspace's sessions, newest first.
+    ///
+    /// Filters combine: --repo reads the repository's own index (fast however large the
+    /// table), --branch and --user/--mine narrow further. On a wide terminal the table also
+    /// shows each session's repository, active time and estimated cost.
     #[command(after_help = "Examples:\n  \
         cargo-ai workspaceManagement session list\n  \
         cargo-ai workspaceManagement session list --mine --since 7d\n  \
+        cargo-ai workspaceManagement session list --repo github.com/acme/uploader --branch main\n  \
+        cargo-ai workspaceManagement session list --user arn:aws:iam::123456789012:user/alice\n  \
         cargo-ai workspaceManagement session list --limit 500 --jsonl > sessions.jsonl")]
     List(list::ListArgs),
 

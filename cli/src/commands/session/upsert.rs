@@ -45,6 +45,7 @@ impl UpsertArgs {
             summary: self.summary,
             finished_at,
             observed_at: now,
+            facts: Default::default(),
         };
         (self.session_id, body)
     }

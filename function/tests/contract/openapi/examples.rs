@@ -7,8 +7,8 @@ use openapiv3::{MediaType, OpenAPI, ReferenceOr, Schema};
 use sessions_core::fields::LIST_MAX_LIMIT;
 use sessions_core::wire::{DeletedSession, ErrorDetail};
 use sessions_core::{
-    Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Summary, Timestamp,
-    Title, UpsertBody, WorkspaceId,
+    Cursor, ErrorBody, ErrorCode, Facts, Identity, Session, SessionId, SessionPage, Summary,
+    Timestamp, Title, UpsertBody, WorkspaceId,
 };
 
 use super::{
@@ -69,6 +69,11 @@ fn check_session(session: &Session, label: &str) {
         session.created_at <= session.updated_at,
         "openapi.yaml: {label} was updated before it was created; {FIX}"
     );
+    // The server stores only facts it accepted.
+    let facts = serde_json::to_value(&session.facts).expect("facts serialize");
+    if let Some(object) = facts.as_object() {
+        Facts::from_object(object).unwrap_or_else(|e| never(label, "facts", &e));
+    }
 }
 
 /// Checks one example against the wire type of `schema` the way the server reads or writes it.
@@ -212,6 +217,23 @@ fn examples_pass_the_servers_own_parsers() {
                             example.as_bool().is_some(),
                             "openapi.yaml: {label} should be true or false; {FIX}"
                         );
+                        Ok(())
+                    }
+                    "user" => {
+                        assert!(
+                            text().starts_with("arn:"),
+                            "openapi.yaml: {label} should be an IAM ARN; {FIX}"
+                        );
+                        Ok(())
+                    }
+                    "repo" => {
+                        if let Err(why) = sessions_core::facts::check_repo(&text()) {
+                            panic!("openapi.yaml: {label} {why}; {FIX}");
+                        }
+                        Ok(())
+                    }
+                    "branch" => {
+                        assert!(!text().is_empty(), "openapi.yaml: {label} is empty; {FIX}");
                         Ok(())
                     }
                     "If-None-Match" => {

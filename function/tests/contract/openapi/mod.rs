@@ -254,6 +254,11 @@ fn bounds(api: &OpenAPI, schema: &Schema) -> Bounds {
             maximum: i.maximum.map(|n| n as f64),
             ..Bounds::default()
         },
+        SchemaKind::Type(Type::Number(n)) => Bounds {
+            minimum: n.minimum,
+            maximum: n.maximum,
+            ..Bounds::default()
+        },
         SchemaKind::Type(Type::Array(a)) => Bounds {
             max_items: a.max_items,
             ..Bounds::default()

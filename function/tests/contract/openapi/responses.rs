@@ -167,6 +167,7 @@ fn route_codes(method: &str, path: &str) -> Vec<ErrorCode> {
                 InvalidTitle,
                 InvalidSummary,
                 InvalidTimestamp,
+                InvalidFact,
                 NotOwner,
                 Stale,
                 AlreadyExists,

@@ -13,8 +13,8 @@ use sessions_core::fields::{
 use sessions_core::identity::USER_NAMESPACE;
 use sessions_core::wire::{DeletedSession, ErrorDetail};
 use sessions_core::{
-    Cursor, ErrorBody, ErrorCode, Identity, Session, SessionId, SessionPage, Summary, Timestamp,
-    Title, UpsertBody,
+    Cursor, ErrorBody, ErrorCode, Facts, Identity, Session, SessionId, SessionPage, Summary,
+    Timestamp, Title, UpsertBody, Usd, facts,
 };
 use sessions_function::router::ROUTES;
 
@@ -69,6 +69,29 @@ fn sample_session() -> Session {
         finished_at: Some("2026-11-24T07:05:10.000Z".into()),
         updated_at: "2026-11-24T07:05:10.412Z".into(),
         user_arn: ARN.into(),
+        facts: Box::new(sample_facts()),
+    }
+}
+
+/// Every fact known, so that each appears in the serialized samples.
+fn sample_facts() -> Facts {
+    Facts {
+        repo: Some("github.com/acme/uploader".into()),
+        branch: Some("main".into()),
+        cwd: Some("~/src/uploader".into()),
+        host: Some("dev-laptop".into()),
+        claude_version: Some("2.1.330".into()),
+        models: Some(vec!["claude-opus-4-5".into()]),
+        input_tokens: Some(1),
+        output_tokens: Some(2),
+        cache_read_tokens: Some(3),
+        cache_write_tokens: Some(4),
+        cost_usd: Some(Usd::from_micros(1_094_521)),
+        prompts: Some(5),
+        tool_calls: Some(6),
+        files_touched: Some(7),
+        active_s: Some(8),
+        end_reason: Some("other".into()),
     }
 }
 
@@ -79,6 +102,7 @@ fn sample_upsert() -> UpsertBody {
         summary: Summary::parse("s").expect("a valid summary"),
         finished_at: Some(at),
         observed_at: at,
+        facts: Box::new(sample_facts()),
     }
 }
 
@@ -130,7 +154,8 @@ fn nullable_properties(schema: &Schema, at: &str) -> BTreeSet<String> {
 }
 
 /// A response type's schema: every field in declaration order, all required (the server
-/// always writes every field, null when unset), nullable exactly where the type takes `null`.
+/// always writes every field, null when unset) but the session facts (written only when
+/// known, never null), nullable exactly where the type takes `null`.
 fn assert_response_schema<T: Serialize + serde::de::DeserializeOwned>(
     api: &OpenAPI,
     name: &str,
@@ -145,17 +170,27 @@ fn assert_response_schema<T: Serialize + serde::de::DeserializeOwned>(
         "{at}.properties (in order) differ from the fields of sessions_core::{name} \
          (core/src/wire.rs, in declaration order, which is the order on the wire); {FIX}"
     );
+    let always: BTreeSet<String> = fields
+        .iter()
+        .filter(|f| !facts::FIELDS.contains(&f.as_str()))
+        .cloned()
+        .collect();
     assert_eq!(
         required(schema, &at),
-        fields.iter().cloned().collect(),
-        "{at}.required should list every property: the server always writes every field \
-         (null when unset); {FIX}"
+        always,
+        "{at}.required should list every property but the session facts: the server always \
+         writes every field (null when unset), and a fact only when it is known; {FIX}"
     );
+    let nullable: BTreeSet<String> =
+        nullable_fields(sample, |v| serde_json::from_value::<T>(v.clone()).is_ok())
+            .intersection(&always)
+            .cloned()
+            .collect();
     assert_eq!(
         nullable_properties(schema, &at),
-        nullable_fields(sample, |v| serde_json::from_value::<T>(v.clone()).is_ok()),
+        nullable,
         "{at}: the properties marked `nullable: true` should be exactly the Option fields of \
-         sessions_core::{name}; {FIX}"
+         sessions_core::{name} the server writes as null (facts are left out, never null); {FIX}"
     );
 }
 
@@ -387,6 +422,41 @@ fn bounds_match_field_constants() {
         Some(LIST_MAX_LIMIT as usize),
         "openapi.yaml: {sessions}.maxItems should be LIST_MAX_LIMIT = {LIST_MAX_LIMIT}; {FIX}"
     );
+
+    // The session facts' bounds, where the server reads them and where it writes them.
+    for schema in ["UpsertBody", "Session"] {
+        for (name, max) in facts::TEXT_LIMITS {
+            assert_length(
+                &api,
+                prop(schema, name),
+                &at(schema, name),
+                1,
+                (max, "sessions_core::facts::TEXT_LIMITS"),
+            );
+        }
+        let models = bounds(&api, prop(schema, "models"));
+        assert_eq!(
+            models.max_items,
+            Some(facts::MAX_MODELS),
+            "openapi.yaml: {}.maxItems should be MAX_MODELS; {FIX}",
+            at(schema, "models")
+        );
+        for (name, _) in Facts::default().counts() {
+            assert_eq!(
+                bounds(&api, prop(schema, name)).maximum,
+                Some(facts::MAX_COUNT as f64),
+                "openapi.yaml: {}.maximum should be MAX_COUNT = {}; {FIX}",
+                at(schema, name),
+                facts::MAX_COUNT
+            );
+        }
+        assert_eq!(
+            bounds(&api, prop(schema, "cost_usd")).maximum,
+            Some(facts::MAX_COST_USD as f64),
+            "openapi.yaml: {}.maximum should be MAX_COST_USD; {FIX}",
+            at(schema, "cost_usd")
+        );
+    }
 
     // BODY_MAX_BYTES is stated in prose only: on every 413 response.
     for op in operations(&api) {
