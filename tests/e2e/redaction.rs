@@ -67,7 +67,7 @@ async fn a_signed_put_from_any_client_stores_no_secret() {
             "observed_at": sessions_core::Timestamp::now().to_string(),
         });
         // Text facts pass the same scanner: a secret in a branch name or a directory.
-        if case.text.len() <= 256 {
+        if case.text.len() <= 256 && !case.text.chars().any(char::is_control) {
             body["branch"] = case.text.clone().into();
             body["cwd"] = format!("~/work/{}", case.text).into();
         }
