@@ -49,7 +49,8 @@ fn main() {
 fn run() -> Result<(), String> {
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?);
     let archive = match env::var_os(OFFLINE_VAR) {
-        Some(local) => verified(PathBuf::from(local))?,
+        Some(local) => verified(PathBuf::from(local))
+            .map_err(|e| format!("{e}; it was named by {OFFLINE_VAR}"))?,
         None => download(&out)?,
     };
     let json = unpack_rules(&archive, &out)?;
