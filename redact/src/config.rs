@@ -1,15 +1,57 @@
-//! The rule files' format (gitleaks' config schema), read with serde into plain values.
+//! The two rule sources' formats, read with serde by the build script (`build.rs` includes this
+//! file) and by the unit test that checks the generated rules against `rules/local.toml`.
 //!
-//! Only what matters for scanning free text is kept (ids and keywords are read at start-up by
-//! `ruleset`, which a test checks against a full parse): paths and commits are read so that an
-//! allowlist's `condition = "AND"` still sees that it has a path check (which free text never
-//! passes), and rules that need a file path are recognised and left out.
+//! - gitleaks' rule set as the crate `keyspoor` publishes it (`src/builtin_rules.json`): one
+//!   object per rule, gitleaks' global allowlist merged into each rule's `allowlist`.
+//! - `rules/local.toml`, ours, in gitleaks' own config format.
+//!
+//! Unknown fields in the JSON fail the build: a new constraint in a later version must be read,
+//! not dropped.
 
 use serde::Deserialize;
 
+/// `builtin_rules.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Catalogue {
+    pub rules: Vec<CatalogueRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogueRule {
+    pub id: String,
+    /// gitleaks' description.
+    pub name: String,
+    pub pattern: String,
+    /// gitleaks' `secretGroup`; `null` for "the first non-empty group, else the match".
+    pub secret_group: Option<usize>,
+    pub keywords: Vec<String>,
+    pub min_entropy: Option<f64>,
+    /// keyspoor's own label (always "medium"), not gitleaks'.
+    pub confidence: String,
+    /// Rules that apply only to files whose path matches; never to free text.
+    pub path: Option<String>,
+    pub allowlist: Vec<CatalogueAllowlist>,
+    pub exclude_paths: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogueAllowlist {
+    /// "or" | "and".
+    pub condition: String,
+    /// "secret" | "match" | "line".
+    pub target: String,
+    pub regexes: Vec<String>,
+    pub paths: Vec<String>,
+    pub stopwords: Vec<String>,
+}
+
+/// A rule file in gitleaks' config format (`rules/local.toml`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct RuleFile {
-    /// The legacy single global allowlist (`[allowlist]`), still used by gitleaks' own file.
+    /// The legacy single global allowlist (`[allowlist]`).
     #[serde(default)]
     pub allowlist: Option<AllowlistConfig>,
     #[serde(default)]
@@ -30,6 +72,8 @@ pub(crate) struct RuleConfig {
     pub secret_group: usize,
     #[serde(default)]
     pub entropy: f64,
+    #[serde(default)]
+    pub keywords: Vec<String>,
     /// The legacy single rule allowlist (`[rules.allowlist]`).
     #[serde(default)]
     pub allowlist: Option<AllowlistConfig>,
@@ -58,10 +102,6 @@ pub(crate) struct AllowlistConfig {
 }
 
 impl RuleFile {
-    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
-    }
-
     /// Every global allowlist, the legacy one first.
     pub fn global_allowlists(&mut self) -> Vec<AllowlistConfig> {
         let mut all: Vec<_> = self.allowlist.take().into_iter().collect();

@@ -1,15 +1,20 @@
 //! Finds secrets in free text (titles, summaries) and replaces each with `[REDACTED:<kind>]`.
 //!
-//! The rules are gitleaks' default set, vendored and pinned (`rules/gitleaks.toml`, see
+//! The rules are gitleaks' default set, pinned and brought in from crates.io by the build (see
 //! `rules/README.md`), plus `rules/local.toml` for what gitleaks leaves out (authorization
-//! headers, passwords in URLs, plain `PASSWORD=` assignments, ...). They are read on first use;
-//! each rule's regex is compiled only when its keywords occur in a text, so a short title costs
-//! a few rules, not two hundred.
+//! headers, passwords in URLs, plain `PASSWORD=` assignments, ...). The build turns them into
+//! statics; each rule's regex is compiled only when its keywords occur in a text, so a short
+//! title costs a few rules, not two hundred.
 
+// The build script uses all of the schema, the tests only part of it.
+#[cfg(test)]
+#[allow(dead_code)]
 mod config;
 mod marker;
+#[cfg(test)]
+mod pattern;
 mod rule;
-mod ruleset;
+mod rules;
 mod scanner;
 #[cfg(any(test, feature = "testdata"))]
 pub mod testdata;
@@ -17,18 +22,10 @@ mod veto;
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::LazyLock;
 
 use scanner::{Hit, Scanner};
 
-const GITLEAKS_RULES: &str = include_str!("../rules/gitleaks.toml");
-const LOCAL_RULES: &str = include_str!("../rules/local.toml");
-
-static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
-    // The files are compiled in and a unit test reads them, so this cannot fail in a build
-    // that passed its tests; should it, nothing is found rather than every upsert failing.
-    Scanner::from_files(&[GITLEAKS_RULES, LOCAL_RULES]).unwrap_or_else(|_| Scanner::empty())
-});
+static SCANNER: Scanner = Scanner::generated();
 
 /// One secret: the rule that found it (the marker's kind) and its bytes in the scanned text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,8 +74,8 @@ pub fn scan(text: &str) -> Vec<Finding> {
         .collect()
 }
 
-fn kind<'s>(scanner: &'s Scanner, hit: &Hit) -> &'s str {
-    &scanner.rules[hit.rule].id
+fn kind(scanner: &Scanner, hit: &Hit) -> &'static str {
+    scanner.rules[hit.rule].id
 }
 
 /// `earlier` (ranges in the original text) plus `more` (ranges in the text with `earlier`
@@ -114,7 +111,7 @@ fn merge_rescan(scanner: &Scanner, earlier: Vec<Hit>, more: Vec<Hit>) -> Vec<Hit
 /// The ids of every rule that applies to free text, in order: gitleaks' first, then local.
 pub fn rule_ids() -> impl Iterator<Item = &'static str> {
     let scanner: &'static Scanner = &SCANNER;
-    scanner.rules.iter().map(|r| r.id.as_str())
+    scanner.rules.iter().map(|r| r.id)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! One rule and its allowlists, with regexes compiled on first use.
+//! One rule and its allowlists as the build generated them (`rules.rs`), with regexes compiled
+//! on first use.
 //!
 //! Compiling all ~230 patterns costs tens of milliseconds, which a CLI run cannot afford; a rule's
 //! regex is compiled only once its keywords appear in a text, and an allowlist's only once a
@@ -9,19 +10,18 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::config::{AllowlistConfig, RuleConfig};
-
 /// Room for the longest patterns (bounded repetitions such as `{50,1000}` unroll).
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
 
-/// A pattern written for Go's RE2, compiled for ASCII bytes (RE2's `\w`, `\s`, `\b` are ASCII).
+/// A pattern already rewritten for Rust's `regex` by the build (see `pattern.rs`), compiled for
+/// ASCII bytes (RE2's `\w`, `\s`, `\b` are ASCII).
 pub(crate) struct LazyRegex {
-    pattern: String,
+    pattern: &'static str,
     compiled: OnceLock<Option<Regex>>,
 }
 
 impl LazyRegex {
-    pub fn new(pattern: String) -> Self {
+    pub const fn new(pattern: &'static str) -> Self {
         Self {
             pattern,
             compiled: OnceLock::new(),
@@ -31,105 +31,24 @@ impl LazyRegex {
     /// The compiled regex; `None` when the pattern does not compile (a unit test lists those).
     pub fn get(&self) -> Option<&Regex> {
         self.compiled
-            .get_or_init(|| compile(&self.pattern).ok())
+            .get_or_init(|| compile(self.pattern).ok())
             .as_ref()
     }
 
     #[cfg(test)]
-    /// Compiles now and says why it failed, for the test that every vendored pattern compiles.
+    /// Compiles now and says why it failed, for the test that every pattern compiles.
     pub fn check(&self) -> Result<(), String> {
-        compile(&self.pattern)
+        compile(self.pattern)
             .map(|_| ())
             .map_err(|e| format!("{}: {e}", self.pattern))
     }
 }
 
 fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&end_at_punctuation(&escape_stray_braces(pattern)))
+    RegexBuilder::new(pattern)
         .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
-}
-
-/// The end of a secret in most gitleaks rules: a quote, a space, `;`, an escaped newline or the
-/// end of the text. That fits code and config files; in a sentence the token is followed by
-/// `.`, `,`, `)` or `:` just as often ("my key is sk_live_..., rotate it"), so those end it too.
-const GITLEAKS_SECRET_END: &str = r#"(?:[\x60'"\s;]|\\[nr]|$)"#;
-const PROSE_SECRET_END: &str = r#"(?:[\x60'"\s;.,:!?)\]}>]|\\[nr]|$)"#;
-
-pub(crate) fn end_at_punctuation(pattern: &str) -> String {
-    pattern.replace(GITLEAKS_SECRET_END, PROSE_SECRET_END)
-}
-
-/// RE2 reads a `{` that does not start a counted repetition (`{2}`, `{2,}`, `{2,5}` after an
-/// atom) as a literal, as in `^\${\d+}$`; Rust's parser rejects it. Escape those, and nothing
-/// else, so the vendored file stays byte for byte as published.
-pub(crate) fn escape_stray_braces(pattern: &str) -> String {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::with_capacity(pattern.len() + 8);
-    let mut in_class = false;
-    let mut class_start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\\' => {
-                out.push(c);
-                if let Some(&next) = chars.get(i + 1) {
-                    out.push(next);
-                }
-                i += 2;
-                continue;
-            }
-            '[' if in_class => {
-                // A POSIX class such as [:alnum:] inside a bracket expression.
-                if chars.get(i + 1) == Some(&':') {
-                    let close = (i + 2..chars.len().saturating_sub(1))
-                        .find(|&j| chars[j] == ':' && chars[j + 1] == ']');
-                    if let Some(j) = close {
-                        out.extend(&chars[i..j + 2]);
-                        i = j + 2;
-                        continue;
-                    }
-                }
-                out.push(c);
-            }
-            '[' => {
-                in_class = true;
-                out.push(c);
-                // `]` first (after an optional `^`) is a literal member, not the end.
-                class_start = i + 1 + usize::from(chars.get(i + 1) == Some(&'^'));
-            }
-            ']' if in_class && i > class_start => {
-                in_class = false;
-                out.push(c);
-            }
-            '{' if !in_class && !starts_repetition(&chars, i) => out.push_str("\\{"),
-            _ => out.push(c),
-        }
-        i += 1;
-    }
-    out
-}
-
-fn starts_repetition(chars: &[char], at: usize) -> bool {
-    let follows_atom = at > 0 && !matches!(chars[at - 1], '(' | '|');
-    let rest = &chars[at + 1..];
-    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-    if !follows_atom || digits == 0 {
-        return false;
-    }
-    match rest.get(digits) {
-        Some('}') => true,
-        Some(',') => {
-            let more = rest[digits + 1..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-            rest.get(digits + 1 + more) == Some(&'}')
-        }
-        _ => false,
-    }
 }
 
 /// What an allowlist's regexes are matched against.
@@ -152,43 +71,28 @@ pub(crate) struct Allowlist {
     /// Commits and paths never match free text; with `condition = "AND"` they make it fail.
     has_commit_or_path: bool,
     target: Target,
-    regexes: Vec<LazyRegex>,
-    stopwords: Vec<String>,
+    regexes: &'static [LazyRegex],
+    /// Lower case, sorted, distinct.
+    stopwords: &'static [&'static str],
     stopword_automaton: OnceLock<Option<AhoCorasick>>,
-    target_rules: Vec<String>,
 }
 
 impl Allowlist {
-    pub fn new(config: AllowlistConfig) -> Self {
-        let target = match config.regex_target.as_deref() {
-            Some("match") => Target::Match,
-            Some("line") => Target::Line,
-            _ => Target::Secret,
-        };
-        let mut stopwords: Vec<String> = config
-            .stopwords
-            .iter()
-            .map(|w| w.to_ascii_lowercase())
-            .collect();
-        stopwords.sort();
-        stopwords.dedup();
+    pub const fn new(
+        all_must_hold: bool,
+        has_commit_or_path: bool,
+        target: Target,
+        regexes: &'static [LazyRegex],
+        stopwords: &'static [&'static str],
+    ) -> Self {
         Self {
-            all_must_hold: config
-                .condition
-                .as_deref()
-                .is_some_and(|c| c.eq_ignore_ascii_case("and")),
-            has_commit_or_path: !config.commits.is_empty() || !config.paths.is_empty(),
+            all_must_hold,
+            has_commit_or_path,
             target,
-            regexes: config.regexes.into_iter().map(LazyRegex::new).collect(),
+            regexes,
             stopwords,
             stopword_automaton: OnceLock::new(),
-            target_rules: config.target_rules,
         }
-    }
-
-    /// Whether a global allowlist applies to this rule (`targetRules`).
-    pub fn applies_to(&self, rule_id: &str) -> bool {
-        self.target_rules.is_empty() || self.target_rules.iter().any(|r| r == rule_id)
     }
 
     /// gitleaks' checkFindingAllowed for a text that has no path and no commit.
@@ -222,14 +126,14 @@ impl Allowlist {
         let automaton = self.stopword_automaton.get_or_init(|| {
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .build(&self.stopwords)
+                .build(self.stopwords)
                 .ok()
         });
         match automaton {
             Some(ac) => ac.is_match(secret),
             None => {
                 let lower = secret.to_ascii_lowercase();
-                self.stopwords.iter().any(|w| lower.contains(w.as_str()))
+                self.stopwords.iter().any(|w| lower.contains(w))
             }
         }
     }
@@ -240,35 +144,21 @@ impl Allowlist {
     }
 }
 
-/// What a rule needs once its keywords occurred in a text (its id and keywords are read at
-/// start-up, see `ruleset`).
+/// One rule that applies to free text (the build leaves out those that need a file path).
 pub(crate) struct Rule {
+    pub id: &'static str,
     pub regex: LazyRegex,
+    /// 0: the first non-empty group, else the whole match.
     pub secret_group: usize,
+    /// 0: no entropy floor.
     pub entropy: f64,
-    pub allowlists: Vec<Allowlist>,
-}
-
-impl Rule {
-    /// The rule for free text, or `None` for a rule that needs a file path (gitleaks applies
-    /// those only to files whose path matches, and a title has none).
-    pub fn for_free_text(mut config: RuleConfig) -> Option<Self> {
-        if config.path.is_some() {
-            return None;
-        }
-        let pattern = config.regex.take()?;
-        let allowlists = config
-            .all_allowlists()
-            .into_iter()
-            .map(Allowlist::new)
-            .collect();
-        Some(Self {
-            regex: LazyRegex::new(pattern),
-            secret_group: config.secret_group,
-            entropy: config.entropy,
-            allowlists,
-        })
-    }
+    /// Lower case; the rule runs only on texts containing one of them (all texts when empty).
+    pub keywords: &'static [&'static str],
+    /// gitleaks' catch-all rules (id containing "generic"): they yield to a specific rule on
+    /// the same secret, and false-positive vetoes always apply to them.
+    pub generic: bool,
+    /// The rule's own and the global ones (gitleaks' and `local.toml`'s that target it).
+    pub allowlists: &'static [&'static Allowlist],
 }
 
 /// Shannon entropy in bits per character, as gitleaks computes it (characters counted, divided
@@ -297,39 +187,6 @@ pub(crate) fn shannon_entropy(text: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stray_braces_are_escaped_and_repetitions_kept() {
-        assert_eq!(
-            escape_stray_braces(r"^\$(?:\d+|{\d+})$"),
-            r"^\$(?:\d+|\{\d+})$"
-        );
-        assert_eq!(
-            escape_stray_braces(r"^\${(?:[A-Z_]+)}$"),
-            r"^\$\{(?:[A-Z_]+)}$"
-        );
-        assert_eq!(
-            escape_stray_braces(r"[a-z]{2,5}x{3}y{4,}"),
-            r"[a-z]{2,5}x{3}y{4,}"
-        );
-        assert_eq!(escape_stray_braces(r"\$?{{[^}]+}}"), r"\$?\{\{[^}]+}}");
-        assert_eq!(
-            escape_stray_braces(r"[{}]{2}[[:alnum:]{]"),
-            r"[{}]{2}[[:alnum:]{]"
-        );
-        assert_eq!(escape_stray_braces(r"[]{]{1}"), r"[]{]{1}");
-    }
-
-    #[test]
-    fn secrets_end_at_punctuation_too() {
-        let rule = r#"\b(dapi[a-f0-9]{32}(?:-\d)?)(?:[\x60'"\s;]|\\[nr]|$)"#;
-        assert_eq!(
-            end_at_punctuation(rule),
-            r#"\b(dapi[a-f0-9]{32}(?:-\d)?)(?:[\x60'"\s;.,:!?)\]}>]|\\[nr]|$)"#
-        );
-        let regex = compile(rule).expect("compiles");
-        assert!(regex.is_match(b"token dapi0123456789abcdef0123456789abcdef, then"));
-    }
 
     #[test]
     fn entropy_matches_gitleaks() {

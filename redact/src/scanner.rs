@@ -6,16 +6,14 @@
 //! gitleaks: catch-all findings inside a specific one are dropped, false-positive vetoes apply,
 //! findings touching an existing marker are dropped, and overlapping ones are merged.
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::marker;
-use crate::rule::{Allowlist, Candidate, shannon_entropy};
-use crate::ruleset::{self, LazyRule};
-use crate::veto;
+use crate::rule::{Candidate, Rule, shannon_entropy};
+use crate::{rules, veto};
 
 /// Below this many bytes, keywords are looked up one by one in the lower-cased text: for a
 /// title that is cheaper than building the automaton, which only pays off on longer texts.
@@ -30,61 +28,25 @@ pub(crate) struct Hit {
 }
 
 pub(crate) struct Scanner {
-    pub rules: Vec<LazyRule>,
-    preambles: Vec<&'static str>,
-    global: OnceLock<Vec<Allowlist>>,
+    pub rules: &'static [Rule],
     /// Every distinct keyword (lower case), and for each the rules it gates.
-    keywords: Vec<String>,
-    keyword_rules: Vec<Vec<usize>>,
+    keywords: &'static [&'static str],
+    keyword_rules: &'static [&'static [u16]],
     /// One automaton over all keywords, for lower-cased texts; built on the first long text.
     automaton: OnceLock<Option<AhoCorasick>>,
     /// Rules without keywords: they run on every text.
-    ungated: Vec<usize>,
+    ungated: &'static [u16],
 }
 
 impl Scanner {
-    /// A scanner over rule files in gitleaks' format; later files add rules after earlier ones.
-    pub fn from_files(files: &[&'static str]) -> Result<Self, String> {
-        let (rules, preambles) = ruleset::split(files)?;
-        let mut keywords: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-        let mut keyword_index: HashMap<&str, usize> = HashMap::new();
-        let mut ungated = Vec::new();
-        for (index, rule) in rules.iter().enumerate() {
-            if rule.keywords.is_empty() {
-                ungated.push(index);
-            }
-            for keyword in &rule.keywords {
-                let k = *keyword_index.entry(keyword).or_insert_with(|| {
-                    keywords.push(keyword.clone());
-                    keyword_rules.push(Vec::new());
-                    keywords.len() - 1
-                });
-                keyword_rules[k].push(index);
-            }
-        }
-        Ok(Self {
-            rules,
-            preambles,
-            global: OnceLock::new(),
-            keywords,
-            keyword_rules,
-            automaton: OnceLock::new(),
-            ungated,
-        })
-    }
-
-    /// A scanner that finds nothing: what is left if the rule files could not be read, which a
-    /// unit test rules out for the vendored files.
-    pub fn empty() -> Self {
+    /// The scanner over the generated rule set (`rules.rs`): nothing to read or build up front.
+    pub const fn generated() -> Self {
         Self {
-            rules: Vec::new(),
-            preambles: Vec::new(),
-            global: OnceLock::new(),
-            keywords: Vec::new(),
-            keyword_rules: Vec::new(),
+            rules: &rules::RULES,
+            keywords: &rules::KEYWORDS,
+            keyword_rules: &rules::KEYWORD_RULES,
             automaton: OnceLock::new(),
-            ungated: Vec::new(),
+            ungated: &rules::UNGATED,
         }
     }
 
@@ -92,38 +54,19 @@ impl Scanner {
         self.rules.iter().any(|r| r.id == kind)
     }
 
-    fn global(&self) -> &[Allowlist] {
-        self.global
-            .get_or_init(|| ruleset::global_allowlists(&self.preambles))
-    }
-
     #[cfg(test)]
-    /// Every rule piece that does not parse and every pattern that fails to compile.
+    /// Every pattern that fails to compile, rules' and allowlists'.
     pub fn compile_errors(&self) -> Vec<String> {
-        let mut errors = Vec::new();
         let mut patterns = Vec::new();
-        for lazy in &self.rules {
-            let Some(rule) = lazy.get() else {
-                errors.push(format!("{}: does not parse: {}", lazy.id, lazy.source()));
-                continue;
-            };
-            patterns.push((lazy.id.as_str(), &rule.regex));
-            let allowlisted = rule.allowlists.iter().flat_map(Allowlist::patterns);
-            patterns.extend(allowlisted.map(|p| (lazy.id.as_str(), p)));
+        for rule in self.rules {
+            patterns.push((rule.id, &rule.regex));
+            let allowlisted = rule.allowlists.iter().flat_map(|a| a.patterns());
+            patterns.extend(allowlisted.map(|p| (rule.id, p)));
         }
-        let global = self.global().iter().flat_map(Allowlist::patterns);
-        patterns.extend(global.map(|p| ("global allowlist", p)));
-        for (owner, regex) in patterns {
-            if let Err(e) = regex.check() {
-                errors.push(format!("{owner}: {e}"));
-            }
-        }
-        errors
-    }
-
-    #[cfg(test)]
-    pub fn global_allowlist_count(&self) -> usize {
-        self.global().len()
+        patterns
+            .into_iter()
+            .filter_map(|(owner, regex)| regex.check().err().map(|e| format!("{owner}: {e}")))
+            .collect()
     }
 
     /// One pass over `text`: sorted, disjoint secrets on char boundaries, none touching a marker
@@ -151,7 +94,7 @@ impl Scanner {
     }
 
     fn gated_rules(&self, text: &str) -> Vec<usize> {
-        let mut gated = self.ungated.clone();
+        let mut gated: Vec<usize> = self.ungated.iter().map(|&r| usize::from(r)).collect();
         let lower = text.to_ascii_lowercase();
         let automaton = if text.len() < AUTOMATON_MIN_BYTES {
             None
@@ -160,7 +103,7 @@ impl Scanner {
                 .get_or_init(|| {
                     AhoCorasick::builder()
                         .match_kind(MatchKind::Standard)
-                        .build(&self.keywords)
+                        .build(self.keywords)
                         .ok()
                 })
                 .as_ref()
@@ -174,12 +117,12 @@ impl Scanner {
             }
             None => {
                 for (k, keyword) in self.keywords.iter().enumerate() {
-                    seen[k] = lower.contains(keyword.as_str());
+                    seen[k] = lower.contains(keyword);
                 }
             }
         }
         for (k, _) in seen.iter().enumerate().filter(|(_, found)| **found) {
-            gated.extend(&self.keyword_rules[k]);
+            gated.extend(self.keyword_rules[k].iter().map(|&r| usize::from(r)));
         }
         gated.sort_unstable();
         gated.dedup();
@@ -187,9 +130,7 @@ impl Scanner {
     }
 
     fn detect_rule(&self, index: usize, text: &str, hits: &mut Vec<Hit>) {
-        let Some(rule) = self.rules[index].get() else {
-            return;
-        };
+        let rule = &self.rules[index];
         let Some(regex) = rule.regex.get() else {
             return;
         };
@@ -220,9 +161,8 @@ impl Scanner {
         }
     }
 
-    /// Entropy floor, then the global allowlists, then the rule's own.
-    fn allowed(&self, text: &str, hit: &Hit, rule: &crate::rule::Rule) -> bool {
-        let id = &self.rules[hit.rule].id;
+    /// Entropy floor, then the allowlists (the global ones among them).
+    fn allowed(&self, text: &str, hit: &Hit, rule: &Rule) -> bool {
         let secret = &text[hit.secret.clone()];
         if rule.entropy != 0.0 && shannon_entropy(secret) <= rule.entropy {
             return true;
@@ -232,11 +172,7 @@ impl Scanner {
             matched: &text[hit.matched.clone()],
             line: &text[line_around(text, &hit.matched)],
         };
-        self.global()
-            .iter()
-            .filter(|a| a.applies_to(id))
-            .any(|a| a.allows(&candidate))
-            || rule.allowlists.iter().any(|a| a.allows(&candidate))
+        rule.allowlists.iter().any(|a| a.allows(&candidate))
     }
 
     fn without_generic_duplicates(&self, hits: Vec<Hit>) -> Vec<Hit> {
@@ -268,7 +204,7 @@ impl Scanner {
             return true;
         }
         let matched = text[hit.matched.clone()].to_ascii_lowercase();
-        !rule.keywords.iter().any(|k| matched.contains(k.as_str()))
+        !rule.keywords.iter().any(|k| matched.contains(k))
     }
 
     /// Overlapping secrets become one span, named after the most specific rule among them

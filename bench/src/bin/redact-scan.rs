@@ -1,6 +1,6 @@
 //! What the secret scanner costs: `redact()` on a 16 KiB summary without and with secrets, on a
-//! 100-byte title, and the first call in a fresh process (reading the rules, building the
-//! keyword automaton, compiling the regexes the title's keywords select).
+//! 100-byte title, and the first call in a fresh process (building the keyword automaton for a
+//! long text, compiling the regexes the text's keywords select) for titles and a summary.
 //!
 //!   redact-scan [--rounds N] [--fresh N]
 //!
@@ -19,6 +19,10 @@ const SUMMARY_BYTES: usize = 16 * 1024;
 const TITLE: &str = "Fix the flaky outbox retry test after the SigV4 signing refactor (4f2a9c1)";
 /// A title whose words gate the catch-all rules (token, key, password): the costlier first call.
 const TITLE_WITH_KEYWORDS: &str = "Rotate the API token and the db password; cache key unchanged";
+/// The title a session gets before anything names it: no keyword of any rule.
+const SESSION_TITLE: &str = "Claude Code session abc-123";
+/// A short title that gates the catch-all rules through "api", "key", "auth" and "token".
+const TITLE_API_KEY: &str = "Fix API key rotation in the auth token refresh";
 
 #[derive(Parser)]
 struct Args {
@@ -60,6 +64,9 @@ fn main() -> ExitCode {
     for (name, text) in [
         ("first_call_title", TITLE),
         ("first_call_title_keywords", TITLE_WITH_KEYWORDS),
+        ("first_call_session_title", SESSION_TITLE),
+        ("first_call_title_api_key", TITLE_API_KEY),
+        ("first_call_summary_16k", plain.as_str()),
     ] {
         match fresh_processes(text, args.fresh) {
             Ok(figures) => report.insert(name.into(), figures),

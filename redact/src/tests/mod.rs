@@ -1,30 +1,15 @@
-//! Unit tests of the scanner as a whole: the vendored file, the rule set, and redaction rules.
-
-use sha2::{Digest, Sha256};
+//! Unit tests of the scanner as a whole: the generated rule set, and redaction rules.
 
 use super::*;
 
 mod corpus;
 mod props;
 
-/// gitleaks v8.30.1, config/gitleaks.toml at 83d9cd684c87d95d656c1458ef04895a7f1cbd8e.
-const GITLEAKS_SHA256: &str = "e163e53b9e7e8a8511e77271e2b323ed057759542a6d988258afe3a1fa329caf";
+const LOCAL_RULES: &str = include_str!("../../rules/local.toml");
 
 #[test]
-fn vendored_gitleaks_rules_are_unchanged() {
-    let digest = Sha256::digest(GITLEAKS_RULES.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(
-        hex, GITLEAKS_SHA256,
-        "rules/gitleaks.toml was edited; see rules/README.md"
-    );
-    assert_eq!(GITLEAKS_RULES.matches("\n[[rules]]\n").count(), 222);
-}
-
-#[test]
-fn rule_files_parse_and_every_pattern_compiles() {
-    let scanner = Scanner::from_files(&[GITLEAKS_RULES, LOCAL_RULES]).expect("rule files parse");
-    let errors = scanner.compile_errors();
+fn every_pattern_compiles() {
+    let errors = SCANNER.compile_errors();
     assert!(
         errors.is_empty(),
         "patterns that do not compile:\n{}",
@@ -32,33 +17,49 @@ fn rule_files_parse_and_every_pattern_compiles() {
     );
     // 222 gitleaks rules less the 5 that need a file path, plus the local ones.
     let local = LOCAL_RULES.matches("\n[[rules]]\n").count();
-    assert_eq!(scanner.rules.len(), 222 - 5 + local);
-    assert_eq!(rule_ids().count(), scanner.rules.len());
-    assert_eq!(scanner.global_allowlist_count(), 1);
+    assert_eq!(SCANNER.rules.len(), 222 - 5 + local);
+    assert_eq!(rule_ids().count(), SCANNER.rules.len());
 }
 
-/// The ids and keywords read by hand at start-up are what a full TOML parse reads.
+/// The generated local rules are `local.toml`'s, in order, with their keywords, secret groups,
+/// entropy floors and allowlists; gitleaks' global allowlist applies to them too.
 #[test]
-fn hand_read_ids_and_keywords_match_a_full_parse() {
-    let scanner = Scanner::from_files(&[GITLEAKS_RULES, LOCAL_RULES]).expect("rule files parse");
-    let mut parsed = Vec::new();
-    for text in [GITLEAKS_RULES, LOCAL_RULES] {
-        let file: toml::Table = toml::from_str(text).expect("parses");
-        let rules = file["rules"].as_array().expect("a rules array");
-        for rule in rules.iter().filter(|r| r.get("path").is_none()) {
-            let id = rule["id"].as_str().expect("an id").to_owned();
-            let keywords = rule.get("keywords").and_then(|k| k.as_array());
-            let keywords = keywords.into_iter().flatten();
-            let keywords = keywords.map(|k| k.as_str().expect("a string").to_ascii_lowercase());
-            parsed.push((id, keywords.collect::<Vec<_>>()));
-        }
+fn generated_local_rules_match_the_file() {
+    let file: config::RuleFile = toml::from_str(LOCAL_RULES).expect("local.toml parses");
+    let generated = &SCANNER.rules[SCANNER.rules.len() - file.rules.len()..];
+    let global = SCANNER.rules[0].allowlists[0];
+    for (mut config, rule) in file.rules.into_iter().zip(generated) {
+        assert_eq!(rule.id, config.id);
+        let keywords: Vec<String> = config
+            .keywords
+            .iter()
+            .map(|k| k.to_ascii_lowercase())
+            .collect();
+        assert_eq!(rule.keywords, keywords, "{}", rule.id);
+        assert_eq!(rule.secret_group, config.secret_group, "{}", rule.id);
+        assert_eq!(rule.entropy, config.entropy, "{}", rule.id);
+        assert_eq!(rule.generic, rule.id.contains("generic"), "{}", rule.id);
+        assert!(std::ptr::eq(rule.allowlists[0], global), "{}", rule.id);
+        assert_eq!(
+            rule.allowlists.len(),
+            1 + config.all_allowlists().len(),
+            "{}",
+            rule.id
+        );
     }
-    let read: Vec<(String, Vec<String>)> = scanner
-        .rules
-        .iter()
-        .map(|r| (r.id.clone(), r.keywords.clone()))
-        .collect();
-    assert_eq!(read, parsed);
+}
+
+/// gitleaks' global allowlist is generated once, first in every rule's list.
+#[test]
+fn the_global_allowlist_is_shared() {
+    let global = SCANNER.rules[0].allowlists[0];
+    assert!(
+        SCANNER
+            .rules
+            .iter()
+            .all(|r| std::ptr::eq(r.allowlists[0], global))
+    );
+    assert_eq!(global.patterns().count(), 13);
 }
 
 #[test]
