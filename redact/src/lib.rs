@@ -13,6 +13,7 @@ mod config;
 mod marker;
 #[cfg(test)]
 mod pattern;
+mod precheck;
 mod rule;
 mod rules;
 mod scanner;

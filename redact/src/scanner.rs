@@ -13,7 +13,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::marker;
 use crate::rule::{Candidate, Rule, shannon_entropy};
-use crate::{rules, veto};
+use crate::{precheck, rules, veto};
 
 /// Below this many bytes, keywords are looked up one by one in the lower-cased text: for a
 /// title that is cheaper than building the automaton, which only pays off on longer texts.
@@ -131,6 +131,9 @@ impl Scanner {
 
     fn detect_rule(&self, index: usize, text: &str, hits: &mut Vec<Hit>) {
         let rule = &self.rules[index];
+        if !precheck::may_match(rule.id, text.as_bytes()) {
+            return;
+        }
         let Some(regex) = rule.regex.get() else {
             return;
         };

@@ -60,3 +60,54 @@ proptest! {
         }
     }
 }
+
+/// Texts near the prechecked rules' shapes: assignments, long runs, JWT-like pieces.
+fn precheck_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-zA-Z0-9 _.=+/:,|>-]{0,60}",
+        "(api_key|token|secret|password|auth|key)[ \t]{0,2}(=|:|=>|:=|,|\\|\\|)[ '\"]{0,2}",
+        "ey[a-zA-Z0-9]{15,20}(\\.ey[a-zA-Z0-9_-]{15,20})?",
+        any::<String>(),
+    ];
+    prop::collection::vec(piece, 0..6).prop_map(|pieces| pieces.concat())
+}
+
+/// A text the precheck turns away is one the rule's regex cannot match.
+fn precheck_is_necessary(input: &str) -> Result<(), TestCaseError> {
+    let rules = crate::scanner::Scanner::generated().rules;
+    for id in ["generic-api-key", "generic-password", "jwt"] {
+        let rule = rules
+            .iter()
+            .find(|r| r.id == id)
+            .expect("prechecked rule exists");
+        let regex = rule.regex.get().expect("compiles");
+        if !crate::precheck::may_match(id, input.as_bytes()) {
+            prop_assert!(
+                !regex.is_match(input.as_bytes()),
+                "{} matches {:?} but its precheck said it cannot",
+                id,
+                input
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    #[test]
+    fn prechecks_never_skip_a_match(input in precheck_text()) {
+        precheck_is_necessary(&input)?;
+    }
+}
+
+#[test]
+fn prechecks_never_skip_a_match_in_the_corpus_or_benign_texts() {
+    for case in crate::testdata::secrets() {
+        precheck_is_necessary(&case.text).unwrap();
+    }
+    for text in crate::testdata::benign() {
+        precheck_is_necessary(text).unwrap();
+    }
+}
