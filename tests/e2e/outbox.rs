@@ -6,18 +6,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sessions_e2e::{Signed, Stack, alice, cargo_ai, new_workspace, run, state_dir};
 
-fn upsert_args<'a>(id: &'a str, title: &'a str) -> Vec<&'a str> {
-    vec![
-        "workspaceManagement",
-        "session",
-        "upsert",
-        "--session-id",
-        id,
-        "--title",
-        title,
-        "--summary",
-        "s",
-    ]
+fn upsert_args<'a>(id: &'a str, title: &'a str) -> [&'a str; 9] {
+    sessions_e2e::upsert_args(id, title, "s")
 }
 
 async fn status(stack: &Stack, ws: &str) -> Value {

@@ -5,11 +5,12 @@
 //! through our API; the benign texts come back verbatim.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
-use sessions_e2e::{Signed, Stack, alice, cargo_ai, new_workspace, run, state_dir};
+use sessions_e2e::{
+    Signed, Stack, alice, cargo_ai, files_under, new_workspace, run, state_dir, upsert_args,
+};
 use sessions_redact::testdata::{self, SecretCase};
 
 /// The title a case can have: its text when that is a valid title, else a short label (the
@@ -116,20 +117,6 @@ async fn benign_texts_are_stored_verbatim() {
     }
 }
 
-fn upsert_args<'a>(id: &'a str, title: &'a str, summary: &'a str) -> Vec<&'a str> {
-    vec![
-        "workspaceManagement",
-        "session",
-        "upsert",
-        "--session-id",
-        id,
-        "--title",
-        title,
-        "--summary",
-        summary,
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cargo_ai_upsert_stores_no_secret() {
     let stack = Stack::start().await;
@@ -153,26 +140,6 @@ async fn cargo_ai_upsert_stores_no_secret() {
     }
 }
 
-/// Every file under `dir`, read as text.
-fn files_text(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_text(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((
-                path.display().to_string(),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ));
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_upsert_holds_no_secret_on_disk_and_none_is_delivered() {
     let mut stack = Stack::start().await;
@@ -194,9 +161,13 @@ async fn a_queued_upsert_holds_no_secret_on_disk_and_none_is_delivered() {
             out.stderr
         );
     }
-    let on_disk = files_text(&state_dir(&ws));
+    let on_disk = files_under(&state_dir(&ws));
     assert!(
-        on_disk.iter().filter(|(p, _)| p.contains("outbox")).count() >= cases.len(),
+        on_disk
+            .iter()
+            .filter(|(p, _)| p.components().any(|c| c.as_os_str() == "outbox"))
+            .count()
+            >= cases.len(),
         "one outbox entry per case: {:?}",
         on_disk.iter().map(|(p, _)| p).collect::<Vec<_>>()
     );
@@ -204,8 +175,9 @@ async fn a_queued_upsert_holds_no_secret_on_disk_and_none_is_delivered() {
         for (path, text) in &on_disk {
             assert!(
                 !text.contains(&case.secret),
-                "the {} secret rests on disk in {path}",
-                case.kind
+                "the {} secret rests on disk in {}",
+                case.kind,
+                path.display()
             );
         }
     }

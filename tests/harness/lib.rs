@@ -465,3 +465,32 @@ pub async fn run(mut cmd: tokio::process::Command, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// The seed's upsert command line, for `run(cargo_ai(..), &upsert_args(..))`.
+pub fn upsert_args<'a>(id: &'a str, title: &'a str, summary: &'a str) -> [&'a str; 9] {
+    [
+        "workspaceManagement",
+        "session",
+        "upsert",
+        "--session-id",
+        id,
+        "--title",
+        title,
+        "--summary",
+        summary,
+    ]
+}
+
+/// Every file under `dir` (recursively) with its content as text: what rests on disk.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    out
+}

@@ -15,17 +15,7 @@ use super::{TOMBSTONE, get, stored_attributes};
 async fn upsert(stack: &Stack, ws: &str, id: &str, title: &str) -> Run {
     run(
         cargo_ai(stack, ws, alice()),
-        &[
-            "workspaceManagement",
-            "session",
-            "upsert",
-            "--session-id",
-            id,
-            "--title",
-            title,
-            "--summary",
-            "what happened",
-        ],
+        &sessions_e2e::upsert_args(id, title, "what happened"),
     )
     .await
 }

@@ -2,11 +2,10 @@
 //! from `claude -p` (which may echo it) or from the transcript alone, and none rests in the
 //! hooks' state directory (log, outbox, open sessions). Every case of the secret corpus.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use sessions_e2e::{Stack, new_workspace};
+use sessions_e2e::{Stack, files_under, new_workspace};
 use sessions_redact::testdata::{self, SecretCase};
 
 use super::{Project, hook, wait_for};
@@ -65,21 +64,6 @@ fn echoing_claude(p: &Project, case: &SecretCase) -> std::path::PathBuf {
     path
 }
 
-/// Every file under `dir`, as text.
-fn files_text(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_text(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            out.push((path.display().to_string(), text));
-        }
-    }
-    out
-}
-
 /// One session per case, started and ended by the real hooks; checks the stored row and the
 /// state directory once its end worker is done.
 async fn run_case(stack: &Stack, ws: &str, case: &SecretCase, with_claude: bool) {
@@ -123,11 +107,12 @@ async fn run_case(stack: &Stack, ws: &str, case: &SecretCase, with_claude: bool)
             row["summary"]
         );
     }
-    for (path, text) in files_text(&p.state) {
+    for (path, text) in files_under(&p.state) {
         assert!(
             !text.contains(&case.secret),
-            "hooks {how}: the {} secret rests on disk in {path}",
-            case.kind
+            "hooks {how}: the {} secret rests on disk in {}",
+            case.kind,
+            path.display()
         );
     }
 }
