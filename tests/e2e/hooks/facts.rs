@@ -134,19 +134,48 @@ async fn session_end_stores_every_fact_exactly_and_a_seed_upsert_keeps_them() {
     let stack = Stack::start().await;
     let ws = new_workspace();
     let p = repo_project(&stack, &ws);
-    let home = home_of(&p);
+    every_fact_exactly(&stack, &ws, &p).await;
+}
+
+/// The facts are not words of the conversation: `metadata` sends them all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_metadata_stores_every_fact_too() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = repo_project(&stack, &ws);
+    let config = std::fs::read_to_string(p.root.join(".cargo-ai.toml")).unwrap();
+    std::fs::write(
+        p.root.join(".cargo-ai.toml"),
+        format!("{config}capture = \"metadata\"\n"),
+    )
+    .unwrap();
+    let item = every_fact_exactly(&stack, &ws, &p).await;
+    assert!(
+        !format!("{item:?}").contains("jittered"),
+        "no word of the conversation under metadata: {item:?}"
+    );
+}
+
+/// Starts and ends `p`'s session, checks every fact of its row, then a seed-style upsert;
+/// returns the row as the end left it.
+async fn every_fact_exactly(
+    stack: &Stack,
+    ws: &str,
+    p: &Project,
+) -> HashMap<String, AttributeValue> {
+    let home = home_of(p);
     let start = p.input("hook-session-start-startup.json", |_| {});
     assert_eq!(
-        hook_at_home(&stack, &ws, &p, "session-start", &start, &home).await,
+        hook_at_home(stack, ws, p, "session-start", &start, &home).await,
         0
     );
     let end = p.input("hook-session-end-prompt_input_exit.json", |_| {});
     let ended = Instant::now();
     assert_eq!(
-        hook_at_home(&stack, &ws, &p, "session-end", &end, &home).await,
+        hook_at_home(stack, ws, p, "session-end", &end, &home).await,
         0
     );
-    wait_for(&stack, &ws, &p.session_id, "the finished row", |r| {
+    wait_for(stack, ws, &p.session_id, "the finished row", |r| {
         r.get("finished_at").is_some()
     })
     .await;
@@ -155,17 +184,17 @@ async fn session_end_stores_every_fact_exactly_and_a_seed_upsert_keeps_them() {
         "finished {:?} after SessionEnd",
         ended.elapsed()
     );
-    let item = stack.raw_item(&ws, &p.session_id).await.expect("the row");
+    let item = stack.raw_item(ws, &p.session_id).await.expect("the row");
     assert_eq!(
         fact_attributes(&item),
-        expected_facts(&p, "prompt_input_exit"),
+        expected_facts(p, "prompt_input_exit"),
         "every fact, S or N, exact: {item:?}"
     );
     assert_no_credential(&item);
 
     // The seed's upsert (title and summary only) leaves the facts as they are.
     let seed = run(
-        cargo_ai(&stack, &ws, alice()),
+        cargo_ai(stack, ws, alice()),
         &[
             "workspaceManagement",
             "session",
@@ -181,9 +210,10 @@ async fn session_end_stores_every_fact_exactly_and_a_seed_upsert_keeps_them() {
     )
     .await;
     assert_eq!(seed.json()["title"], "Retitled");
-    let after = stack.raw_item(&ws, &p.session_id).await.expect("the row");
+    let after = stack.raw_item(ws, &p.session_id).await.expect("the row");
     assert_eq!(after["title"], s("Retitled"));
     assert_eq!(fact_attributes(&after), fact_attributes(&item));
+    item
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
