@@ -24,6 +24,28 @@ use serde_json::{Value, json};
 
 type ReplyFn = dyn Fn(&Value) -> String + Send + Sync;
 
+/// What the stand-in answered one Messages API call with: the model and the usage it reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The text the caller asked (`Request::user_text`), to tell the calls apart.
+    pub asked: String,
+    pub model: String,
+    pub usage: Usage,
+}
+
+/// The token counts of an answer, as its final usage reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_input_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+}
+
+/// Cache tokens every answer reports, so that a reader of the usage is seen to count them.
+const CACHE_READ_TOKENS: u64 = 2048;
+const CACHE_CREATION_TOKENS: u64 = 128;
+
 /// One request the stand-in received.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -83,6 +105,7 @@ pub fn user_text(body: &Value) -> String {
 struct State {
     reply: Box<ReplyFn>,
     requests: Mutex<Vec<Request>>,
+    answers: Mutex<Vec<Answer>>,
     delay: Mutex<Duration>,
     stop: AtomicBool,
     next_id: AtomicU64,
@@ -106,6 +129,7 @@ impl FakeAnthropic {
         let state = Arc::new(State {
             reply: Box::new(reply_text),
             requests: Mutex::new(Vec::new()),
+            answers: Mutex::new(Vec::new()),
             delay: Mutex::new(Duration::ZERO),
             stop: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
@@ -159,6 +183,11 @@ impl FakeAnthropic {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<Request> {
         self.state.requests.lock().expect("requests lock").clone()
+    }
+
+    /// The model and usage of every Messages API call answered so far, in order.
+    pub fn answers(&self) -> Vec<Answer> {
+        self.state.answers.lock().expect("answers lock").clone()
     }
 
     /// The Messages API calls received so far, in order.
@@ -291,6 +320,16 @@ fn respond(w: &mut TcpStream, state: &State, request: &Request) -> io::Result<()
                 .to_owned();
             let input_tokens = (request.body.to_string().len() / 4).max(1);
             let output_tokens = text.split_whitespace().count().max(1);
+            state.answers.lock().expect("answers lock").push(Answer {
+                asked: request.user_text(),
+                model: model.clone(),
+                usage: Usage {
+                    input_tokens: input_tokens as u64,
+                    output_tokens: output_tokens as u64,
+                    cache_read_input_tokens: CACHE_READ_TOKENS,
+                    cache_creation_input_tokens: CACHE_CREATION_TOKENS,
+                },
+            });
             if request.body["stream"] == true {
                 stream_message(w, &id, &model, &text, input_tokens, output_tokens)
             } else {
@@ -331,8 +370,8 @@ fn usage(input_tokens: usize, output_tokens: usize) -> Value {
     json!({
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": CACHE_CREATION_TOKENS,
+        "cache_read_input_tokens": CACHE_READ_TOKENS,
     })
 }
 
@@ -407,6 +446,20 @@ fn write_json(w: &mut TcpStream, status: u16, body: &Value) -> io::Result<()> {
 }
 
 /// The pinned Claude Code CLI, installed by `infra/claude-code/install`.
+/// The version of the pinned Claude Code CLI, as it writes it in its transcripts (`2.1.330`).
+pub fn claude_version() -> String {
+    let out = Command::new(claude_bin())
+        .arg("--version")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .output()
+        .expect("run claude --version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .next()
+        .unwrap_or_else(|| panic!("claude --version said nothing: {text}"))
+        .to_owned()
+}
+
 pub fn claude_bin() -> PathBuf {
     let bin = crate::repo_root().join("infra/claude-code/node_modules/.bin/claude");
     assert!(

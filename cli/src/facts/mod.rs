@@ -21,6 +21,8 @@ use std::time::Instant;
 use serde::Serialize;
 use sessions_core::Usd;
 
+/// The one way a transcript or a file git keeps is opened: regular files only.
+pub use files::{open_regular, read_small};
 pub use git::{GitFacts, git_facts};
 pub use prices::{PriceTable, Tokens};
 pub use sessions_core::Facts;

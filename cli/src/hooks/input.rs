@@ -21,6 +21,9 @@ pub struct HookInput {
     /// SessionStart: startup, resume, clear, compact, fork.
     #[serde(default)]
     pub source: Option<String>,
+    /// SessionEnd: clear, logout, prompt_input_exit, other, ...
+    #[serde(default)]
+    pub reason: Option<String>,
     /// The session's title, when Claude Code already knows it (a resumed, renamed session).
     #[serde(default)]
     pub session_title: Option<String>,

@@ -1,14 +1,17 @@
 //! The title and summary of `capture = "metadata"`: the project, its branch, the local time and
 //! the counts of the transcript, and never a word of the conversation.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Local, NaiveDateTime};
 use sessions_core::{SessionId, Summary, Timestamp, Title};
 
-use super::run::Summarized;
-use crate::transcript::{self, Counts};
+use super::worker::{Summarized, UNREADABLE_SUMMARY};
+use crate::facts::read_small;
+use crate::transcript::Counts;
+
+/// The most a git file read here may hold (`HEAD`, `.git`, `commondir` are one line).
+const MAX_GIT_FILE_BYTES: u64 = 4096;
 
 /// Where a session ran: its project's name and, in a git repository, the branch checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +51,7 @@ impl Repo {
             dot_git
         } else {
             // A linked work tree or a submodule: `.git` is a file saying `gitdir: <path>`.
-            let text = fs::read_to_string(&dot_git).ok()?;
+            let text = read_small(&dot_git, MAX_GIT_FILE_BYTES)?;
             dir.join(text.strip_prefix("gitdir:")?.trim())
         };
         Some(Repo {
@@ -60,8 +63,7 @@ impl Repo {
     /// The repository's name: the directory of its main work tree, which a linked work tree's
     /// `commondir` points to; else the directory holding `.git`.
     fn name(&self) -> Option<String> {
-        let common = fs::read_to_string(self.git_dir.join("commondir"))
-            .ok()
+        let common = read_small(&self.git_dir.join("commondir"), MAX_GIT_FILE_BYTES)
             .map(|c| self.git_dir.join(c.trim()));
         let main_tree = common
             .and_then(|c| c.canonicalize().ok())
@@ -72,7 +74,7 @@ impl Repo {
 
     /// The branch checked out, or the short hash of a detached HEAD.
     fn head(&self) -> Option<String> {
-        let head = fs::read_to_string(self.git_dir.join("HEAD")).ok()?;
+        let head = read_small(&self.git_dir.join("HEAD"), MAX_GIT_FILE_BYTES)?;
         let head = head.trim();
         if let Some(reference) = head.strip_prefix("ref:") {
             let reference = reference.trim();
@@ -144,22 +146,19 @@ pub fn local(at: Timestamp) -> NaiveDateTime {
     utc.with_timezone(&Local).naive_local()
 }
 
-/// The worker's title and summary under `capture = "metadata"`: the transcript is read only to
-/// count. The session started at its transcript's first entry (else it is named by its end).
+/// The worker's title and summary under `capture = "metadata"`: from the transcript's counts
+/// only. The session started at its transcript's first entry (else it is named by its end).
 pub fn summarize(
     session_id: &SessionId,
-    transcript: Option<&Path>,
+    counts: Option<&Counts>,
     cwd: Option<&Path>,
     finished_at: Timestamp,
 ) -> Summarized {
-    let counts = transcript
-        .and_then(|p| transcript::digest(p, transcript::Limits::default()).ok())
-        .map(|d| d.counts);
     let started = counts.and_then(|c| c.first_at).unwrap_or(finished_at);
     let place = cwd.and_then(Place::of);
-    let summary = match &counts {
+    let summary = match counts {
         Some(counts) => Summary::truncating(&summary(counts)),
-        None => Summary::truncating(super::run::UNREADABLE_SUMMARY),
+        None => Summary::truncating(UNREADABLE_SUMMARY),
     };
     Summarized {
         title: title(session_id, place.as_ref(), local(started)),

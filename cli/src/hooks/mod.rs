@@ -9,3 +9,4 @@ pub mod run;
 pub mod settings;
 pub mod state;
 pub mod summarize;
+pub mod worker;

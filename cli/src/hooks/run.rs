@@ -1,13 +1,14 @@
 //! The hooks themselves. `session-start` creates the row (create-only, so a resumed or
 //! compacted session keeps its real title), delivers the outbox and catches up sessions whose
 //! end never fired. `session-end` only stamps the end time and hands everything else to a
-//! detached worker, because Claude Code gives all SessionEnd hooks about 1.5 s together.
+//! detached worker (`worker.rs`), because Claude Code gives all SessionEnd hooks about 1.5 s
+//! together.
 //! Neither prints to stdout (SessionStart's stdout goes into the model's context) and neither
 //! ever fails the session: problems go to the hooks log.
 
 use std::io::IsTerminal;
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::task::Poll;
 use std::time::Duration;
@@ -17,13 +18,15 @@ use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody}
 use super::input::HookInput;
 use super::process::Process;
 use super::state::{self, OpenSession};
+use super::worker::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV};
 use super::{log, metadata, summarize};
 use crate::client::Write;
 use crate::config::{Capture, Config, Flags};
 use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
 use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
-use crate::transcript;
+
+pub use super::worker::{Summarized, summarize, worker};
 
 /// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
 /// is in the outbox or caught up later).
@@ -31,8 +34,6 @@ const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
 /// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
-/// The worker's summary when there is nothing to make one from.
-pub(super) const UNREADABLE_SUMMARY: &str = "The session ended; its transcript could not be read.";
 
 /// The settings as seen from the session's project directory (its `.cargo-ai.toml`).
 fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
@@ -46,7 +47,7 @@ fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
 /// The session's project settings and what they let `hook` record: the level applies when
 /// the hook runs. For `off` the hooks log one line, which names the directory and nothing of
 /// the session, and record nothing else.
-fn project_settings(hook: &str, cwd: Option<&Path>) -> (Option<Context>, Capture) {
+pub(super) fn project_settings(hook: &str, cwd: Option<&Path>) -> (Option<Context>, Capture) {
     let dir = cwd.map_or_else(|| "this session".to_owned(), |d| d.display().to_string());
     match context_for(cwd) {
         Ok(ctx) => {
@@ -74,7 +75,7 @@ fn project_settings(hook: &str, cwd: Option<&Path>) -> (Option<Context>, Capture
 
 /// Sends an upsert as nobody waits for it: what cannot be delivered now goes to the outbox,
 /// and the hooks log says so.
-async fn deliver(
+pub(super) async fn deliver(
     ctx: &Context,
     session_id: &SessionId,
     body: UpsertBody,
@@ -167,6 +168,7 @@ fn catch_up(current: &SessionId) -> Result<(), CliError> {
             abandoned.transcript_path.as_deref(),
             abandoned.cwd.as_deref(),
             ended,
+            CAUGHT_UP,
             Some(Timestamp::now()),
         )?;
     }
@@ -209,16 +211,14 @@ pub fn session_end(input: HookInput) -> Result<(), CliError> {
         input.transcript_path.as_deref(),
         input.cwd.as_deref(),
         finished_at,
+        input.reason.as_deref().unwrap_or_default(),
         None,
     )
 }
 
-/// Tells the worker when its news was learnt, where that is not the end itself (a session
-/// caught up later). Internal to `spawn_worker` and `worker`.
-const OBSERVED_AT_ENV: &str = "CARGO_AI_HOOK_OBSERVED_AT";
-
 /// Starts `cargo-ai hooks worker ...` fully detached: its own session and process group
-/// (Claude Code cancelling the hook does not reach it), no stdio. Its upsert is observed at
+/// (Claude Code cancelling the hook does not reach it), no stdio. `end_reason` is how the
+/// session ended (SessionEnd's `reason`, or `caught_up`). Its upserts are observed at
 /// `observed_at`, by default the end itself: the same moment however long summarizing takes,
 /// so two ends' workers land in the order of the ends, and a resume since wins over both.
 fn spawn_worker(
@@ -226,6 +226,7 @@ fn spawn_worker(
     transcript: Option<&Path>,
     cwd: Option<&Path>,
     finished_at: Timestamp,
+    end_reason: &str,
     observed_at: Option<Timestamp>,
 ) -> Result<(), CliError> {
     use std::os::unix::process::CommandExt;
@@ -246,6 +247,7 @@ fn spawn_worker(
             &finished_at.to_string(),
         ])
         .env_remove(OBSERVED_AT_ENV)
+        .env(END_REASON_ENV, end_reason)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -281,147 +283,6 @@ fn spawn_worker(
                 format!("cannot start the summarizing worker: {e}"),
             )
         })
-}
-
-/// What the worker settled on, and where each part came from (for the log).
-pub struct Summarized {
-    pub title: Title,
-    pub summary: Summary,
-    pub sources: (&'static str, &'static str),
-}
-
-/// Title: the `/rename` title, then the session's AI title, then the LLM's, then the first
-/// prompt. Summary: the LLM's, then one made from the transcript. Always within the API's bounds.
-pub async fn summarize(
-    session_id: &SessionId,
-    transcript: Option<&Path>,
-    cwd: Option<&Path>,
-    claude: Option<PathBuf>,
-) -> Summarized {
-    let digest = transcript.and_then(|p| transcript::digest(p, transcript::Limits::default()).ok());
-    let mut llm: Option<(String, String)> = None;
-    if let (Some(claude), Some(d)) = (claude, digest.as_ref())
-        && !d.conversation_tail.trim().is_empty()
-    {
-        match summarize::ask(&claude, &d.conversation_tail, cwd, summarize::LLM_TIMEOUT).await {
-            Ok(reply) => {
-                llm = summarize::parse_llm_reply(&reply);
-                if llm.is_none() {
-                    log::line(&format!(
-                        "session {session_id}: claude's reply had no title/summary JSON"
-                    ));
-                }
-            }
-            Err(e) => log::line(&format!("session {session_id}: {e}")),
-        }
-    }
-    let clean_title = Title::truncating;
-    let (title, title_source) = digest
-        .as_ref()
-        .and_then(|d| {
-            d.custom_title
-                .as_deref()
-                .and_then(clean_title)
-                .map(|t| (t, "custom title"))
-        })
-        .or_else(|| {
-            digest.as_ref().and_then(|d| {
-                d.ai_title
-                    .as_deref()
-                    .and_then(clean_title)
-                    .map(|t| (t, "ai title"))
-            })
-        })
-        .or_else(|| {
-            llm.as_ref()
-                .and_then(|(t, _)| clean_title(t))
-                .map(|t| (t, "claude"))
-        })
-        .or_else(|| {
-            digest
-                .as_ref()
-                .and_then(transcript::heuristic_title)
-                .and_then(|t| clean_title(&t))
-                .map(|t| (t, "first prompt"))
-        })
-        .unwrap_or_else(|| (Title::placeholder(session_id), "placeholder"));
-    let (summary, summary_source) = llm
-        .as_ref()
-        .and_then(|(_, s)| Summary::truncating(s).map(|s| (s, "claude")))
-        .or_else(|| {
-            digest
-                .as_ref()
-                .and_then(|d| Summary::truncating(&transcript::heuristic_summary(d)))
-                .map(|s| (s, "transcript"))
-        })
-        .unwrap_or_else(|| {
-            let unreadable = Summary::truncating(UNREADABLE_SUMMARY);
-            (unreadable.unwrap_or_else(Summary::placeholder), "none")
-        });
-    Summarized {
-        title,
-        summary,
-        sources: (title_source, summary_source),
-    }
-}
-
-/// The detached worker: summarize, then upsert with the end time (outbox on failure). A row
-/// written since the end (the session was resumed) is newer and stays as it is.
-pub async fn worker(
-    session_id: &SessionId,
-    transcript: Option<&Path>,
-    cwd: Option<&Path>,
-    finished_at: Timestamp,
-) -> Result<(), CliError> {
-    log_panics("worker");
-    contain_panics(record_end(session_id, transcript, cwd, finished_at))
-        .await
-        .unwrap_or_else(|| {
-            log::line(&format!("worker {session_id}: stopped by the panic above"));
-            Ok(())
-        })
-}
-
-async fn record_end(
-    session_id: &SessionId,
-    transcript: Option<&Path>,
-    cwd: Option<&Path>,
-    finished_at: Timestamp,
-) -> Result<(), CliError> {
-    let observed_at = std::env::var(OBSERVED_AT_ENV)
-        .ok()
-        .and_then(|t| t.parse::<Timestamp>().ok())
-        .unwrap_or(finished_at);
-    let (ctx, capture) = project_settings("worker", cwd);
-    let Some(ctx) = ctx.filter(|_| capture != Capture::Off) else {
-        return Ok(());
-    };
-    let result = if capture == Capture::Metadata {
-        // No prompt-derived text leaves the machine: `claude -p` is not even started.
-        metadata::summarize(session_id, transcript, cwd, finished_at)
-    } else {
-        summarize(session_id, transcript, cwd, summarize::find_claude()).await
-    };
-    log::line(&format!(
-        "session {session_id}: title from {}, summary from {}",
-        result.sources.0, result.sources.1
-    ));
-    let body = UpsertBody {
-        title: result.title,
-        summary: result.summary,
-        finished_at: Some(finished_at),
-        observed_at,
-        facts: Default::default(),
-    };
-    match deliver(&ctx, session_id, body, Write::Upsert).await {
-        Ok(Some(_)) => log::line(&format!("session {session_id}: recorded as finished")),
-        Ok(None) => {}
-        Err(e) if e.code == Some(ErrorCode::Stale) => log::line(&format!(
-            "session {session_id}: written since it ended (resumed); that newer row stays"
-        )),
-        Err(e) => return Err(e),
-    }
-    Ok(())
 }
 
 /// Runs a hook so that it never gets in the session's way: errors and panics are logged, the
@@ -469,14 +330,14 @@ pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
 }
 
 /// Panics go to the hooks log rather than to the session's terminal.
-fn log_panics(name: &'static str) {
+pub(super) fn log_panics(name: &'static str) {
     std::panic::set_hook(Box::new(move |info| {
         log::line(&format!("{name}: {info}").replace('\n', " "));
     }));
 }
 
 /// Runs `work` to its end; a panic inside it ends it too (`None`) instead of the process.
-async fn contain_panics<F: Future>(work: F) -> Option<F::Output> {
+pub(super) async fn contain_panics<F: Future>(work: F) -> Option<F::Output> {
     let mut work = std::pin::pin!(work);
     std::future::poll_fn(|cx| {
         match std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {

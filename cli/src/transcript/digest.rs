@@ -1,13 +1,13 @@
 //! Digesting a transcript file within limits: its head and tail in full, the middle only for titles.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
 use std::io;
 use std::path::Path;
 
 use super::conversation::Digester;
 use super::counts::Counts;
 use super::lines::{LineEnd, Lines};
+use crate::facts::open_regular;
 
 /// Lines longer than this are skipped unread: the entries worth digesting are far smaller
 /// (pasted files, images and tool output are what grow this big), and it bounds memory.
@@ -66,10 +66,10 @@ pub struct Digest {
     pub partial: bool,
 }
 
-/// Digests the transcript at `path`. Fails only when the file cannot be read; its content never
-/// makes this fail.
+/// Digests the transcript at `path`. Fails only when the file cannot be read or is not a
+/// regular file (a FIFO or a device would block or never end); its content never makes this fail.
 pub fn digest(path: &Path, limits: Limits) -> io::Result<Digest> {
-    let file = File::open(path)?;
+    let file = open_regular(path)?;
     let len = file.metadata()?.len();
     let tail_start = len.saturating_sub(limits.max_bytes);
     let head_end = limits.head_bytes.min(tail_start);
@@ -111,6 +111,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
     use std::io::{BufWriter, Write};
     use std::time::Instant;
 
@@ -222,6 +223,24 @@ mod tests {
             d.conversation_tail,
             format!("User: head prompt\n\n{GAP_MARKER}Assistant: only this is in the tail\n\n")
         );
+    }
+
+    #[test]
+    fn only_regular_files_are_digested() {
+        // Opening a FIFO for reading waits for a writer; /dev/zero never ends.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("transcript.jsonl");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let begun = Instant::now();
+        for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
+            let refused = digest(path, Limits::default()).unwrap_err();
+            assert_eq!(refused.kind(), io::ErrorKind::InvalidInput, "{path:?}");
+        }
+        assert!(begun.elapsed().as_secs() < 1);
     }
 
     #[test]

@@ -160,7 +160,10 @@ async fn the_seed_recipe_scripts_work_verbatim() {
 /// real `claude -p` for the summary; the stand-in Anthropic API answers both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_claude_code_records_its_session() {
-    use sessions_e2e::fake_anthropic::{FakeAnthropic, claude_bin, claude_command, user_text};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use sessions_e2e::fake_anthropic::{
+        FakeAnthropic, claude_bin, claude_command, claude_version, user_text,
+    };
     let stack = Stack::start().await;
     let ws = new_workspace();
     let p = Project::new(&stack, &ws);
@@ -246,6 +249,38 @@ async fn real_claude_code_records_its_session() {
     );
     assert_eq!(row["user_arn"].as_s().unwrap(), alice().arn);
     assert_eq!(stack.item_count().await, 1);
+    // The facts are the session's own call, as the stand-in answered it (the summarizer's
+    // call is not part of the session).
+    let answers = fake.answers();
+    let session_call = answers
+        .iter()
+        .find(|a| a.asked.contains("Add retries to the uploader"))
+        .unwrap_or_else(|| panic!("the session's call: {answers:?}"));
+    let n = |v: u64| AttributeValue::N(v.to_string());
+    let usage = session_call.usage;
+    assert_eq!(
+        (
+            row.get("claude_version"),
+            row.get("models"),
+            row.get("input_tokens"),
+            row.get("output_tokens"),
+            row.get("cache_read_tokens"),
+            row.get("cache_write_tokens"),
+        ),
+        (
+            Some(&AttributeValue::S(claude_version())),
+            Some(&AttributeValue::S(session_call.model.clone())),
+            Some(&n(usage.input_tokens)),
+            Some(&n(usage.output_tokens)),
+            Some(&n(usage.cache_read_input_tokens)),
+            Some(&n(usage.cache_creation_input_tokens)),
+        ),
+        "the facts of {row:?}"
+    );
+    assert_eq!(
+        row.get("end_reason"),
+        Some(&AttributeValue::S("other".into()))
+    );
     // Two model calls: the session's and the summarizer's. The summarizing claude fired no
     // hooks of ours (no second session row, no third call).
     tokio::time::sleep(Duration::from_secs(1)).await;
