@@ -260,8 +260,8 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
         report["repos"],
         json!([
             {"name": UPLOADER, "sessions": 2, "active_s": 4200, "tokens": 1530, "cost_usd": 1.55},
-            {"name": null, "sessions": 1, "active_s": null, "tokens": null, "cost_usd": null},
             {"name": BILLING, "sessions": 1, "active_s": 1800, "tokens": 300, "cost_usd": 0.25},
+            {"name": null, "sessions": 1, "active_s": null, "tokens": null, "cost_usd": null},
         ])
     );
     assert_eq!(

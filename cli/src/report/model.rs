@@ -142,10 +142,10 @@ impl Builder {
     }
 }
 
-/// Groups by the most sessions first; ties keep name order (unknown first, as `None` sorts).
+/// Groups by the most sessions first; ties in name order, the unknown one last.
 fn ranked(groups: impl Iterator<Item = (Option<String>, Tally)>) -> Vec<Group> {
     let mut groups: Vec<Group> = groups.map(|(name, tally)| Group { name, tally }).collect();
-    groups.sort_by_key(|g| std::cmp::Reverse(g.tally.sessions));
+    groups.sort_by_key(|g| (std::cmp::Reverse(g.tally.sessions), g.name.is_none()));
     groups
 }
 
@@ -249,6 +249,10 @@ mod tests {
         );
         let unknown_repo = r.repos.iter().find(|g| g.name.is_none()).unwrap();
         assert_eq!(unknown_repo.tally.cost_usd, None);
+        assert_eq!(
+            r.repos[1].name, None,
+            "the unknown repository last among equals"
+        );
         // Bob's are known and zero: that is 0, not unknown.
         assert_eq!(r.totals.tokens, Some(0));
         assert_eq!(r.totals.cost_usd, Some(Usd::from_micros(0)));
