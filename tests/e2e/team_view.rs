@@ -244,6 +244,11 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
     .await
     .json();
     assert_eq!(
+        report["window"],
+        json!({"since": "2026-11-01T00:00:00.000Z", "until": "2026-12-01T00:00:00.000Z"}),
+        "--until a date counts that whole day"
+    );
+    assert_eq!(
         report["totals"],
         json!({"sessions": 4, "active_s": 6000, "tokens": 1830, "cost_usd": 1.8})
     );
