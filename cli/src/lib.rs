@@ -12,6 +12,7 @@ pub mod facts;
 pub mod hooks;
 pub mod outbox;
 pub mod render;
+pub mod report;
 pub mod send;
 pub mod transcript;
 

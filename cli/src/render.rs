@@ -8,12 +8,13 @@ use sessions_core::{Facts, Session, Timestamp, Usd};
 
 use crate::error::{CliError, Kind};
 
-/// Which rendering: for people, one JSON document, or one JSON object per line.
+/// Which rendering: for people, one JSON document, one JSON object per line, or CSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
     Jsonl,
+    Csv,
 }
 
 fn write_err(e: io::Error) -> CliError {
@@ -25,6 +26,11 @@ pub fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::new(Kind::Unavailable, e.to_string()))?;
     writeln!(io::stdout(), "{text}").map_err(write_err)
+}
+
+/// Prints text for people as it is.
+pub fn text(text: &str) -> Result<(), CliError> {
+    write!(io::stdout(), "{text}").map_err(write_err)
 }
 
 /// A report (`whoami`, `config show`, `outbox status`): one value, printed for people or,
@@ -79,15 +85,16 @@ fn status(session: &Session, now: &Timestamp) -> String {
 
 /// Who created it, short: the last part of the ARN (a user name or SSO e-mail).
 fn who(session: &Session) -> &str {
-    session
-        .user_arn
-        .rsplit('/')
-        .next()
-        .unwrap_or(&session.user_arn)
+    short_who(&session.user_arn)
+}
+
+/// The last part of an ARN: a user name or SSO e-mail.
+pub fn short_who(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// The width to fit tables to: the terminal's, else `COLUMNS`, else none (no truncation).
-fn width() -> Option<usize> {
+pub fn width() -> Option<usize> {
     terminal_size::terminal_size()
         .map(|(w, _)| usize::from(w.0))
         .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
@@ -98,6 +105,13 @@ pub fn sessions(items: &[Session], format: Format) -> Result<(), CliError> {
         Format::Json => json(&items),
         Format::Jsonl => jsonl(items),
         Format::Human => sessions_table(items, &Timestamp::now(), width()),
+        Format::Csv => {
+            let mut csv = crate::report::csv::CsvWriter::new(io::stdout().lock())?;
+            for item in items {
+                csv.session(item)?;
+            }
+            csv.finish()
+        }
     }
 }
 
@@ -105,6 +119,7 @@ pub fn session(item: &Session, format: Format) -> Result<(), CliError> {
     match format {
         Format::Json => json(item),
         Format::Jsonl => jsonl(std::slice::from_ref(item)),
+        Format::Csv => sessions(std::slice::from_ref(item), Format::Csv),
         Format::Human => {
             let text = session_detail(item, &Timestamp::now());
             write!(io::stdout(), "{text}").map_err(write_err)
@@ -240,7 +255,7 @@ pub fn dollars(cost: Usd) -> String {
 }
 
 /// A count with thousands separators: `152,015`.
-fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {

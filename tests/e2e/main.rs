@@ -18,3 +18,4 @@ mod outbox;
 mod redaction;
 mod request_log;
 mod security;
+mod team_view;

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod config;
 pub mod hooks;
 pub mod outbox;
+pub mod report;
 pub mod session;
 pub mod whoami;
 
@@ -31,6 +32,7 @@ use crate::render::Format;
         cargo-ai workspaceManagement session upsert --session-id abc-123 \\\n    \
         --title \"Claude Code session abc-123\" --summary \"Session in progress.\"\n  \
         cargo-ai workspaceManagement session list --mine --since 7d\n  \
+        cargo-ai report --since 7d\n  \
         cargo-ai whoami\n\n\
         Exit codes: 0 ok, 2 usage, 3 configuration, 4 credentials/authentication, 5 invalid input,\n\
         6 not found, 7 conflict (not the owner, a newer update exists, already exists),\n\
@@ -89,6 +91,20 @@ pub enum Command {
         #[command(subcommand)]
         command: session::WorkspaceCommand,
     },
+
+    /// What the team worked on: sessions, active time, tokens and cost per person and per repo.
+    ///
+    /// Totals for the window (the last 7 days unless told), a table per person and per
+    /// repository, the busiest days and the most recent titles. "-" means no session in that
+    /// line recorded the fact (older sessions, or hooks without facts), not zero. Costs are
+    /// estimates from a pinned price table.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai report                                   # the last 7 days, everyone\n  \
+        cargo-ai report --since 2026-11-01 --until 2026-11-30\n  \
+        cargo-ai report --repo github.com/acme/uploader --since 2w\n  \
+        cargo-ai report --mine --json | jq .totals\n  \
+        cargo-ai report --since 30d --csv > sessions.csv  # every session, for a spreadsheet")]
+    Report(report::ReportArgs),
 
     /// Who you are to the API: your AWS ARN, the user_uuid recorded for you, and the settings in use.
     #[command(after_help = "Example:\n  cargo-ai whoami\n  cargo-ai whoami --json")]
@@ -155,6 +171,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let ctx = global.context()?;
             crate::send::deliver_pending(&ctx).await;
             session::run(&ctx, command).await
+        }
+        Command::Report(args) => {
+            let ctx = global.context()?;
+            crate::send::deliver_pending(&ctx).await;
+            report::run(&ctx, args).await
         }
         Command::Whoami(args) => {
             let ctx = global.context()?;

@@ -50,14 +50,17 @@ pub enum SessionCommand {
     /// List the workspace's sessions, newest first.
     ///
     /// Filters combine: --repo reads the repository's own index (fast however large the
-    /// table), --branch and --user/--mine narrow further. On a wide terminal the table also
+    /// table), --branch and --user/--mine narrow further, and --search keeps the sessions whose
+    /// title or summary contains the text, in any case. On a wide terminal the table also
     /// shows each session's repository, active time and estimated cost.
     #[command(after_help = "Examples:\n  \
         cargo-ai workspaceManagement session list\n  \
         cargo-ai workspaceManagement session list --mine --since 7d\n  \
         cargo-ai workspaceManagement session list --repo github.com/acme/uploader --branch main\n  \
         cargo-ai workspaceManagement session list --user arn:aws:iam::123456789012:user/alice\n  \
-        cargo-ai workspaceManagement session list --limit 500 --jsonl > sessions.jsonl")]
+        cargo-ai workspaceManagement session list --search retry --since 2w\n  \
+        cargo-ai workspaceManagement session list --limit 500 --jsonl > sessions.jsonl\n  \
+        cargo-ai workspaceManagement session list --since 30d --limit 10000 --csv > sessions.csv")]
     List(list::ListArgs),
 
     /// Delete one of your own sessions (asks first on a terminal).

@@ -1,0 +1,94 @@
+//! `cargo-ai report`: what the team worked on in a time window, per person and per repository,
+//! for the terminal, as one JSON object, or as CSV of every session in the window.
+
+use std::ops::ControlFlow;
+
+use sessions_core::Timestamp;
+
+use crate::client::ListFilter;
+use crate::context::Context;
+use crate::error::CliError;
+use crate::render;
+use crate::report::csv::CsvWriter;
+use crate::report::fetch::{Selection, each_session, parse_repo};
+use crate::report::model::Builder;
+use crate::report::text;
+use crate::report::window::Window;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The window's start: a duration back from now (30m, 12h, 7d, 2w) or a date/time
+    /// (2026-11-01, 2026-11-01T09:00:00Z).
+    #[arg(long, value_name = "WHEN", default_value = "7d")]
+    pub since: String,
+
+    /// The window's end, as --since; a date alone counts the whole day. Default: now.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Only sessions in this git repository, written host/owner/name (github.com/acme/uploader).
+    #[arg(long, value_name = "HOST/OWNER/NAME", value_parser = parse_repo)]
+    pub repo: Option<String>,
+
+    /// Only your own sessions.
+    #[arg(long, conflicts_with = "user")]
+    pub mine: bool,
+
+    /// Only sessions this IAM ARN created (`cargo-ai whoami` prints yours).
+    #[arg(long, value_name = "ARN")]
+    pub user: Option<String>,
+
+    /// Print the report as one JSON object.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// Print every session in the window as RFC 4180 CSV (header row, every field), for spreadsheets.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
+    let now = Timestamp::now();
+    let selection = Selection {
+        filter: ListFilter {
+            mine: args.mine,
+            user: args.user,
+            repo: args.repo,
+            branch: None,
+        },
+        window: Window::parse(Some(&args.since), args.until.as_deref(), &now)?,
+        search: None,
+    };
+    let page_size = sessions_core::fields::LIST_MAX_LIMIT;
+    if args.csv {
+        let mut csv = CsvWriter::new(std::io::stdout().lock())?;
+        let mut failed = None;
+        each_session(ctx, &selection, page_size, |session| {
+            match csv.session(&session) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })
+        .await?;
+        return match failed {
+            Some(e) => Err(e),
+            None => csv.finish(),
+        };
+    }
+    let mut builder = Builder::default();
+    each_session(ctx, &selection, page_size, |session| {
+        builder.add(&session);
+        ControlFlow::Continue(())
+    })
+    .await?;
+    let report = builder.finish(selection.window);
+    if args.json {
+        render::json(&report)
+    } else {
+        let out = text::render(&report, &now, render::width());
+        render::text(&out)
+    }
+}

@@ -1,0 +1,294 @@
+//! The report as a value: totals for the window, per person and per repository, the busiest
+//! days and the most recent titles, folded one session at a time so that memory stays bounded
+//! by the number of people, repositories and days, not sessions.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sessions_core::{Session, Usd};
+
+use crate::report::window::Window;
+
+/// How many days and titles the report names.
+const BUSIEST_DAYS: usize = 5;
+const RECENT_TITLES: usize = 10;
+
+/// What a group of sessions adds up to. A fact no session of the group knows is `None`
+/// (shown "-"), never 0; one that some know is the sum of those that do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub sessions: u64,
+    pub active_s: Option<u64>,
+    pub tokens: Option<u64>,
+    pub cost_usd: Option<Usd>,
+}
+
+impl Tally {
+    fn add(&mut self, s: &Session) {
+        self.sessions += 1;
+        sum(&mut self.active_s, s.facts.active_s);
+        sum(&mut self.tokens, tokens(s));
+        if let Some(cost) = s.facts.cost_usd {
+            let before = self.cost_usd.map_or(0, Usd::micros);
+            self.cost_usd = Some(Usd::from_micros(before.saturating_add(cost.micros())));
+        }
+    }
+}
+
+fn sum(total: &mut Option<u64>, value: Option<u64>) {
+    if let Some(v) = value {
+        *total = Some(total.unwrap_or(0).saturating_add(v));
+    }
+}
+
+/// Every token a session counted (input, output, cache reads and writes); `None` when it
+/// counted none.
+fn tokens(s: &Session) -> Option<u64> {
+    let f = &s.facts;
+    [
+        f.input_tokens,
+        f.output_tokens,
+        f.cache_read_tokens,
+        f.cache_write_tokens,
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(u64::saturating_add)
+}
+
+/// One line of the per-person or per-repository table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    /// The creator's ARN, or the repository (`host/owner/name`); `None` for sessions that do
+    /// not know their repository.
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub tally: Tally,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Day {
+    /// `YYYY-MM-DD`, UTC.
+    pub date: String,
+    pub sessions: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recent {
+    pub created_at: String,
+    pub user_arn: String,
+    pub repo: Option<String>,
+    pub session_id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub window: Window,
+    pub totals: Tally,
+    /// The most sessions first.
+    pub people: Vec<Group>,
+    pub repos: Vec<Group>,
+    /// The most sessions first, then the latest.
+    pub busiest_days: Vec<Day>,
+    /// Newest first.
+    pub recent: Vec<Recent>,
+}
+
+/// Folds sessions, given newest first, into a `Report`.
+#[derive(Debug, Default)]
+pub struct Builder {
+    totals: Tally,
+    people: BTreeMap<String, Tally>,
+    repos: BTreeMap<Option<String>, Tally>,
+    days: BTreeMap<String, u64>,
+    recent: Vec<Recent>,
+}
+
+impl Builder {
+    pub fn add(&mut self, s: &Session) {
+        self.totals.add(s);
+        self.people.entry(s.user_arn.clone()).or_default().add(s);
+        self.repos.entry(s.facts.repo.clone()).or_default().add(s);
+        let date = s.created_at.get(..10).unwrap_or(&s.created_at);
+        *self.days.entry(date.to_owned()).or_default() += 1;
+        if self.recent.len() < RECENT_TITLES {
+            self.recent.push(Recent {
+                created_at: s.created_at.clone(),
+                user_arn: s.user_arn.clone(),
+                repo: s.facts.repo.clone(),
+                session_id: s.session_id.clone(),
+                title: s.title.clone(),
+            });
+        }
+    }
+
+    pub fn finish(self, window: Window) -> Report {
+        let mut busiest_days: Vec<Day> = self
+            .days
+            .into_iter()
+            .map(|(date, sessions)| Day { date, sessions })
+            .collect();
+        busiest_days.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(b.date.cmp(&a.date)));
+        busiest_days.truncate(BUSIEST_DAYS);
+        Report {
+            window,
+            totals: self.totals,
+            people: ranked(self.people.into_iter().map(|(n, t)| (Some(n), t))),
+            repos: ranked(self.repos.into_iter()),
+            busiest_days,
+            recent: self.recent,
+        }
+    }
+}
+
+/// Groups by the most sessions first; ties in name order, the unknown one last.
+fn ranked(groups: impl Iterator<Item = (Option<String>, Tally)>) -> Vec<Group> {
+    let mut groups: Vec<Group> = groups.map(|(name, tally)| Group { name, tally }).collect();
+    groups.sort_by_key(|g| (std::cmp::Reverse(g.tally.sessions), g.name.is_none()));
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sessions_core::Facts;
+
+    const ALICE: &str = "arn:aws:iam::1:user/alice";
+    const BOB: &str = "arn:aws:iam::1:user/bob";
+
+    fn session(who: &str, created: &str, facts: Facts) -> Session {
+        Session {
+            uuid: "u".into(),
+            session_id: format!("{who}-{created}"),
+            user_uuid: "uu".into(),
+            workspace_uuid: "w".into(),
+            title: format!("title {created}"),
+            summary: "s".into(),
+            created_at: created.into(),
+            finished_at: None,
+            updated_at: created.into(),
+            user_arn: who.into(),
+            facts: Box::new(facts),
+        }
+    }
+
+    fn known(repo: &str, active_s: u64, input: u64, output: u64, micros: u64) -> Facts {
+        Facts {
+            repo: Some(repo.into()),
+            active_s: Some(active_s),
+            input_tokens: Some(input),
+            output_tokens: Some(output),
+            cost_usd: Some(Usd::from_micros(micros)),
+            ..Facts::default()
+        }
+    }
+
+    fn build(sessions: &[Session]) -> Report {
+        let mut b = Builder::default();
+        for s in sessions {
+            b.add(s);
+        }
+        b.finish(Window::default())
+    }
+
+    #[test]
+    fn totals_people_and_repos_add_up() {
+        let r = build(&[
+            session(
+                BOB,
+                "2026-11-23T10:00:00.000Z",
+                known("g/a/x", 600, 10, 5, 250_000),
+            ),
+            session(
+                ALICE,
+                "2026-11-22T10:00:00.000Z",
+                known("g/a/y", 3600, 100, 50, 1_000_000),
+            ),
+            session(
+                ALICE,
+                "2026-11-22T09:00:00.000Z",
+                known("g/a/x", 1800, 1, 2, 500_000),
+            ),
+        ]);
+        assert_eq!(
+            r.totals,
+            Tally {
+                sessions: 3,
+                active_s: Some(6000),
+                tokens: Some(168),
+                cost_usd: Some(Usd::from_micros(1_750_000)),
+            }
+        );
+        assert_eq!(r.people[0].name.as_deref(), Some(ALICE));
+        assert_eq!(r.people[0].tally.sessions, 2);
+        assert_eq!(r.people[0].tally.active_s, Some(5400));
+        assert_eq!(r.people[1].name.as_deref(), Some(BOB));
+        assert_eq!(r.repos[0].name.as_deref(), Some("g/a/x"));
+        assert_eq!(r.repos[0].tally.cost_usd, Some(Usd::from_micros(750_000)));
+        assert_eq!(r.repos[1].tally.tokens, Some(150));
+    }
+
+    #[test]
+    fn missing_facts_stay_unknown_not_zero() {
+        let r = build(&[
+            session(ALICE, "2026-11-22T10:00:00.000Z", Facts::default()),
+            session(BOB, "2026-11-22T09:00:00.000Z", known("g/a/x", 60, 0, 0, 0)),
+        ]);
+        let alice = r
+            .people
+            .iter()
+            .find(|g| g.name.as_deref() == Some(ALICE))
+            .unwrap();
+        assert_eq!(
+            alice.tally,
+            Tally {
+                sessions: 1,
+                ..Tally::default()
+            }
+        );
+        let unknown_repo = r.repos.iter().find(|g| g.name.is_none()).unwrap();
+        assert_eq!(unknown_repo.tally.cost_usd, None);
+        assert_eq!(
+            r.repos[1].name, None,
+            "the unknown repository last among equals"
+        );
+        // Bob's are known and zero: that is 0, not unknown.
+        assert_eq!(r.totals.tokens, Some(0));
+        assert_eq!(r.totals.cost_usd, Some(Usd::from_micros(0)));
+        assert_eq!(build(&[]).totals, Tally::default());
+    }
+
+    #[test]
+    fn busiest_days_and_recent_titles() {
+        let mut sessions = Vec::new();
+        for day in 1..=8u32 {
+            for hour in 0..day.min(3) {
+                let created = format!("2026-11-{day:02}T{hour:02}:00:00.000Z");
+                sessions.push(session(ALICE, &created, Facts::default()));
+            }
+        }
+        sessions.reverse(); // newest first, as the API lists them
+        let r = build(&sessions);
+        let days: Vec<(&str, u64)> = r
+            .busiest_days
+            .iter()
+            .map(|d| (d.date.as_str(), d.sessions))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                ("2026-11-08", 3),
+                ("2026-11-07", 3),
+                ("2026-11-06", 3),
+                ("2026-11-05", 3),
+                ("2026-11-04", 3)
+            ]
+        );
+        assert_eq!(r.recent.len(), RECENT_TITLES);
+        assert_eq!(r.recent[0].created_at, "2026-11-08T02:00:00.000Z");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["people"][0]["sessions"], 1 + 2 + 3 * 6);
+        assert_eq!(json["people"][0]["cost_usd"], serde_json::Value::Null);
+    }
+}
