@@ -16,6 +16,7 @@ mod lambda;
 mod local_stack;
 mod outbox;
 mod redaction;
+mod report_html;
 mod request_log;
 mod security;
 mod team_view;

@@ -9,7 +9,7 @@ use super::facts::{body, put};
 const UPLOADER: &str = "github.com/acme/uploader";
 const BILLING: &str = "github.com/acme/billing";
 
-async fn seed(
+pub(super) async fn seed(
     stack: &Stack,
     ws: &str,
     key: &'static sessions_e2e::Key,

@@ -1,0 +1,353 @@
+//! `cargo-ai report --html FILE` in a real browser (Debian's headless chromium driven by
+//! playwright-core, tests/browser): a report of two people's sessions from DynamoDB Local shows
+//! every session, search, the person and repository filters and the column sorts work, titles
+//! and summaries are text (never markup that runs), nothing is fetched, nothing errs, dark mode
+//! changes the page and the screenshot is not blank. A deliberately broken page proves the
+//! browser run notices each of those failures.
+
+mod driver;
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use sessions_e2e::{Stack, alice, bob, cargo_ai, new_workspace, repo_root, run};
+
+use super::team_view::seed;
+use driver::{Observed, drive, png_size};
+
+const UPLOADER: &str = "github.com/acme/uploader";
+const BILLING: &str = "gitlab.example.com/acme/billing";
+const ALICE: &str = "arn:aws:iam::000000000000:user/alice";
+const BOB: &str = "arn:aws:iam::000000000000:user/bob";
+
+/// The title whose script must show as text, and the summary whose markup must too.
+const SCRIPT_TITLE: &str = "<script>alert(\"title\")</script> Escape \"quotes\" & <b>tags</b>";
+const MARKUP_SUMMARY: &str =
+    "<img src=x onerror=alert('summary')> naïve café — 日本語 ✓\nsecond line & 'quotes'";
+
+/// The sessions in the window: id, person, started (observed_at), title, summary, facts.
+fn sessions() -> Vec<(
+    &'static str,
+    &'static sessions_e2e::Key,
+    &'static str,
+    &'static str,
+    &'static str,
+    Value,
+)> {
+    vec![
+        (
+            "a1",
+            alice(),
+            "2026-11-20T09:00:00.000Z",
+            "Retry with Jitter & backoff",
+            "Backoff doubles; \"max\" is 30 s.",
+            json!({"repo": UPLOADER, "branch": "main", "active_s": 3600, "input_tokens": 1000, "output_tokens": 500, "cost_usd": 1.5}),
+        ),
+        (
+            "a2",
+            alice(),
+            "2026-11-21T15:00:00.000Z",
+            SCRIPT_TITLE,
+            MARKUP_SUMMARY,
+            json!({"repo": BILLING, "branch": "fix/escape", "active_s": 1800, "cost_usd": 0.25}),
+        ),
+        (
+            "b1",
+            bob(),
+            "2026-11-22T10:00:00.000Z",
+            "Uploads, part 2",
+            "Added JITTER to the uploader's retries.",
+            json!({"repo": UPLOADER, "active_s": 600, "cost_usd": 0.05}),
+        ),
+        (
+            "b2",
+            bob(),
+            "2026-11-23T08:00:00.000Z",
+            "Ünïcödé names in exports 🚀",
+            "No facts for this one.",
+            json!({}),
+        ),
+        (
+            "b3",
+            bob(),
+            "2026-11-19T12:00:00.000Z",
+            "Billing export",
+            "CSV for finance.",
+            json!({"repo": BILLING, "cost_usd": 3.0}),
+        ),
+    ]
+}
+
+/// Sessions by start, oldest first, and by cost, cheapest first (b2 knows no cost).
+const BY_STARTED: [&str; 5] = ["b3", "a1", "a2", "b1", "b2"];
+const BY_COST: [&str; 4] = ["b1", "a2", "a1", "b3"];
+
+fn set(ids: &[impl AsRef<str>]) -> BTreeSet<String> {
+    ids.iter().map(|id| id.as_ref().to_owned()).collect()
+}
+
+/// The order a sort should give: `ascending` as listed, `descending` reversed.
+fn in_order(ascending: &[&str], order: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = ascending.iter().map(|&id| id.to_owned()).collect();
+    match order.as_str() {
+        Some("ascending") => {}
+        Some("descending") => ids.reverse(),
+        _ => panic!("aria-sort is {order}, not ascending or descending"),
+    }
+    ids
+}
+
+/// The shown ids after a sort step, keeping those in `ranked` (the sessions the column orders).
+fn sorted_ids(o: &Observed, step: &str, nth: usize, ranked: &[&str]) -> (Vec<String>, Value) {
+    let after = o.after(step, nth);
+    let column = step.trim_start_matches("sort=");
+    assert_eq!(
+        after["sort"]["column"], column,
+        "th[aria-sort] names the clicked column: {after}"
+    );
+    let shown: Vec<String> = o
+        .shown(step, nth)
+        .into_iter()
+        .filter(|id| ranked.contains(&id.as_str()))
+        .collect();
+    (shown, after["sort"]["order"].clone())
+}
+
+fn assert_no_incidents(o: &Observed) {
+    for kind in ["dialogs", "console_errors", "page_errors", "requests"] {
+        assert_eq!(
+            o.incidents(kind),
+            &[] as &[Value],
+            "{kind} while the report was used"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_browser() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    for (id, key, started, title, summary, facts) in sessions() {
+        seed(&stack, &ws, key, id, [title, summary, started], facts).await;
+    }
+    seed(
+        &stack,
+        &ws,
+        alice(),
+        "outside",
+        ["Long ago", "Before the window.", "2026-10-01T09:00:00.000Z"],
+        json!({}),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let html = dir.path().join("report.html");
+    let html_arg = html.to_str().expect("a UTF-8 temp path");
+    let made = run(
+        cargo_ai(&stack, &ws, bob()),
+        &[
+            "report",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-30",
+            "--html",
+            html_arg,
+        ],
+    )
+    .await;
+    assert_eq!(made.code, 0, "stderr: {}", made.stderr);
+
+    let screenshot = dir.path().join("report.png");
+    let bob_only = format!("person={BOB}");
+    let steps = [
+        "search=jitter",
+        "search=",
+        bob_only.as_str(),
+        "search=JITTER",
+        "search=",
+        "person=",
+        "repo=-",
+        "repo=",
+        "sort=cost",
+        "sort=cost",
+        "sort=started",
+        "sort=started",
+        "expand=a2",
+    ];
+    let o = drive(&html, &screenshot, &steps).await;
+    let everyone: Vec<&str> = sessions().iter().map(|s| s.0).collect();
+
+    // Every session of the window is a row, once; the one before it is not.
+    let mut rows = o.row_ids();
+    rows.sort_unstable();
+    assert_eq!(
+        rows,
+        set(&everyone)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        "one row per session"
+    );
+    assert_eq!(set(&o.shown_at_load()), set(&everyone));
+    assert_eq!(o.0["initial"]["shown_text"], "5 of 5 sessions");
+    for (id, key, _, title, summary, facts) in sessions() {
+        let row = o.row(id);
+        let person = if std::ptr::eq(key, alice()) {
+            ALICE
+        } else {
+            BOB
+        };
+        assert_eq!(row["person"], person, "{row}");
+        assert_eq!(
+            row["repo"],
+            facts.get("repo").cloned().unwrap_or(json!("-")),
+            "{row}"
+        );
+        assert_eq!(
+            row["title"], title,
+            "the title is shown as text, exactly: {row}"
+        );
+        assert_eq!(
+            row["summary"], summary,
+            "the summary is shown as text, exactly: {row}"
+        );
+    }
+
+    // Search: the word in one title (a1) and one summary (b1), in any case.
+    assert_eq!(set(&o.shown("search=jitter", 1)), set(&["a1", "b1"]));
+    assert_eq!(o.after("search=jitter", 1)["shown_text"], "2 of 5 sessions");
+    assert_eq!(
+        set(&o.shown("search=", 1)),
+        set(&everyone),
+        "an empty search shows all"
+    );
+    // The person filter, alone and with a search.
+    assert_eq!(set(&o.shown(&bob_only, 1)), set(&["b1", "b2", "b3"]));
+    assert_eq!(o.after(&bob_only, 1)["shown_text"], "3 of 5 sessions");
+    assert_eq!(
+        o.shown("search=JITTER", 1),
+        ["b1"],
+        "search within Bob's sessions"
+    );
+    assert_eq!(set(&o.shown("person=", 1)), set(&everyone));
+    // The repository filter: "-" is the sessions that know none.
+    assert_eq!(o.shown("repo=-", 1), ["b2"]);
+    assert_eq!(set(&o.shown("repo=", 1)), set(&everyone));
+
+    // Sorting: by cost among the sessions that know it, by start for all; a second click reverses.
+    let (first, order) = sorted_ids(&o, "sort=cost", 1, &BY_COST);
+    assert_eq!(first, in_order(&BY_COST, &order), "sorted by cost");
+    let (second, reversed) = sorted_ids(&o, "sort=cost", 2, &BY_COST);
+    assert_ne!(order, reversed, "a second click reverses");
+    assert_eq!(
+        second,
+        in_order(&BY_COST, &reversed),
+        "sorted by cost, reversed"
+    );
+    assert_eq!(o.shown("sort=cost", 2).len(), 5, "sorting hides nothing");
+    let (first, order) = sorted_ids(&o, "sort=started", 1, &BY_STARTED);
+    assert_eq!(first, in_order(&BY_STARTED, &order), "sorted by start");
+    let (second, reversed) = sorted_ids(&o, "sort=started", 2, &BY_STARTED);
+    assert_ne!(order, reversed);
+    assert_eq!(
+        second,
+        in_order(&BY_STARTED, &reversed),
+        "sorted by start, reversed"
+    );
+
+    // The summary on expand.
+    let expanded = o.after("expand=a2", 1);
+    assert_eq!(
+        (&expanded["open"], &expanded["summary_visible"]),
+        (&json!(true), &json!(true)),
+        "{expanded}"
+    );
+
+    // The script in a title never ran, nothing failed, nothing was fetched.
+    assert_no_incidents(&o);
+
+    for chart in ["chart-days", "chart-repo-cost", "chart-repo-active"] {
+        let marks = o.0["charts"][chart]["marks"].as_u64();
+        assert!(
+            marks.is_some_and(|m| m > 0),
+            "svg#{chart} draws something: {}",
+            o.0["charts"]
+        );
+    }
+    let background = &o.0["background"];
+    assert_ne!(
+        background["light"]["effective"], background["dark"]["effective"],
+        "dark mode changes the page: {background}"
+    );
+    assert_screenshot_not_blank(
+        &o,
+        &std::fs::read(&screenshot).expect("the screenshot file"),
+    );
+}
+
+/// The full-page screenshot is a real PNG, viewport-wide, of a plausible size, and shows more
+/// than one colour everywhere (a blank page is one colour; text alone brings dozens).
+fn assert_screenshot_not_blank(o: &Observed, png: &[u8]) {
+    let (width, height) = png_size(png);
+    assert_eq!(width, 1280, "the viewport's width");
+    assert!(height >= 800, "at least the viewport's height: {height}");
+    assert!(
+        (10_000..20_000_000).contains(&png.len()),
+        "a screenshot of {} bytes",
+        png.len()
+    );
+    let shot = &o.0["screenshot"];
+    assert_eq!(shot["bytes"].as_u64(), Some(png.len() as u64), "{shot}");
+    assert!(
+        shot["colours"].as_u64().is_some_and(|c| c >= 32),
+        "not blank: {shot}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_run_notices_a_script_that_runs_errors_fetches_and_a_blank_page() {
+    let html = repo_root().join("tests/fixtures/report-html/broken.html");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let screenshot = dir.path().join("broken.png");
+    let o = drive(&html, &screenshot, &[]).await;
+
+    assert_eq!(
+        o.row("s1")["title"],
+        "alert(\"title\")Fix it",
+        "the title's markup was parsed (a script element), not shown as text"
+    );
+    assert_eq!(o.incidents("dialogs"), [json!("alert: title")]);
+    let console = o.incidents("console_errors");
+    assert!(
+        console.contains(&json!("chart data missing")),
+        "{console:?}"
+    );
+    let page_errors = o.incidents("page_errors");
+    assert!(
+        page_errors.len() == 1
+            && page_errors[0]
+                .as_str()
+                .is_some_and(|e| e.contains("renderCharts")),
+        "{page_errors:?}"
+    );
+    assert_eq!(
+        o.incidents("requests"),
+        [json!("https://cdn.example.com/report.css")]
+    );
+    let background = &o.0["background"];
+    assert_eq!(
+        background["light"]["effective"], background["dark"]["effective"],
+        "no dark mode"
+    );
+    for chart in ["chart-days", "chart-repo-cost", "chart-repo-active"] {
+        assert_eq!(o.0["charts"][chart], Value::Null);
+    }
+    let png = std::fs::read(&screenshot).expect("the screenshot file");
+    assert_eq!(png_size(&png).0, 1280);
+    assert_eq!(
+        o.0["screenshot"]["colours"], 1,
+        "a blank page is one colour: {}",
+        o.0["screenshot"]
+    );
+}
