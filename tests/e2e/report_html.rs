@@ -10,69 +10,76 @@ mod driver;
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use sessions_e2e::{Stack, alice, bob, cargo_ai, new_workspace, repo_root, run};
+use sessions_e2e::{Key, Stack, alice, bob, cargo_ai, new_workspace, repo_root, run};
 
 use super::team_view::seed;
 use driver::{Observed, drive, png_size};
 
 const UPLOADER: &str = "github.com/acme/uploader";
 const BILLING: &str = "gitlab.example.com/acme/billing";
-const ALICE: &str = "arn:aws:iam::000000000000:user/alice";
-const BOB: &str = "arn:aws:iam::000000000000:user/bob";
 
 /// The title whose script must show as text, and the summary whose markup must too.
 const SCRIPT_TITLE: &str = "<script>alert(\"title\")</script> Escape \"quotes\" & <b>tags</b>";
 const MARKUP_SUMMARY: &str =
     "<img src=x onerror=alert('summary')> naïve café — 日本語 ✓\nsecond line & 'quotes'";
 
-/// The sessions in the window: id, person, started (observed_at), title, summary, facts.
-fn sessions() -> Vec<(
-    &'static str,
-    &'static sessions_e2e::Key,
-    &'static str,
-    &'static str,
-    &'static str,
-    Value,
-)> {
-    vec![
-        (
+/// One session of the window, as seeded.
+struct Seeded {
+    id: &'static str,
+    key: &'static Key,
+    started: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    facts: Value,
+}
+
+/// Alice's and Bob's sessions in the window, with every fact, some or none.
+fn sessions() -> [Seeded; 5] {
+    let session = |id, key, started, [title, summary]: [&'static str; 2], facts| Seeded {
+        id,
+        key,
+        started,
+        title,
+        summary,
+        facts,
+    };
+    [
+        session(
             "a1",
             alice(),
             "2026-11-20T09:00:00.000Z",
-            "Retry with Jitter & backoff",
-            "Backoff doubles; \"max\" is 30 s.",
+            [
+                "Retry with Jitter & backoff",
+                "Backoff doubles; \"max\" is 30 s.",
+            ],
             json!({"repo": UPLOADER, "branch": "main", "active_s": 3600, "input_tokens": 1000, "output_tokens": 500, "cost_usd": 1.5}),
         ),
-        (
+        session(
             "a2",
             alice(),
             "2026-11-21T15:00:00.000Z",
-            SCRIPT_TITLE,
-            MARKUP_SUMMARY,
+            [SCRIPT_TITLE, MARKUP_SUMMARY],
             json!({"repo": BILLING, "branch": "fix/escape", "active_s": 1800, "cost_usd": 0.25}),
         ),
-        (
+        session(
             "b1",
             bob(),
             "2026-11-22T10:00:00.000Z",
-            "Uploads, part 2",
-            "Added JITTER to the uploader's retries.",
+            ["Uploads, part 2", "Added JITTER to the uploader's retries."],
             json!({"repo": UPLOADER, "active_s": 600, "cost_usd": 0.05}),
         ),
-        (
+        session(
             "b2",
             bob(),
             "2026-11-23T08:00:00.000Z",
-            "Ünïcödé names in exports 🚀",
-            "No facts for this one.",
+            ["Ünïcödé names in exports 🚀", "No facts for this one."],
             json!({}),
         ),
-        (
+        session(
             "b3",
             bob(),
             "2026-11-19T12:00:00.000Z",
-            "Billing export",
-            "CSV for finance.",
+            ["Billing export", "CSV for finance."],
             json!({"repo": BILLING, "cost_usd": 3.0}),
         ),
     ]
@@ -127,8 +134,16 @@ fn assert_no_incidents(o: &Observed) {
 async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_browser() {
     let stack = Stack::start().await;
     let ws = new_workspace();
-    for (id, key, started, title, summary, facts) in sessions() {
-        seed(&stack, &ws, key, id, [title, summary, started], facts).await;
+    for s in sessions() {
+        seed(
+            &stack,
+            &ws,
+            s.key,
+            s.id,
+            [s.title, s.summary, s.started],
+            s.facts,
+        )
+        .await;
     }
     seed(
         &stack,
@@ -159,7 +174,7 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
     assert_eq!(made.code, 0, "stderr: {}", made.stderr);
 
     let screenshot = dir.path().join("report.png");
-    let bob_only = format!("person={BOB}");
+    let bob_only = format!("person={}", bob().arn);
     let steps = [
         "search=jitter",
         "search=",
@@ -176,42 +191,22 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
         "expand=a2",
     ];
     let o = drive(&html, &screenshot, &steps).await;
-    let everyone: Vec<&str> = sessions().iter().map(|s| s.0).collect();
+    let everyone: Vec<&str> = sessions().iter().map(|s| s.id).collect();
 
     // Every session of the window is a row, once; the one before it is not.
     let mut rows = o.row_ids();
     rows.sort_unstable();
-    assert_eq!(
-        rows,
-        set(&everyone)
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-        "one row per session"
-    );
+    assert_eq!(rows, ["a1", "a2", "b1", "b2", "b3"], "one row per session");
     assert_eq!(set(&o.shown_at_load()), set(&everyone));
     assert_eq!(o.0["initial"]["shown_text"], "5 of 5 sessions");
-    for (id, key, _, title, summary, facts) in sessions() {
-        let row = o.row(id);
-        let person = if std::ptr::eq(key, alice()) {
-            ALICE
-        } else {
-            BOB
-        };
-        assert_eq!(row["person"], person, "{row}");
-        assert_eq!(
-            row["repo"],
-            facts.get("repo").cloned().unwrap_or(json!("-")),
-            "{row}"
-        );
-        assert_eq!(
-            row["title"], title,
-            "the title is shown as text, exactly: {row}"
-        );
-        assert_eq!(
-            row["summary"], summary,
-            "the summary is shown as text, exactly: {row}"
-        );
+    for s in sessions() {
+        let row = o.row(s.id);
+        assert_eq!(row["person"], s.key.arn, "{row}");
+        let repo = s.facts.get("repo").cloned().unwrap_or(json!("-"));
+        assert_eq!(row["repo"], repo, "{row}");
+        let text = "shown as text, exactly";
+        assert_eq!(row["title"], s.title, "the title is {text}: {row}");
+        assert_eq!(row["summary"], s.summary, "the summary is {text}: {row}");
     }
 
     // Search: the word in one title (a1) and one summary (b1), in any case.
