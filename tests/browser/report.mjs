@@ -6,6 +6,7 @@
 //
 //   node tests/browser/report.mjs FILE.html --screenshot OUT.png [--dark-screenshot OUT.png] [STEP...]
 //   STEP: search=TEXT | person=ARN | repo=REPO | sort=COLUMN | expand=SESSION_ID
+//         | pick=ARN (click that person's line in the People table)
 //         (an empty value, e.g. `person=`, picks "everyone" / clears the search)
 //
 // Observed: every row (id, person, repo, title and summary as text), the "N of M" line and the
@@ -41,7 +42,7 @@ function parseArgs(argv) {
     const arg = argv[i];
     if (arg === "--screenshot") args.screenshot = argv[++i];
     else if (arg === "--dark-screenshot") args.darkScreenshot = argv[++i];
-    else if (/^(search|person|repo|sort|expand)=/.test(arg)) {
+    else if (/^(search|person|repo|sort|expand|pick)=/.test(arg)) {
       const at = arg.indexOf("=");
       args.steps.push({ kind: arg.slice(0, at), value: arg.slice(at + 1) });
     } else if (!arg.startsWith("--") && args.html === null) args.html = arg;
@@ -62,6 +63,7 @@ async function shownState(page) {
         (tr) => tr.dataset.sessionId,
       ),
       shown_text: document.querySelector("#shown")?.textContent.trim() ?? null,
+      person: document.querySelector("#person")?.value ?? null,
       sort: sorted
         ? {
             column: sorted.querySelector("button[data-sort]")?.dataset.sort ?? null,
@@ -77,6 +79,7 @@ async function runStep(page, { kind, value }) {
   else if (kind === "person") await page.selectOption("#person", value);
   else if (kind === "repo") await page.selectOption("#repo", value);
   else if (kind === "sort") await page.click(`#sessions th button[data-sort="${value}"]`);
+  else if (kind === "pick") await page.click(`.people tbody tr[data-person="${value}"]`);
   else if (kind === "expand") {
     const row = page.locator(`#sessions tr.session[data-session-id="${value}"]`);
     await row.locator("details > summary").click();

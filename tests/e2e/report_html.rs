@@ -175,6 +175,7 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
 
     let screenshot = dir.path().join("report.png");
     let bob_only = format!("person={}", bob().arn);
+    let alice_pick = format!("pick={}", alice().arn);
     let steps = [
         "search=jitter",
         "search=",
@@ -189,6 +190,7 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
         "sort=started",
         "sort=started",
         "expand=a2",
+        alice_pick.as_str(),
     ];
     let o = drive(&html, &screenshot, &steps).await;
     let everyone: Vec<&str> = sessions().iter().map(|s| s.id).collect();
@@ -226,6 +228,9 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
         "search within Bob's sessions"
     );
     assert_eq!(set(&o.shown("person=", 1)), set(&everyone));
+    // A click on a person in the People table picks them in the filter.
+    assert_eq!(set(&o.shown(&alice_pick, 1)), set(&["a1", "a2"]));
+    assert_eq!(o.after(&alice_pick, 1)["person"], alice().arn);
     // The repository filter: "-" is the sessions that know none.
     assert_eq!(o.shown("repo=-", 1), ["b2"]);
     assert_eq!(set(&o.shown("repo=", 1)), set(&everyone));

@@ -296,7 +296,7 @@ fn people(report: &Report, colours: &Colours) -> Markup {
                 tbody {
                     @for g in &report.people {
                         @let arn = g.name.as_deref().unwrap_or("-");
-                        tr {
+                        tr data-person=(arn) title="Show only their sessions" {
                             td title=(arn) {
                                 span.dot style={ "--person:" (colours.of(arn)) } {}
                                 (short_who(arn))

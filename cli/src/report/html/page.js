@@ -72,6 +72,17 @@
     var button = event.target.closest("button[data-sort]");
     if (button) sortBy(button.parentElement);
   });
+  // A person in the People table shows only their sessions.
+  var people = document.querySelector(".people tbody");
+  if (people) {
+    people.addEventListener("click", function (event) {
+      var row = event.target.closest("tr[data-person]");
+      if (!row) return;
+      person.value = row.dataset.person;
+      apply();
+      table.scrollIntoView({ behavior: "smooth", block: "start" });
+    });
+  }
   // Printing shows every summary; afterwards the rows close again.
   var opened = [];
   window.addEventListener("beforeprint", function () {
