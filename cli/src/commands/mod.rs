@@ -103,7 +103,8 @@ pub enum Command {
         cargo-ai report --since 2026-11-01 --until 2026-11-30\n  \
         cargo-ai report --repo github.com/acme/uploader --since 2w\n  \
         cargo-ai report --mine --json | jq .totals\n  \
-        cargo-ai report --since 30d --csv > sessions.csv  # every session, for a spreadsheet")]
+        cargo-ai report --since 30d --csv > sessions.csv  # every session, for a spreadsheet\n  \
+        cargo-ai report --since 30d --html team.html      # charts and a searchable table, one file")]
     Report(report::ReportArgs),
 
     /// Who you are to the API: your AWS ARN, the user_uuid recorded for you, and the settings in use.

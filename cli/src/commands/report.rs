@@ -2,6 +2,7 @@
 //! for the terminal, as one JSON object, or as CSV of every session in the window.
 
 use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 
 use sessions_core::Timestamp;
 
@@ -11,6 +12,7 @@ use crate::error::CliError;
 use crate::render;
 use crate::report::csv::CsvWriter;
 use crate::report::fetch::{Selection, each_session, parse_repo};
+use crate::report::html::HtmlReport;
 use crate::report::model::Builder;
 use crate::report::text;
 use crate::report::window::Window;
@@ -39,12 +41,18 @@ pub struct ReportArgs {
     pub user: Option<String>,
 
     /// Print the report as one JSON object.
-    #[arg(long, conflicts_with = "csv")]
+    #[arg(long, conflicts_with_all = ["csv", "html"])]
     pub json: bool,
 
     /// Print every session in the window as RFC 4180 CSV (header row, every field), for spreadsheets.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "html")]
     pub csv: bool,
+
+    /// Write the report as one self-contained HTML page (charts, and every session in a table
+    /// to sort, filter and search; opens offline, in light or dark mode, and prints). `-` writes
+    /// it to stdout. An existing FILE is replaced only once the page is complete.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
@@ -78,6 +86,9 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
             None => csv.finish(),
         };
     }
+    if let Some(path) = &args.html {
+        return html(ctx, selection, path, &now).await;
+    }
     let mut builder = Builder::default();
     each_session(ctx, &selection, page_size, |session| {
         builder.add(&session);
@@ -90,5 +101,51 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
     } else {
         let out = text::render(&report, &now, render::width());
         render::text(&out)
+    }
+}
+
+/// `--html FILE`: the same walk, each session also rendered as a table row as it arrives.
+async fn html(
+    ctx: &Context,
+    selection: Selection,
+    path: &Path,
+    now: &Timestamp,
+) -> Result<(), CliError> {
+    let mut page = HtmlReport::create(path)?;
+    let mut builder = Builder::default();
+    let mut failed = None;
+    let page_size = sessions_core::fields::LIST_MAX_LIMIT;
+    each_session(ctx, &selection, page_size, |session| {
+        builder.add(&session);
+        match page.add(&session) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    })
+    .await?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let report = builder.finish(selection.window);
+    let bytes = page.finish(&report, now)?;
+    if !ctx.quiet() && path != Path::new("-") {
+        eprintln!(
+            "wrote {} ({} sessions, {})",
+            path.display(),
+            report.totals.sessions,
+            size(bytes)
+        );
+    }
+    Ok(())
+}
+
+/// `812 KB`, `3.4 MB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1_000_000 => format!("{} KB", b.div_ceil(1000)),
+        b => format!("{:.1} MB", b as f64 / 1e6),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod fetch;
+pub mod html;
 pub mod model;
 pub mod text;
 pub mod window;

@@ -73,6 +73,15 @@ pub struct Day {
     pub sessions: u64,
 }
 
+/// One day's sessions, by who created them (ARN to count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Daily {
+    /// `YYYY-MM-DD`, UTC.
+    pub date: String,
+    pub sessions: u64,
+    pub people: BTreeMap<String, u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recent {
     pub created_at: String,
@@ -91,6 +100,8 @@ pub struct Report {
     pub repos: Vec<Group>,
     /// The most sessions first, then the latest.
     pub busiest_days: Vec<Day>,
+    /// Every day with sessions, oldest first.
+    pub days: Vec<Daily>,
     /// Newest first.
     pub recent: Vec<Recent>,
 }
@@ -101,7 +112,7 @@ pub struct Builder {
     totals: Tally,
     people: BTreeMap<String, Tally>,
     repos: BTreeMap<Option<String>, Tally>,
-    days: BTreeMap<String, u64>,
+    days: BTreeMap<String, BTreeMap<String, u64>>,
     recent: Vec<Recent>,
 }
 
@@ -111,7 +122,8 @@ impl Builder {
         self.people.entry(s.user_arn.clone()).or_default().add(s);
         self.repos.entry(s.facts.repo.clone()).or_default().add(s);
         let date = s.created_at.get(..10).unwrap_or(&s.created_at);
-        *self.days.entry(date.to_owned()).or_default() += 1;
+        let day = self.days.entry(date.to_owned()).or_default();
+        *day.entry(s.user_arn.clone()).or_default() += 1;
         if self.recent.len() < RECENT_TITLES {
             self.recent.push(Recent {
                 created_at: s.created_at.clone(),
@@ -124,10 +136,21 @@ impl Builder {
     }
 
     pub fn finish(self, window: Window) -> Report {
-        let mut busiest_days: Vec<Day> = self
+        let days: Vec<Daily> = self
             .days
             .into_iter()
-            .map(|(date, sessions)| Day { date, sessions })
+            .map(|(date, people)| Daily {
+                sessions: people.values().sum(),
+                date,
+                people,
+            })
+            .collect();
+        let mut busiest_days: Vec<Day> = days
+            .iter()
+            .map(|d| Day {
+                date: d.date.clone(),
+                sessions: d.sessions,
+            })
             .collect();
         busiest_days.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(b.date.cmp(&a.date)));
         busiest_days.truncate(BUSIEST_DAYS);
@@ -137,6 +160,7 @@ impl Builder {
             people: ranked(self.people.into_iter().map(|(n, t)| (Some(n), t))),
             repos: ranked(self.repos.into_iter()),
             busiest_days,
+            days,
             recent: self.recent,
         }
     }
@@ -290,5 +314,23 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["people"][0]["sessions"], 1 + 2 + 3 * 6);
         assert_eq!(json["people"][0]["cost_usd"], serde_json::Value::Null);
+        assert_eq!(r.days.len(), 8, "every day with sessions");
+        assert_eq!(r.days[0].date, "2026-11-01");
+        assert_eq!(r.days[7].people[ALICE], 3);
+    }
+
+    #[test]
+    fn days_count_each_person() {
+        let r = build(&[
+            session(BOB, "2026-11-23T10:00:00.000Z", Facts::default()),
+            session(ALICE, "2026-11-23T09:00:00.000Z", Facts::default()),
+            session(ALICE, "2026-11-23T08:00:00.000Z", Facts::default()),
+            session(ALICE, "2026-11-21T08:00:00.000Z", Facts::default()),
+        ]);
+        let dates: Vec<&str> = r.days.iter().map(|d| d.date.as_str()).collect();
+        assert_eq!(dates, ["2026-11-21", "2026-11-23"]);
+        assert_eq!(r.days[1].sessions, 3);
+        assert_eq!(r.days[1].people[ALICE], 2);
+        assert_eq!(r.days[1].people[BOB], 1);
     }
 }

@@ -55,7 +55,7 @@ pub fn render(r: &Report, now: &Timestamp, width: Option<usize>) -> String {
     out
 }
 
-fn heading(r: &Report) -> String {
+pub(crate) fn heading(r: &Report) -> String {
     let day = |t: &Timestamp| {
         t.to_string()
             .get(..16)
@@ -183,6 +183,7 @@ mod tests {
                 date: "2026-11-20".into(),
                 sessions: 2,
             }],
+            days: Vec::new(),
             recent: vec![Recent {
                 created_at: "2026-11-24T09:00:00.000Z".into(),
                 user_arn: "arn:aws:iam::1:user/bob".into(),
