@@ -20,7 +20,9 @@ import uuid
 # The listing's page size (sessions_core::fields::LIST_MAX_LIMIT): how many API round trips a
 # report over N sessions makes.
 API_PAGE = 100
+# The target: a report over 10,000 sessions in under 3 s against the local stack.
 TARGET_S = 3.0
+TARGET_SESSIONS = 10_000
 FORMATS = ("text", "json", "csv", "html")
 
 
@@ -113,7 +115,8 @@ def rows(r, verdict):
          f"{r['api_pages']} API pages of {API_PAGE}, {per_page_ms:.0f} ms each; CPU per report: "
          f"DynamoDB Local {cpu['dynamodb_local']:.2f} s, sessions-local "
          f"{cpu['sessions_local']:.2f} s",
-         f"< {TARGET_S:.0f} s", verdict(slowest < TARGET_S)),
+         f"< {TARGET_S:.0f} s at {TARGET_SESSIONS}",
+         verdict(slowest < TARGET_S) if n >= TARGET_SESSIONS else "not judged (fewer sessions)"),
         ("9", f"report over {n} sessions: peak RSS, output sizes",
          f"peak RSS text {rss['text']:.0f} MiB, --json {rss['json']:.0f}, --csv "
          f"{rss['csv']:.0f}, --html {rss['html']:.0f} MiB; HTML {b['html'] / 1e6:.1f} MB, "
