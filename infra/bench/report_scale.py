@@ -115,7 +115,7 @@ def rows(r, verdict):
          f"{r['api_pages']} API pages of {API_PAGE}, {per_page_ms:.0f} ms each; CPU per report: "
          f"DynamoDB Local {cpu['dynamodb_local']:.2f} s, sessions-local "
          f"{cpu['sessions_local']:.2f} s",
-         f"< {TARGET_S:.0f} s at {TARGET_SESSIONS}",
+         f"< {TARGET_S:.0f} s at {TARGET_SESSIONS:,} sessions",
          verdict(slowest < TARGET_S) if n >= TARGET_SESSIONS else "not judged (fewer sessions)"),
         ("9", f"report over {n} sessions: peak RSS, output sizes",
          f"peak RSS text {rss['text']:.0f} MiB, --json {rss['json']:.0f}, --csv "
