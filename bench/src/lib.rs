@@ -1,7 +1,10 @@
 //! What the benchmark binaries share: SigV4-signed requests to the local server written as
 //! raw HTTP/1.1 bytes (so the client adds as little as possible to what is measured), a
 //! minimal keep-alive HTTP/1.1 exchange over real sockets, latency statistics, and this
-//! process's CPU time. `infra/bench/run` drives the binaries; none of this is a test.
+//! process's CPU time, and (`seed`) a team's generated sessions. `infra/bench/run` drives the
+//! binaries; none of this is a test.
+
+pub mod seed;
 
 use std::io::{Read, Write};
 use std::time::{Duration, SystemTime};

@@ -7,6 +7,9 @@
 //!       the same upsert, interleaved: directly through `DynamoStore::upsert` (the function's
 //!       store call, client built once) and through the local server; latency of each, and
 //!       what the function adds at p50/p99
+//!   loadgen seed  --workspace UUID --sessions 10000 --people 8 --repos 6 --days 7
+//!       a team's week of sessions written through `DynamoStore::upsert`, deterministic for a
+//!       seed, `--concurrency` writes in flight (see `sessions_bench::seed`); rows/s
 //!   loadgen init  --port P --request whoami|upsert|hello -- BIN ARGS...
 //!       time from spawning BIN until it answered the first request on 127.0.0.1:P
 //!   loadgen lambda-init --event FILE -- BIN
@@ -33,6 +36,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use sessions_bench::seed::Plan;
 use sessions_bench::{
     Connection, alice, authority, exchange_blocking, hello_request, self_cpu_seconds, summary,
     upsert_request, whoami_request,
@@ -79,6 +83,26 @@ enum Mode {
         warmup: usize,
         #[arg(long, default_value = "added")]
         prefix: String,
+    },
+    /// Fills a workspace with generated sessions, straight through the store.
+    Seed {
+        #[arg(long, env = "CARGO_AI_WORKSPACE")]
+        workspace: String,
+        #[arg(long, env = "SESSIONS_TABLE", default_value = table::DEFAULT_TABLE_NAME)]
+        table: String,
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+        #[arg(long, default_value_t = 8)]
+        people: usize,
+        #[arg(long, default_value_t = 6)]
+        repos: usize,
+        /// Sessions start within this many days before now.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long, default_value_t = 14)]
+        seed: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
     },
     /// Process start to first answer of a local server.
     Init {
@@ -149,6 +173,27 @@ async fn async_mode(mode: Mode) -> Result<Value, String> {
             warmup,
             prefix,
         } => added(&endpoint, &workspace, &table, requests, warmup, &prefix).await,
+        Mode::Seed {
+            workspace,
+            table,
+            sessions,
+            people,
+            repos,
+            days,
+            seed,
+            concurrency,
+        } => {
+            let plan = Plan {
+                workspace: workspace_id(&workspace)?,
+                sessions,
+                people,
+                repos,
+                days,
+                seed,
+            };
+            let store = DynamoStore::new(sessions_function::aws::dynamodb_client().await, table);
+            sessions_bench::seed::seed(store, plan, concurrency).await
+        }
         Mode::LambdaInit { event, command } => lambda_init(&event, &command).await,
         Mode::Init { .. } => unreachable!("init runs without a runtime"),
     }
