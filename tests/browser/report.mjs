@@ -59,9 +59,10 @@ async function shownState(page) {
   return page.evaluate(() => {
     const sorted = document.querySelector("#sessions th[aria-sort]:not([aria-sort='none'])");
     return {
-      shown: [...document.querySelectorAll("#sessions tbody tr.session:not([hidden])")].map(
-        (tr) => tr.dataset.sessionId,
-      ),
+      // Shown means laid out on the page, not merely lacking the `hidden` attribute.
+      shown: [...document.querySelectorAll("#sessions tbody tr.session")]
+        .filter((tr) => tr.checkVisibility())
+        .map((tr) => tr.dataset.sessionId),
       shown_text: document.querySelector("#shown")?.textContent.trim() ?? null,
       person: document.querySelector("#person")?.value ?? null,
       sort: sorted

@@ -65,7 +65,13 @@
     th.setAttribute("aria-sort", descending ? "descending" : "ascending");
   }
 
-  search.addEventListener("input", apply);
+  // With thousands of rows, filter once typing pauses rather than at every key.
+  var pending = null;
+  search.addEventListener("input", function () {
+    if (rows.length < 2000) return apply();
+    clearTimeout(pending);
+    pending = setTimeout(apply, 150);
+  });
   person.addEventListener("change", apply);
   repo.addEventListener("change", apply);
   table.tHead.addEventListener("click", function (event) {
