@@ -22,7 +22,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-// The flags the issue names: headless, and nothing that talks to the network on its own.
+// Headless, and nothing that talks to the network on its own.
 const FLAGS = [
   "--headless",
   "--no-sandbox",

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sessions_e2e::repo_root;
 
-/// The browser the driver launches; the issue names Debian's package.
+/// The browser the driver launches: Debian's package (infra/tools/system-packages installs it).
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// What the driver printed: see the top of tests/browser/report.mjs for its fields.
