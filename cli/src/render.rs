@@ -223,9 +223,13 @@ pub fn table_text(items: &[Session], now: &Timestamp, width: Option<usize>) -> S
     out
 }
 
+/// How every rendering shows a fact that no session recorded: a dash, never 0.
+pub fn unknown() -> String {
+    "-".to_owned()
+}
+
 /// A session's repository, active time and cost, `-` where unknown.
 fn fact_columns(s: &Session) -> [String; 3] {
-    let unknown = || "-".to_owned();
     [
         s.facts
             .repo

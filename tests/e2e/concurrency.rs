@@ -133,22 +133,14 @@ async fn concurrent_signed_puts_keep_the_newest_and_create_once() {
 }
 
 fn upsert_args(id: &str, i: usize) -> Vec<String> {
-    [
-        "workspaceManagement",
-        "session",
-        "upsert",
-        "--session-id",
-        id,
-        "--title",
-        &format!("process {i}"),
-        "--summary",
-        &format!("written by process {i}"),
-        // Resolved to the same instant the CLI stamps as observed_at: each process's printed
-        // row tells when it acted.
-        "--finished",
-    ]
-    .map(str::to_owned)
-    .to_vec()
+    let (title, summary) = (format!("process {i}"), format!("written by process {i}"));
+    let mut args = sessions_e2e::upsert_args(id, &title, &summary)
+        .map(str::to_owned)
+        .to_vec();
+    // Resolved to the same instant the CLI stamps as observed_at: each process's printed
+    // row tells when it acted.
+    args.push("--finished".to_owned());
+    args
 }
 
 /// Starts `WRITERS` real `cargo-ai` upsert processes of one session at the same moment.

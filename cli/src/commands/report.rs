@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::CliError;
 use crate::render;
 use crate::report::csv::CsvWriter;
-use crate::report::fetch::{Selection, each_session, parse_repo};
+use crate::report::fetch::{Selection, each_session, parse_repo, try_each_session};
 use crate::report::html::HtmlReport;
 use crate::report::model::Builder;
 use crate::report::text;
@@ -70,24 +70,11 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
     let page_size = sessions_core::fields::LIST_MAX_LIMIT;
     if args.csv {
         let mut csv = CsvWriter::new(std::io::stdout().lock())?;
-        let mut failed = None;
-        each_session(ctx, &selection, page_size, |session| {
-            match csv.session(&session) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    failed = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        })
-        .await?;
-        return match failed {
-            Some(e) => Err(e),
-            None => csv.finish(),
-        };
+        try_each_session(ctx, &selection, page_size, |session| csv.session(&session)).await?;
+        return csv.finish();
     }
     if let Some(path) = &args.html {
-        return html(ctx, selection, path, &now).await;
+        return html(ctx, selection, page_size, path, &now).await;
     }
     let mut builder = Builder::default();
     each_session(ctx, &selection, page_size, |session| {
@@ -108,27 +95,17 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
 async fn html(
     ctx: &Context,
     selection: Selection,
+    page_size: u32,
     path: &Path,
     now: &Timestamp,
 ) -> Result<(), CliError> {
     let mut page = HtmlReport::create(path)?;
     let mut builder = Builder::default();
-    let mut failed = None;
-    let page_size = sessions_core::fields::LIST_MAX_LIMIT;
-    each_session(ctx, &selection, page_size, |session| {
+    try_each_session(ctx, &selection, page_size, |session| {
         builder.add(&session);
-        match page.add(&session) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                failed = Some(e);
-                ControlFlow::Break(())
-            }
-        }
+        page.add(&session)
     })
     .await?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
     let report = builder.finish(selection.window);
     let bytes = page.finish(&report, now)?;
     if !ctx.quiet() && path != Path::new("-") {

@@ -72,6 +72,26 @@ pub async fn each_session(
     result
 }
 
+/// `each_session` for a consumer that can fail (writing CSV or a page): its first error ends
+/// the walk and is returned.
+pub async fn try_each_session(
+    ctx: &Context,
+    selection: &Selection,
+    page_size: u32,
+    mut each: impl FnMut(Session) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let mut failed = None;
+    each_session(ctx, selection, page_size, |session| match each(session) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            failed = Some(e);
+            ControlFlow::Break(())
+        }
+    })
+    .await?;
+    failed.map_or(Ok(()), Err)
+}
+
 async fn walk(
     client: &ApiClient,
     workspace: &sessions_core::WorkspaceId,

@@ -4,7 +4,7 @@
 use sessions_core::Timestamp;
 use sessions_core::text::clip;
 
-use crate::render::{dollars, duration, relative, short_who, thousands};
+use crate::render::{dollars, duration, relative, short_who, thousands, unknown};
 use crate::report::model::{Group, Report, Tally};
 
 /// The narrowest a name column gets before rows run past the width.
@@ -68,10 +68,6 @@ pub(crate) fn heading(r: &Report) -> String {
         (None, Some(u)) => format!("Sessions before {} UTC", day(u)),
         (None, None) => "All sessions".to_owned(),
     }
-}
-
-fn unknown() -> String {
-    "-".to_owned()
 }
 
 fn hours(active_s: Option<u64>) -> String {

@@ -18,7 +18,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use sessions_core::{Session, Timestamp};
 
 use crate::error::{CliError, Kind};
-use crate::render::{dollars, duration, short_who, thousands};
+use crate::render::{dollars, duration, short_who, thousands, unknown};
 use crate::report::model::{Report, Tally};
 use crate::report::text::heading;
 
@@ -263,10 +263,6 @@ fn header(key: &str, label: &str, sorted: bool) -> Markup {
     }
 }
 
-fn known<T>(value: Option<T>, show: impl Fn(T) -> String) -> String {
-    value.map_or_else(|| "-".to_owned(), show)
-}
-
 fn totals(t: &Tally, report: &Report) -> Markup {
     let repos = report.repos.iter().filter(|g| g.name.is_some()).count();
     html! {
@@ -274,9 +270,9 @@ fn totals(t: &Tally, report: &Report) -> Markup {
             div { strong { (thousands(t.sessions)) } span { "sessions" } }
             div { strong { (report.people.len()) } span { "people" } }
             div { strong { (repos) } span { "repositories" } }
-            div { strong { (known(t.active_s, duration)) } span { "active" } }
-            div { strong { (known(t.tokens, thousands)) } span { "tokens" } }
-            div { strong { (known(t.cost_usd, dollars)) } span { "estimated cost" } }
+            div { strong { (t.active_s.map_or_else(unknown, duration)) } span { "active" } }
+            div { strong { (t.tokens.map_or_else(unknown, thousands)) } span { "tokens" } }
+            div { strong { (t.cost_usd.map_or_else(unknown, dollars)) } span { "estimated cost" } }
         }
     }
 }
@@ -302,9 +298,9 @@ fn people(report: &Report, colours: &Colours) -> Markup {
                                 (short_who(arn))
                             }
                             td.num { (thousands(g.tally.sessions)) }
-                            td.num { (known(g.tally.active_s, duration)) }
-                            td.num { (known(g.tally.tokens, thousands)) }
-                            td.num { (known(g.tally.cost_usd, dollars)) }
+                            td.num { (g.tally.active_s.map_or_else(unknown, duration)) }
+                            td.num { (g.tally.tokens.map_or_else(unknown, thousands)) }
+                            td.num { (g.tally.cost_usd.map_or_else(unknown, dollars)) }
                         }
                     }
                 }

@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 use sessions_core::{Session, Timestamp};
 
-use crate::render::{dollars, duration, short_who};
+use crate::render::{dollars, duration, short_who, unknown};
 
 pub fn render(s: &Session, person: usize) -> Markup {
     let facts = &s.facts;
@@ -24,10 +24,10 @@ pub fn render(s: &Session, person: usize) -> Markup {
                     details { summary { (s.title) } div.summary-text { (s.summary) } }
                 }
             }
-            td.num data-v=[wall] { (wall.map_or_else(|| "-".to_owned(), duration)) }
-            td.num data-v=[facts.active_s] { (facts.active_s.map_or_else(|| "-".to_owned(), duration)) }
+            td.num data-v=[wall] { (wall.map_or_else(unknown, duration)) }
+            td.num data-v=[facts.active_s] { (facts.active_s.map_or_else(unknown, duration)) }
             td.num data-v=[facts.cost_usd.map(|c| c.micros())] {
-                (facts.cost_usd.map_or_else(|| "-".to_owned(), dollars))
+                (facts.cost_usd.map_or_else(unknown, dollars))
             }
             td {
                 @if s.finished_at.is_some() {
