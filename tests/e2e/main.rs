@@ -19,4 +19,5 @@ mod redaction;
 mod report_html;
 mod request_log;
 mod security;
+mod store_model;
 mod team_view;

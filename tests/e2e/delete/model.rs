@@ -3,6 +3,7 @@
 //! each delete's, applied to both stores. Every outcome, and the listings after each sequence,
 //! must be the same: the memory store's tests of the router then hold for DynamoDB too.
 
+use crate::store_model::assert_same_listing;
 use sessions_core::{Session, SessionId, Timestamp, UpsertBody, WorkspaceId};
 use sessions_e2e::{Stack, alice, bob, new_workspace};
 use sessions_function::domain::{
@@ -166,27 +167,10 @@ async fn the_memory_store_agrees_with_dynamodb_on_writes_and_deletes() {
                 cursor: None,
                 filter: Default::default(),
             };
-            let expected = memory.list(&query).await.expect("memory listing");
-            let mut actual = dynamo
-                .list(&query)
-                .await
-                .expect("DynamoDB listing")
-                .sessions;
-            assert!(
-                actual.is_sorted_by(|a, b| a.created_at >= b.created_at),
-                "DynamoDB's listing is not newest first: {actual:?}"
-            );
-            // Among equal `created_at`, an index keeps no order of its own that the memory
-            // store could copy; compare them in the memory store's.
-            actual.sort_by(|a, b| {
-                (&b.created_at, &b.session_id).cmp(&(&a.created_at, &a.session_id))
-            });
-            assert_eq!(
-                actual,
-                expected.sessions,
-                "listings differ (mine={mine}) after seed {seed}:\n{}",
-                history.join("\n")
-            );
+            assert_same_listing(&memory, &dynamo, &query, || {
+                format!("(mine={mine}) after seed {seed}:\n{}", history.join("\n"))
+            })
+            .await;
         }
     }
     // The sequences did reach the interesting cases.

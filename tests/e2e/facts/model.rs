@@ -3,6 +3,7 @@
 //! seconds so that many are stale, and some deletes. Every outcome must be the same, and so
 //! must every listing by repo, branch and user afterwards.
 
+use crate::store_model::assert_same_listing;
 use serde_json::{Value, json};
 use sessions_core::{Session, SessionId, Timestamp, UpsertBody, WorkspaceId};
 use sessions_e2e::{Stack, alice, bob, new_workspace};
@@ -186,26 +187,13 @@ async fn the_memory_store_agrees_with_dynamodb_on_facts_and_filters() {
                 cursor: None,
                 filter: filter.clone(),
             };
-            let expected = memory.list(&query).await.expect("memory listing").sessions;
-            let mut actual = dynamo
-                .list(&query)
-                .await
-                .expect("DynamoDB listing")
-                .sessions;
-            assert!(
-                actual.is_sorted_by(|a, b| a.created_at >= b.created_at),
-                "DynamoDB's listing is not newest first: {actual:?}"
-            );
-            // Among equal `created_at` an index keeps no order the memory store could copy.
-            actual.sort_by(|a, b| {
-                (&b.created_at, &b.session_id).cmp(&(&a.created_at, &a.session_id))
-            });
-            assert_eq!(
-                actual,
-                expected,
-                "listings differ (mine={mine}, {filter:?}) after seed {seed}:\n{}",
-                history.join("\n")
-            );
+            let expected = assert_same_listing(&memory, &dynamo, &query, || {
+                format!(
+                    "(mine={mine}, {filter:?}) after seed {seed}:\n{}",
+                    history.join("\n")
+                )
+            })
+            .await;
             if filter.repo.is_some() {
                 listed_by_repo += expected.len();
             }
