@@ -1,7 +1,7 @@
 //! A stand-in for the Anthropic Messages API on loopback, and a `claude` command aimed at it,
 //! so tests drive the real Claude Code CLI (pinned in infra/claude-code) offline.
 //!
-//! `claude -p "..."` (Claude Code 2.1.330) makes exactly one call here when
+//! `claude -p "..."` (Claude Code 2.1.330 to 2.1.332) makes exactly one call here when
 //! `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`: `POST /v1/messages?beta=true` with
 //! `"stream": true`, authenticated by `x-api-key`, carrying the session id in
 //! `x-claude-code-session-id`. Nothing else is needed for `-p` mode: no `~/.claude.json`, no
@@ -445,60 +445,97 @@ fn write_json(w: &mut TcpStream, status: u16, body: &Value) -> io::Result<()> {
     w.flush()
 }
 
-/// The pinned Claude Code CLI, installed by `infra/claude-code/install`.
-/// The version of the pinned Claude Code CLI, as it writes it in its transcripts (`2.1.330`).
-pub fn claude_version() -> String {
-    let out = Command::new(claude_bin())
-        .arg("--version")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .output()
-        .expect("run claude --version");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .next()
-        .unwrap_or_else(|| panic!("claude --version said nothing: {text}"))
-        .to_owned()
+/// A pinned Claude Code release the tests drive; `infra/claude-code/install` installs both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// The current release, pinned in infra/claude-code/package-lock.json.
+    Current,
+    /// The oldest release the hooks still support, pinned in infra/claude-code/oldest.
+    Oldest,
 }
 
-pub fn claude_bin() -> PathBuf {
-    let bin = crate::repo_root().join("infra/claude-code/node_modules/.bin/claude");
-    assert!(
-        bin.exists(),
-        "the Claude Code CLI is not installed at {}: run infra/claude-code/install \
-         (infra/test does it)",
-        bin.display()
-    );
-    bin
-}
-
-/// A `claude` command with a clean environment, aimed at the stand-in API at `anthropic_url`:
-/// `HOME` is `home` (so `~/.claude`, `~/.claude.json` and transcripts land there), `TMPDIR` is
-/// `home/tmp` (Claude Code keeps per-session scratch files and sockets under it), any API key,
-/// no nonessential traffic (no telemetry, error reports, update checks), a PATH with node and
-/// the system tools hooks use. It starts in `home` with stdin closed (`-p` would otherwise
-/// wait for stdin); set `current_dir` to a project to pick up its `.claude/settings.json`.
-pub fn claude_command(home: &Path, anthropic_url: &str) -> Command {
-    let bin = claude_bin();
-    let tmp = home.join("tmp");
-    std::fs::create_dir_all(&tmp).expect("create the temporary HOME and its tmp dir");
-    let mut path: Vec<PathBuf> = Vec::new();
-    if let Some(node_dir) = find_on_path("node").and_then(|n| n.parent().map(Path::to_path_buf)) {
-        path.push(node_dir);
+impl Release {
+    /// The npm project that pins this release.
+    fn dir(self) -> PathBuf {
+        let dir = crate::repo_root().join("infra/claude-code");
+        match self {
+            Release::Current => dir,
+            Release::Oldest => dir.join("oldest"),
+        }
     }
-    path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(PathBuf::from));
-    path.dedup();
-    let mut cmd = Command::new(bin);
-    cmd.env_clear()
-        .current_dir(home)
-        .stdin(Stdio::null())
-        .env("HOME", home)
-        .env("TMPDIR", &tmp)
-        .env("PATH", std::env::join_paths(path).expect("PATH"))
-        .env("LANG", "C.UTF-8")
-        .env("ANTHROPIC_BASE_URL", anthropic_url)
-        .env("ANTHROPIC_API_KEY", "sk-ant-offline-test-key")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
-    cmd
+
+    /// The `claude` binary of this release.
+    pub fn bin(self) -> PathBuf {
+        let bin = self.dir().join("node_modules/.bin/claude");
+        assert!(
+            bin.exists(),
+            "the Claude Code CLI is not installed at {}: run infra/claude-code/install \
+             (infra/test does it)",
+            bin.display()
+        );
+        bin
+    }
+
+    /// The version of this release as it writes it in its transcripts (`2.1.332`).
+    pub fn version(self) -> String {
+        let out = Command::new(self.bin())
+            .arg("--version")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .output()
+            .expect("run claude --version");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split_whitespace()
+            .next()
+            .unwrap_or_else(|| panic!("claude --version said nothing: {text}"))
+            .to_owned()
+    }
+
+    /// A `claude` command of this release with a clean environment, aimed at the stand-in API
+    /// at `anthropic_url`: `HOME` is `home` (so `~/.claude`, `~/.claude.json` and transcripts
+    /// land there), `TMPDIR` is `home/tmp` (Claude Code keeps per-session scratch files and
+    /// sockets under it), any API key, no nonessential traffic (no telemetry, error reports,
+    /// update checks), a PATH with node and the system tools hooks use. It starts in `home`
+    /// with stdin closed (`-p` would otherwise wait for stdin); set `current_dir` to a project
+    /// to pick up its `.claude/settings.json`.
+    pub fn command(self, home: &Path, anthropic_url: &str) -> Command {
+        let bin = self.bin();
+        let tmp = home.join("tmp");
+        std::fs::create_dir_all(&tmp).expect("create the temporary HOME and its tmp dir");
+        let mut path: Vec<PathBuf> = Vec::new();
+        if let Some(node_dir) = find_on_path("node").and_then(|n| n.parent().map(Path::to_path_buf))
+        {
+            path.push(node_dir);
+        }
+        path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(PathBuf::from));
+        path.dedup();
+        let mut cmd = Command::new(bin);
+        cmd.env_clear()
+            .current_dir(home)
+            .stdin(Stdio::null())
+            .env("HOME", home)
+            .env("TMPDIR", &tmp)
+            .env("PATH", std::env::join_paths(path).expect("PATH"))
+            .env("LANG", "C.UTF-8")
+            .env("ANTHROPIC_BASE_URL", anthropic_url)
+            .env("ANTHROPIC_API_KEY", "sk-ant-offline-test-key")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+        cmd
+    }
+}
+
+/// The version of the current pinned Claude Code CLI (`Release::Current.version()`).
+pub fn claude_version() -> String {
+    Release::Current.version()
+}
+
+/// The current pinned Claude Code CLI (`Release::Current.bin()`).
+pub fn claude_bin() -> PathBuf {
+    Release::Current.bin()
+}
+
+/// A `claude` command of the current pinned release (`Release::Current.command`).
+pub fn claude_command(home: &Path, anthropic_url: &str) -> Command {
+    Release::Current.command(home, anthropic_url)
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use serde_json::{Value, json};
+use sessions_e2e::fake_anthropic::Release;
 use sessions_e2e::{Stack, alice, cargo_ai, cargo_ai_path, new_workspace, repo_root};
 use tokio::io::AsyncWriteExt;
 
@@ -160,10 +161,23 @@ async fn the_seed_recipe_scripts_work_verbatim() {
 /// real `claude -p` for the summary; the stand-in Anthropic API answers both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_claude_code_records_its_session() {
+    claude_code_records_its_session(Release::Current).await;
+}
+
+/// The same chain with the oldest Claude Code release the hooks still support.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_supported_claude_code_records_its_session() {
+    assert_ne!(
+        Release::Oldest.version(),
+        Release::Current.version(),
+        "two releases are pinned"
+    );
+    claude_code_records_its_session(Release::Oldest).await;
+}
+
+async fn claude_code_records_its_session(release: Release) {
     use aws_sdk_dynamodb::types::AttributeValue;
-    use sessions_e2e::fake_anthropic::{
-        FakeAnthropic, claude_bin, claude_command, claude_version, user_text,
-    };
+    use sessions_e2e::fake_anthropic::{FakeAnthropic, user_text};
     let stack = Stack::start().await;
     let ws = new_workspace();
     let p = Project::new(&stack, &ws);
@@ -191,7 +205,7 @@ async fn real_claude_code_records_its_session() {
     assert_eq!(code, 0, "{warned}");
     assert!(!warned.contains("warning"), "{warned}");
 
-    let mut claude = claude_command(&home, &fake.url());
+    let mut claude = release.command(&home, &fake.url());
     let path = claude
         .get_envs()
         .find(|(k, _)| *k == "PATH")
@@ -207,7 +221,7 @@ async fn real_claude_code_records_its_session() {
         .env("AWS_SECRET_ACCESS_KEY", alice().secret_access_key)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("CARGO_AI_STATE_DIR", &p.state)
-        .env("CARGO_AI_CLAUDE", claude_bin());
+        .env("CARGO_AI_CLAUDE", release.bin());
     let out = tokio::task::spawn_blocking(move || claude.output())
         .await
         .unwrap()
@@ -268,7 +282,7 @@ async fn real_claude_code_records_its_session() {
             row.get("cache_write_tokens"),
         ),
         (
-            Some(&AttributeValue::S(claude_version())),
+            Some(&AttributeValue::S(release.version())),
             Some(&AttributeValue::S(session_call.model.clone())),
             Some(&n(usage.input_tokens)),
             Some(&n(usage.output_tokens)),
