@@ -8,6 +8,11 @@
 //! onboarding, no workspace trust (project hooks in `.claude/settings.json` run in `-p` mode
 //! without it), no `--dangerously-skip-permissions` when the model asks for no tools.
 //!
+//! Told to (`FakeAnthropic::call_tool`), it answers the first turn with a `tool_use` block
+//! calling a tool the request offers (an MCP tool is offered as `mcp__<server>__<tool>`, a
+//! plugin's as `mcp__plugin_<plugin>_<server>__<tool>`), and records the `tool_result` Claude
+//! Code sends back in the next request's last user message (`FakeAnthropic::tool_results`).
+//!
 //! The server runs on its own threads (plain blocking sockets, one thread per connection), so it
 //! answers while a test blocks on a child process, whatever async runtime the test uses.
 
@@ -81,6 +86,82 @@ impl Request {
     }
 }
 
+impl Request {
+    /// The names of the tools the request offers the model, in order.
+    pub fn tool_names(&self) -> Vec<String> {
+        offered_tools(&self.body)
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+fn offered_tools(body: &Value) -> impl Iterator<Item = &Value> {
+    body["tools"].as_array().into_iter().flatten()
+}
+
+/// A tool call the stand-in makes on the first turn of a conversation.
+#[derive(Debug, Clone)]
+struct ToolCall {
+    /// The end of the tool's name (`__search_sessions`): MCP tools are offered under a name
+    /// that depends on how the server was configured.
+    name_suffix: String,
+    input: Value,
+}
+
+/// A `tool_result` Claude Code sent back for the stand-in's tool call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    /// The full name of the tool that was called, as the request offered it.
+    pub tool_name: String,
+    /// The input the stand-in called it with.
+    pub input: Value,
+    pub is_error: bool,
+    /// The text blocks of the result, joined by newlines (a plain string content as it is).
+    pub text: String,
+}
+
+/// The `tool_result` blocks of a request's last user message.
+fn tool_result_blocks(body: &Value) -> Vec<&Value> {
+    let last_user = body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|m| m["role"] == "user");
+    last_user
+        .and_then(|m| m["content"].as_array())
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "tool_result")
+        .collect()
+}
+
+/// The text of a `tool_result` block's content: a string, or text blocks joined by newlines.
+fn tool_result_text(block: &Value) -> String {
+    match &block["content"] {
+        Value::String(text) => text.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter(|p| p["type"] == "text")
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// The required properties of a tool's input schema that `input` lacks.
+fn missing_required(schema: &Value, input: &Value) -> Vec<String> {
+    schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|name| input.get(name).is_none())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The text of the user turns of a Messages API request body, joined by newlines.
 pub fn user_text(body: &Value) -> String {
     let mut out = Vec::new();
@@ -104,6 +185,8 @@ pub fn user_text(body: &Value) -> String {
 
 struct State {
     reply: Box<ReplyFn>,
+    tool_call: Mutex<Option<ToolCall>>,
+    tool_results: Mutex<Vec<ToolResult>>,
     requests: Mutex<Vec<Request>>,
     answers: Mutex<Vec<Answer>>,
     delay: Mutex<Duration>,
@@ -128,6 +211,8 @@ impl FakeAnthropic {
         let addr = listener.local_addr().expect("bound address");
         let state = Arc::new(State {
             reply: Box::new(reply_text),
+            tool_call: Mutex::new(None),
+            tool_results: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             answers: Mutex::new(Vec::new()),
             delay: Mutex::new(Duration::ZERO),
@@ -178,6 +263,26 @@ impl FakeAnthropic {
     /// Waits this long before answering each Messages API call (a slow model).
     pub fn set_delay(&self, delay: Duration) {
         *self.state.delay.lock().expect("delay lock") = delay;
+    }
+
+    /// From now on, answers a request that offers a tool whose name ends with `name_suffix`
+    /// (`__search_sessions`) and carries no `tool_result` yet with a `tool_use` block calling
+    /// that tool with `input`, which must hold every property the tool's input schema
+    /// requires. The request that brings the result back gets the usual text answer.
+    pub fn call_tool(&self, name_suffix: &str, input: Value) {
+        *self.state.tool_call.lock().expect("tool call lock") = Some(ToolCall {
+            name_suffix: name_suffix.to_owned(),
+            input,
+        });
+    }
+
+    /// The `tool_result`s Claude Code sent back for the stand-in's tool calls, in order.
+    pub fn tool_results(&self) -> Vec<ToolResult> {
+        self.state
+            .tool_results
+            .lock()
+            .expect("tool results lock")
+            .clone()
     }
 
     /// Every request received so far, in order.
@@ -309,7 +414,11 @@ fn respond(w: &mut TcpStream, state: &State, request: &Request) -> io::Result<()
             if !delay.is_zero() {
                 thread::sleep(delay);
             }
-            let text = (state.reply)(&request.body);
+            record_tool_results(state, &request.body);
+            let content = match tool_use_for(state, &request.body) {
+                Some(call) => call,
+                None => Content::Text((state.reply)(&request.body)),
+            };
             let id = format!(
                 "msg_fake_{:04}",
                 state.next_id.fetch_add(1, Ordering::SeqCst)
@@ -319,7 +428,7 @@ fn respond(w: &mut TcpStream, state: &State, request: &Request) -> io::Result<()
                 .unwrap_or("claude-fake")
                 .to_owned();
             let input_tokens = (request.body.to_string().len() / 4).max(1);
-            let output_tokens = text.split_whitespace().count().max(1);
+            let output_tokens = content.words().max(1);
             state.answers.lock().expect("answers lock").push(Answer {
                 asked: request.user_text(),
                 model: model.clone(),
@@ -331,12 +440,12 @@ fn respond(w: &mut TcpStream, state: &State, request: &Request) -> io::Result<()
                 },
             });
             if request.body["stream"] == true {
-                stream_message(w, &id, &model, &text, input_tokens, output_tokens)
+                stream_message(w, &id, &model, &content, input_tokens, output_tokens)
             } else {
                 let message = json!({
                     "id": id, "type": "message", "role": "assistant", "model": model,
-                    "content": [{"type": "text", "text": text}],
-                    "stop_reason": "end_turn", "stop_sequence": null,
+                    "content": [content.block()],
+                    "stop_reason": content.stop_reason(), "stop_sequence": null,
                     "usage": usage(input_tokens, output_tokens),
                 });
                 write_json(w, 200, &message)
@@ -366,6 +475,136 @@ fn respond(w: &mut TcpStream, state: &State, request: &Request) -> io::Result<()
     }
 }
 
+/// The one content block of an answer.
+enum Content {
+    Text(String),
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
+}
+
+impl Content {
+    fn block(&self) -> Value {
+        match self {
+            Content::Text(text) => json!({"type": "text", "text": text}),
+            Content::ToolUse { id, name, input } => {
+                json!({"type": "tool_use", "id": id, "name": name, "input": input})
+            }
+        }
+    }
+
+    fn stop_reason(&self) -> &'static str {
+        match self {
+            Content::Text(_) => "end_turn",
+            Content::ToolUse { .. } => "tool_use",
+        }
+    }
+
+    fn words(&self) -> usize {
+        match self {
+            Content::Text(text) => text.split_whitespace().count(),
+            Content::ToolUse { input, .. } => input.to_string().split_whitespace().count(),
+        }
+    }
+
+    /// The server-sent events that stream this block at `index`: its start (a tool_use starts
+    /// with an empty input, as the real API does), one delta, its stop.
+    fn stream_events(&self, index: usize) -> [(&'static str, Value); 3] {
+        let (start, delta) = match self {
+            Content::Text(text) => (
+                json!({"type": "text", "text": ""}),
+                json!({"type": "text_delta", "text": text}),
+            ),
+            Content::ToolUse { id, name, input } => (
+                json!({"type": "tool_use", "id": id, "name": name, "input": {}}),
+                json!({"type": "input_json_delta", "partial_json": input.to_string()}),
+            ),
+        };
+        [
+            (
+                "content_block_start",
+                json!({"type": "content_block_start", "index": index, "content_block": start}),
+            ),
+            (
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": index, "delta": delta}),
+            ),
+            (
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": index}),
+            ),
+        ]
+    }
+}
+
+/// The configured tool call, when this request is a first turn that offers the tool.
+fn tool_use_for(state: &State, body: &Value) -> Option<Content> {
+    let call = state.tool_call.lock().expect("tool call lock").clone()?;
+    if !tool_result_blocks(body).is_empty() {
+        return None;
+    }
+    let tool = offered_tools(body).find(|t| {
+        t["name"]
+            .as_str()
+            .is_some_and(|n| n.ends_with(&call.name_suffix))
+    })?;
+    let name = tool["name"].as_str()?.to_owned();
+    let missing = missing_required(&tool["input_schema"], &call.input);
+    if !missing.is_empty() {
+        eprintln!(
+            "fake-anthropic: not calling {name}: its input schema requires {missing:?}, \
+             missing from the configured input {}",
+            call.input
+        );
+        return None;
+    }
+    let id = format!(
+        "toolu_fake_{:04}",
+        state.next_id.fetch_add(1, Ordering::SeqCst)
+    );
+    Some(Content::ToolUse {
+        id,
+        name,
+        input: call.input,
+    })
+}
+
+/// Keeps the `tool_result`s a request brings back for the stand-in's own tool calls.
+fn record_tool_results(state: &State, body: &Value) {
+    let calls: Vec<&Value> = body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["role"] == "assistant")
+        .filter_map(|m| m["content"].as_array())
+        .flatten()
+        .filter(|b| b["type"] == "tool_use")
+        .collect();
+    for block in tool_result_blocks(body) {
+        let Some(call) = calls.iter().find(|c| c["id"] == block["tool_use_id"]) else {
+            continue;
+        };
+        if !call["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("toolu_fake_"))
+        {
+            continue;
+        }
+        state
+            .tool_results
+            .lock()
+            .expect("tool results lock")
+            .push(ToolResult {
+                tool_name: call["name"].as_str().unwrap_or_default().to_owned(),
+                input: call["input"].clone(),
+                is_error: block["is_error"] == true,
+                text: tool_result_text(block),
+            });
+    }
+}
+
 fn usage(input_tokens: usize, output_tokens: usize) -> Value {
     json!({
         "input_tokens": input_tokens,
@@ -380,10 +619,11 @@ fn stream_message(
     w: &mut TcpStream,
     id: &str,
     model: &str,
-    text: &str,
+    content: &Content,
     input_tokens: usize,
     output_tokens: usize,
 ) -> io::Result<()> {
+    let [block_start, block_delta, block_stop] = content.stream_events(0);
     let events = [
         (
             "message_start",
@@ -393,25 +633,14 @@ fn stream_message(
                 "usage": usage(input_tokens, 1),
             }}),
         ),
-        (
-            "content_block_start",
-            json!({"type": "content_block_start", "index": 0,
-                   "content_block": {"type": "text", "text": ""}}),
-        ),
+        block_start,
         ("ping", json!({"type": "ping"})),
-        (
-            "content_block_delta",
-            json!({"type": "content_block_delta", "index": 0,
-                   "delta": {"type": "text_delta", "text": text}}),
-        ),
-        (
-            "content_block_stop",
-            json!({"type": "content_block_stop", "index": 0}),
-        ),
+        block_delta,
+        block_stop,
         (
             "message_delta",
             json!({"type": "message_delta",
-                   "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                   "delta": {"stop_reason": content.stop_reason(), "stop_sequence": null},
                    "usage": {"output_tokens": output_tokens}}),
         ),
         ("message_stop", json!({"type": "message_stop"})),
@@ -536,6 +765,41 @@ pub fn claude_bin() -> PathBuf {
 /// A `claude` command of the current pinned release (`Release::Current.command`).
 pub fn claude_command(home: &Path, anthropic_url: &str) -> Command {
     Release::Current.command(home, anthropic_url)
+}
+
+/// Puts `dir` first on a `claude` command's PATH (where hooks and MCP servers look for
+/// programs).
+pub fn put_first_on_path(cmd: &mut Command, dir: &Path) {
+    let path = cmd
+        .get_envs()
+        .find(|(k, _)| *k == "PATH")
+        .and_then(|(_, v)| v)
+        .map(|v| v.to_owned())
+        .unwrap_or_default();
+    let mut dirs = vec![dir.to_path_buf()];
+    dirs.extend(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(dirs).expect("PATH"));
+}
+
+/// The events `claude -p --output-format stream-json --verbose` printed, one JSON object a line.
+pub fn stream_json_events(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("a stream-json line is not JSON ({e}): {l:?}"))
+        })
+        .collect()
+}
+
+/// The `system/init` event of a stream-json run: tools, `mcp_servers` with their status,
+/// `plugins`, and `plugin_errors` when a plugin failed to load.
+pub fn init_event(events: &[Value]) -> &Value {
+    events
+        .iter()
+        .find(|e| e["type"] == "system" && e["subtype"] == "init")
+        .unwrap_or_else(|| panic!("no system/init event in {events:#?}"))
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {

@@ -21,3 +21,8 @@ pub fn claude_code_text(name: &str) -> String {
     let path = claude_code(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
+
+/// A stub stdio MCP server (Python): one tool, `search_sessions`, whose answer names its query.
+pub fn mcp_stub_server() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/mcp/stub_server.py")
+}
