@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sessions_e2e::fake_anthropic::{
-    FakeAnthropic, claude_bin, claude_command, init_event, put_first_on_path, stream_json_events,
+    FakeAnthropic, Release, claude_bin, init_event, put_first_on_path, stream_json_events,
     user_text,
 };
 use sessions_e2e::{Stack, alice, cargo_ai_path, fixtures, new_workspace, repo_root};
@@ -53,9 +53,14 @@ impl World {
         }
     }
 
-    /// `claude ARGS` in the project, aimed at `fake`, with `bin` first on PATH.
+    /// `claude` in the project, aimed at `fake`, with `bin` first on PATH.
     fn claude(&self, fake: &FakeAnthropic) -> Command {
-        let mut cmd = claude_command(&self.home, &fake.url());
+        self.claude_of(Release::Current, fake)
+    }
+
+    /// `claude` of `release` in the project, aimed at `fake`, with `bin` first on PATH.
+    fn claude_of(&self, release: Release, fake: &FakeAnthropic) -> Command {
+        let mut cmd = release.command(&self.home, &fake.url());
         put_first_on_path(&mut cmd, &self.bin);
         cmd.current_dir(&self.project);
         cmd
@@ -98,12 +103,21 @@ fn read_json(path: &Path) -> Value {
 
 #[test]
 fn the_plugin_and_the_marketplace_pass_claude_plugin_validate() {
+    plugin_and_marketplace_validate(Release::Current);
+}
+
+#[test]
+fn the_oldest_supported_claude_code_validates_them_too() {
+    plugin_and_marketplace_validate(Release::Oldest);
+}
+
+fn plugin_and_marketplace_validate(release: Release) {
     let world = World::new();
     // Validation makes no API call.
     let fake = FakeAnthropic::replying("unused");
     let validate = |path: &Path| {
         let out = world
-            .claude(&fake)
+            .claude_of(release, &fake)
             .args(["plugin", "validate", "--strict", "--json"])
             .arg(path)
             .output()
@@ -132,6 +146,12 @@ fn the_plugin_and_the_marketplace_pass_claude_plugin_validate() {
                  "target": "${CLAUDE_PLUGIN_ROOT}/scripts/cargo-ai", "args": ["mcp"] }])
     );
     assert_eq!(provides["skills"], json!(["cargo-ai:team-log"]));
+    let manifest = read_json(&plugin_dir().join(".claude-plugin/plugin.json"));
+    assert_eq!(
+        manifest["version"],
+        env!("CARGO_PKG_VERSION"),
+        "the plugin's version is the workspace's"
+    );
     for none in ["commands", "agents", "bin"] {
         assert_eq!(provides[none], json!([]), "no {none}");
     }
@@ -415,6 +435,15 @@ async fn the_plugins_hooks_record_the_session() {
 /// MCP server) so that this proves the packaging, whatever the real server answers.
 #[test]
 fn the_plugins_team_log_server_answers_a_tool_call() {
+    team_log_server_answers_a_tool_call(Release::Current);
+}
+
+#[test]
+fn the_oldest_supported_claude_code_calls_the_plugins_tool_too() {
+    team_log_server_answers_a_tool_call(Release::Oldest);
+}
+
+fn team_log_server_answers_a_tool_call(release: Release) {
     let world = World::new();
     world.stand_in_cargo_ai(&format!(
         "#!/bin/sh\n\
@@ -426,7 +455,7 @@ fn the_plugins_team_log_server_answers_a_tool_call() {
     fake.call_tool("__search_sessions", json!({ "query": "uploader retries" }));
 
     let out = world
-        .claude(&fake)
+        .claude_of(release, &fake)
         .env("ENABLE_TOOL_SEARCH", "false")
         .args(["-p", "Fix the uploader retries", "--plugin-dir"])
         .arg(plugin_dir())
@@ -436,6 +465,7 @@ fn the_plugins_team_log_server_answers_a_tool_call() {
         .expect("run claude");
     let events = stream_json_events(ok(&out).as_bytes());
     let init = init_event(&events);
+    assert_eq!(init["claude_code_version"], release.version());
     assert_eq!(
         server(init, SERVER),
         Some(&json!({ "name": SERVER, "status": "connected", "source": "plugin" })),
