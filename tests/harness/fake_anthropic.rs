@@ -269,6 +269,9 @@ impl FakeAnthropic {
     /// (`__search_sessions`) and carries no `tool_result` yet with a `tool_use` block calling
     /// that tool with `input`, which must hold every property the tool's input schema
     /// requires. The request that brings the result back gets the usual text answer.
+    /// Claude Code (2.1.332) offers an MCP tool in the first request only with
+    /// `ENABLE_TOOL_SEARCH=false` (else only `ToolSearch`), and in `-p` mode runs the call only
+    /// when `--allowedTools` names the tool exactly.
     pub fn call_tool(&self, name_suffix: &str, input: Value) {
         *self.state.tool_call.lock().expect("tool call lock") = Some(ToolCall {
             name_suffix: name_suffix.to_owned(),
