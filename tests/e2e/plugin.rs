@@ -491,3 +491,41 @@ fn team_log_server_answers_a_tool_call(release: Release) {
     let result = events.last().expect("a result event");
     assert_eq!(result["result"], "Bob already fixed the uploader retries.");
 }
+
+/// The launcher runs the real `cargo-ai`: never itself (were the plugin's scripts on PATH),
+/// and from cargo's bin directory when PATH lacks it (Claude Code started from a desktop).
+#[test]
+fn the_launcher_finds_cargo_ai_in_cargos_bin_dir_and_never_runs_itself() {
+    let world = World::new();
+    let launcher = plugin_dir().join("scripts/cargo-ai");
+    let scripts = launcher.parent().expect("the scripts dir");
+    let run = |home: &Path| {
+        Command::new(&launcher)
+            .arg("--version")
+            .env_clear()
+            .env("HOME", home)
+            .env("PATH", format!("{}:/usr/bin:/bin", scripts.display()))
+            .output()
+            .expect("run the launcher")
+    };
+
+    let missing = run(&world.home);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&missing.stdout), "");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("cargo install --locked --path cli"),
+        "{stderr}"
+    );
+
+    let cargo_bin = world.home.join(".cargo/bin");
+    std::fs::create_dir_all(&cargo_bin).expect("create ~/.cargo/bin");
+    std::os::unix::fs::symlink(cargo_ai_path(), cargo_bin.join("cargo-ai"))
+        .expect("install cargo-ai in ~/.cargo/bin");
+    let found = run(&world.home);
+    let direct = Command::new(cargo_ai_path())
+        .arg("--version")
+        .output()
+        .expect("run cargo-ai --version");
+    assert_eq!(ok(&found), ok(&direct));
+}
