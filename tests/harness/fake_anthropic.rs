@@ -84,9 +84,7 @@ impl Request {
     pub fn user_text(&self) -> String {
         user_text(&self.body)
     }
-}
 
-impl Request {
     /// The names of the tools the request offers the model, in order.
     pub fn tool_names(&self) -> Vec<String> {
         offered_tools(&self.body)
