@@ -98,7 +98,7 @@ ours() {
     [ "$(start_time "$pid")" = "$(head -n1 "$started")" ] &&
       [ "$(cmdline_of "$pid")" = "$(tail -n +2 "$started")" ]
   else
-    cmdline_of "$pid" | grep -qF -- "$marker"
+    cmdline_of "$pid" | grep -F -- "$marker" >/dev/null
   fi
 }
 
@@ -142,7 +142,7 @@ wait_listening() {
   pid="$(cat "$1")"
   while :; do
     if [ "$port" = 0 ]; then
-      got="$(listening_ports "$pid" | head -n1)"
+      got="$(listening_ports "$pid" | head -n1 || true)"
     else
       got="$(listening_ports "$pid" | grep -x -- "$port" || true)"
     fi
