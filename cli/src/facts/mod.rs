@@ -6,7 +6,6 @@
 // is refused), the transcript pass stops at the deadline, and the work runs on a thread that is
 // left behind at the deadline if the filesystem itself stalls (a stuck network mount).
 
-mod files;
 mod git;
 mod prices;
 mod remote;
@@ -21,8 +20,6 @@ use std::time::Instant;
 use serde::Serialize;
 use sessions_core::Usd;
 
-/// The one way a transcript or a file git keeps is opened: regular files only.
-pub use files::{open_regular, read_small};
 pub use git::{GitFacts, git_facts};
 pub use prices::{PriceTable, Tokens};
 pub use sessions_core::Facts;

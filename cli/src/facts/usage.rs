@@ -22,8 +22,8 @@ use serde::de::IgnoredAny;
 use serde_with::{As, DefaultOnError};
 use sessions_core::Timestamp;
 
-use super::files::open_regular;
 use super::prices::{PriceTable, Tokens};
+use crate::files::open_regular;
 use crate::transcript::entry::{Content, Turn};
 use crate::transcript::lines::{LineEnd, Lines};
 use crate::transcript::prompt::prompt;

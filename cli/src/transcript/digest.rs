@@ -7,7 +7,7 @@ use std::path::Path;
 use super::conversation::Digester;
 use super::counts::Counts;
 use super::lines::{LineEnd, Lines};
-use crate::facts::open_regular;
+use crate::files::open_regular;
 
 /// Lines longer than this are skipped unread: the entries worth digesting are far smaller
 /// (pasted files, images and tool output are what grow this big), and it bounds memory.
