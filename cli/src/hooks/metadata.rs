@@ -2,11 +2,13 @@
 //! the counts of the transcript, and never a word of the conversation.
 
 use std::path::Path;
+use std::time::Instant;
 
 use chrono::{DateTime, Local, NaiveDateTime};
 use sessions_core::{SessionId, Summary, Timestamp, Title};
 
-use super::worker::{Summarized, UNREADABLE_SUMMARY};
+use super::outcome::{Summarized, UNREADABLE_SUMMARY};
+use crate::blocking;
 use crate::git::Repo;
 use crate::transcript::Counts;
 
@@ -32,6 +34,16 @@ impl Place {
                 .and_then(|r| r.head())
                 .map(|head| head.short_name().to_owned()),
         })
+    }
+
+    /// `Place::of`, off the async threads; `None` when the file system does not answer by
+    /// `deadline`.
+    pub async fn read_within(cwd: &Path, deadline: Instant) -> Option<Place> {
+        let cwd = cwd.to_owned();
+        blocking::within(deadline, move || Place::of(&cwd))
+            .await
+            .ok()
+            .flatten()
     }
 }
 
@@ -96,21 +108,21 @@ pub fn local(at: Timestamp) -> NaiveDateTime {
 }
 
 /// The worker's title and summary under `capture = "metadata"`: from the transcript's counts
-/// only. The session started at its transcript's first entry (else it is named by its end).
+/// and the place only. The session started at its transcript's first entry (else it is named
+/// by its end).
 pub fn summarize(
     session_id: &SessionId,
     counts: Option<&Counts>,
-    cwd: Option<&Path>,
+    place: Option<&Place>,
     finished_at: Timestamp,
 ) -> Summarized {
     let started = counts.and_then(|c| c.first_at).unwrap_or(finished_at);
-    let place = cwd.and_then(Place::of);
     let summary = match counts {
         Some(counts) => Summary::truncating(&summary(counts)),
         None => Summary::truncating(UNREADABLE_SUMMARY),
     };
     Summarized {
-        title: title(session_id, place.as_ref(), local(started)),
+        title: title(session_id, place, local(started)),
         summary: summary.unwrap_or_else(Summary::placeholder),
         sources: ("metadata", "counts"),
     }

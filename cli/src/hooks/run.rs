@@ -11,26 +11,27 @@ use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::process::Stdio;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
 
+use super::handoff::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV};
 use super::input::HookInput;
+use super::metadata::{self, Place};
 use super::process::Process;
 use super::state::{self, OpenSession};
-use super::worker::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV};
-use super::{log, metadata, summarize};
+use super::{log, summarize};
 use crate::client::Write;
 use crate::config::{Capture, Config, Flags};
 use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
 use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
 
-pub use super::worker::{Summarized, summarize, worker};
-
 /// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
 /// is in the outbox or caught up later).
 const HOOK_BUDGET: Duration = Duration::from_secs(8);
+/// How long reading the project's place (its git HEAD) may take at the start of a session.
+const PLACE_BUDGET: Duration = Duration::from_secs(1);
 /// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
 /// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
@@ -123,7 +124,10 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     let title = match capture {
         // Claude Code's title of a resumed session comes from the conversation.
         Capture::Metadata => {
-            let place = input.cwd.as_deref().and_then(metadata::Place::of);
+            let place = match input.cwd.as_deref() {
+                Some(dir) => Place::read_within(dir, Instant::now() + PLACE_BUDGET).await,
+                None => None,
+            };
             metadata::title(&session_id, place.as_ref(), metadata::local(started_at))
         }
         _ => input
