@@ -21,6 +21,7 @@ use super::metadata::{self, Place};
 use super::process::Process;
 use super::state::{self, OpenSession};
 use super::{log, summarize};
+use crate::blocking;
 use crate::client::Write;
 use crate::config::{Capture, Config, Flags};
 use crate::context::{Context, Verbosity};
@@ -32,6 +33,8 @@ use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
 const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// How long reading the project's place (its git HEAD) may take at the start of a session.
 const PLACE_BUDGET: Duration = Duration::from_secs(1);
+/// How long reading the open sessions (and their transcripts' times) may take.
+const STATE_BUDGET: Duration = Duration::from_secs(1);
 /// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
 /// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
@@ -117,7 +120,7 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     // Other sessions' business goes on whatever this project's level: their updates were
     // queued, and their workers started, under their own.
     deliver_pending(&ctx).await;
-    catch_up(&session_id)?;
+    catch_up(&session_id).await?;
     if !recorded {
         return Ok(());
     }
@@ -157,10 +160,26 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     }
 }
 
-/// Ends the sessions other than `current` whose SessionEnd never came.
-fn catch_up(current: &SessionId) -> Result<(), CliError> {
-    for abandoned in state::abandoned(current, ABANDONED_AFTER) {
-        let ended = state::last_activity(&abandoned).unwrap_or_else(Timestamp::now);
+/// Ends the sessions other than `current` whose SessionEnd never came. Their files (and their
+/// transcripts' times, which may sit on a slow mount) are read off the async threads.
+async fn catch_up(current: &SessionId) -> Result<(), CliError> {
+    let current = current.clone();
+    let found = blocking::within(Instant::now() + STATE_BUDGET, move || {
+        state::abandoned(&current, ABANDONED_AFTER)
+            .into_iter()
+            .map(|session| {
+                let ended = state::last_activity(&session);
+                (session, ended)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    let Ok(found) = found else {
+        log::line("open sessions not read in time; caught up at a later start");
+        return Ok(());
+    };
+    for (abandoned, ended) in found {
+        let ended = ended.unwrap_or_else(Timestamp::now);
         state::forget(&abandoned.session_id);
         log::line(&format!(
             "session {} never ended; catching it up",
@@ -309,10 +328,19 @@ pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
     }
     log_panics(name);
     let run = async {
-        let input = match HookInput::from_stdin() {
-            Ok(input) => input,
-            Err(e) => {
+        // Off the async threads: a writer that never closes stdin cannot hold the hook.
+        let read_by = Instant::now() + HOOK_BUDGET;
+        let input = match blocking::within(read_by, HookInput::from_stdin).await {
+            Ok(Ok(input)) => input,
+            Ok(Err(e)) => {
                 log::line(&format!("{name}: {e}"));
+                return;
+            }
+            Err(_) => {
+                log::line(&format!(
+                    "{name}: no hook input on stdin within {} s",
+                    HOOK_BUDGET.as_secs()
+                ));
                 return;
             }
         };
