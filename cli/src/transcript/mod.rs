@@ -23,5 +23,5 @@ pub(crate) mod testing;
 pub use counts::Counts;
 pub use digest::{Digest, Limits};
 pub use heuristic::{heuristic_summary, heuristic_title};
-pub use read::{MAX_LINE_BYTES, Transcript, Unread, read, read_within};
+pub use read::{Transcript, Unread, read, read_within};
 pub use responses::{Response, Responses, Tokens};
