@@ -4,13 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::counts::Counts;
 
-/// How much of a transcript is digested.
+/// How much of a transcript's words are kept (its numbers come from all of it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The conversation is read from at most this many bytes at the end of the file.
+    /// The conversation's words are kept from at most this many bytes at the end of the file.
     pub max_bytes: u64,
-    /// When the file is longer than `max_bytes`, its first this-many bytes are read too:
-    /// that is where the first prompt is.
+    /// When the file is longer than `max_bytes`, the words of its first this-many bytes are
+    /// kept too: that is where the first prompt is.
     pub head_bytes: u64,
     /// The most bytes of `Digest::conversation_tail`.
     pub tail_chars: usize,
@@ -33,7 +33,8 @@ pub struct Digest {
     pub custom_title: Option<String>,
     /// The last non-empty title Claude Code generated for the session.
     pub ai_title: Option<String>,
-    /// What the user asked, in order; a slash command with arguments appears as `/name args`.
+    /// What the user asked, in order (in the head and tail); a slash command with arguments
+    /// appears as `/name args`.
     pub prompts: Vec<String>,
     /// The first prompt that is not a slash command (else the first one): what the session is about.
     pub first_prompt: Option<String>,
