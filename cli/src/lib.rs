@@ -3,12 +3,15 @@
 
 pub mod atomic_file;
 pub mod aws;
+mod blocking;
 pub mod client;
 pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod facts;
+mod files;
+mod git;
 pub mod hooks;
 pub mod outbox;
 pub mod render;

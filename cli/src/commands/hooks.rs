@@ -9,7 +9,7 @@ use sessions_core::{SessionId, Timestamp};
 use super::Global;
 use crate::error::CliError;
 use crate::hooks::install::{self, Scope};
-use crate::hooks::{log, run as hook, summarize};
+use crate::hooks::{log, run as hook, summarize, worker};
 
 /// What the hooks send, and where to choose it.
 const CAPTURE_HELP: &str = "What the hooks send depends on `capture` (CARGO_AI_CAPTURE, or \
@@ -115,7 +115,7 @@ async fn worker(args: WorkerArgs) -> Result<(), CliError> {
     if summarize::guarded() {
         return Ok(());
     }
-    if let Err(e) = hook::worker(
+    if let Err(e) = worker::worker(
         &args.session_id,
         args.transcript.as_deref(),
         args.cwd.as_deref(),

@@ -12,6 +12,7 @@ use crate::atomic_file;
 use crate::config::Capture;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
+use crate::git;
 use crate::outbox::Outbox;
 
 /// Which settings file: the team's (committed), the project's local one, or the user's.
@@ -22,12 +23,18 @@ pub enum Scope {
     User,
 }
 
-/// The project root: the nearest directory (from the current one up) with `.claude/` or
-/// `.git`; else the current directory.
+/// The project root: the nearest directory (from the current one up) with `.claude/`, or the
+/// top of the git work tree, whichever is nearer; else the current directory.
 fn project_root() -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    cwd.ancestors()
-        .find(|d| d.join(".claude").is_dir() || d.join(".git").exists())
+    let claude = cwd.ancestors().find(|d| d.join(".claude").is_dir());
+    let repo = git::Repo::discover(&cwd);
+    let work_tree = repo.as_ref().map(git::Repo::work_tree);
+    // Both are ancestors of `cwd`: the nearer one is the longer path.
+    [claude, work_tree]
+        .into_iter()
+        .flatten()
+        .max_by_key(|d| d.components().count())
         .map_or(cwd.clone(), Path::to_path_buf)
 }
 
