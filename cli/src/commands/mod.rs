@@ -12,7 +12,7 @@ pub mod whoami;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, Flags};
+use crate::config::{Config, Flags, working_dir};
 use crate::context::{Context, Verbosity};
 use crate::error::CliError;
 use crate::render::Format;
@@ -70,10 +70,11 @@ impl Global {
         }
     }
 
-    /// The context of a command that reads the configuration.
+    /// The context of a command that reads the configuration, as seen from the directory
+    /// the command runs in.
     fn context(&self) -> Result<Context, CliError> {
         Ok(Context::new(
-            Config::load(&self.settings)?,
+            Config::load(&self.settings, &working_dir())?,
             self.verbosity(),
         ))
     }
