@@ -10,12 +10,15 @@ pub mod report;
 pub mod session;
 pub mod whoami;
 
+use std::sync::Arc;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Flags, working_dir};
 use crate::context::{Context, Verbosity};
 use crate::error::CliError;
 use crate::render::Format;
+use crate::send;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,12 +74,25 @@ impl Global {
     }
 
     /// The context of a command that reads the configuration, as seen from the directory
-    /// the command runs in.
+    /// the command runs in; with `--verbose`, each request is traced on stderr.
     fn context(&self) -> Result<Context, CliError> {
-        Ok(Context::new(
+        let ctx = Context::new(
             Config::load(&self.settings, &working_dir())?,
             self.verbosity(),
-        ))
+        );
+        Ok(if ctx.verbosity == Verbosity::Verbose {
+            ctx.with_trace(Arc::new(|line: &str| eprintln!("{line}")))
+        } else {
+            ctx
+        })
+    }
+}
+
+/// Delivers what earlier commands queued, and says what became of it unless `--quiet`.
+async fn deliver_pending(ctx: &Context) {
+    let backlog = send::deliver_pending(ctx).await;
+    if let Some(notice) = backlog.notice().filter(|_| !ctx.quiet()) {
+        eprintln!("{notice}");
     }
 }
 
@@ -171,17 +187,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Hooks(command) => hooks::run(&global, command).await,
         Command::WorkspaceManagement { command } => {
             let ctx = global.context()?;
-            crate::send::deliver_pending(&ctx).await;
+            deliver_pending(&ctx).await;
             session::run(&ctx, command).await
         }
         Command::Report(args) => {
             let ctx = global.context()?;
-            crate::send::deliver_pending(&ctx).await;
+            deliver_pending(&ctx).await;
             report::run(&ctx, args).await
         }
         Command::Whoami(args) => {
             let ctx = global.context()?;
-            crate::send::deliver_pending(&ctx).await;
+            deliver_pending(&ctx).await;
             whoami::run(&ctx, args).await
         }
         Command::Config(command) => config::run(&global.context()?, command),

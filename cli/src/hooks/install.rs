@@ -345,11 +345,7 @@ pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
                 true,
                 format!("endpoint reachable; credentials valid ({})", id.user_arn),
             ),
-            Err(e) => check(
-                false,
-                true,
-                format!("endpoint or credentials: {}", e.message),
-            ),
+            Err(e) => check(false, true, format!("endpoint or credentials: {e}")),
         },
         Err(e) => check(false, true, format!("credentials: {}", e.message)),
     }

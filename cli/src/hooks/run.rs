@@ -37,7 +37,9 @@ const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
 
 /// The settings as seen from the session's project directory (its `.cargo-ai.toml`).
 fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
-    let start = cwd.filter(|d| d.is_dir()).map_or_else(working_dir, Path::to_owned);
+    let start = cwd
+        .filter(|d| d.is_dir())
+        .map_or_else(working_dir, Path::to_owned);
     let config = Config::load(&Flags::default(), &start)?;
     Ok(Context::new(config, Verbosity::Quiet))
 }
