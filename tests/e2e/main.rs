@@ -9,6 +9,7 @@ mod cli;
 mod cli_errors;
 mod cli_query;
 mod concurrency;
+mod credentials;
 mod delete;
 mod facts;
 mod hooks;
