@@ -10,6 +10,7 @@ pub mod context;
 pub mod error;
 pub mod facts;
 pub mod hooks;
+pub mod listing;
 pub mod outbox;
 pub mod render;
 pub mod report;

@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 use sessions_core::{SessionId, Timestamp};
 
 use super::Global;
+use crate::commands::print;
 use crate::error::CliError;
-use crate::render;
 use crate::hooks::install::{self, Change, Finding, Outcome, Scope};
 use crate::hooks::{log, run as hook, summarize};
 
@@ -137,7 +137,7 @@ fn say(change: Change) -> Result<(), CliError> {
         ),
         Outcome::Written { backup: None } => format!("{path}: {verb}\n"),
     };
-    render::text(&text)
+    print::text(&text)
 }
 
 /// Each finding on its own line as it is made, then where the hooks log is.

@@ -6,10 +6,12 @@ pub mod completions;
 pub mod config;
 pub mod hooks;
 pub mod outbox;
+mod print;
 pub mod report;
 pub mod session;
 pub mod whoami;
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
@@ -202,5 +204,34 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Config(command) => config::run(&global.context()?, command),
         Command::Outbox(command) => outbox::run(&global.context()?, command).await,
+    }
+}
+
+/// "fetched N sessions..." on one rewritten stderr line while a long listing is walked, on a
+/// terminal and unless `--quiet`; erased when the walk ends.
+struct Progress {
+    on: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(ctx: &Context) -> Progress {
+        Progress {
+            on: !ctx.quiet() && std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn fetched(&mut self, n: usize) {
+        if self.on {
+            eprint!("\rfetched {n} sessions...");
+            self.shown = true;
+        }
+    }
+
+    fn done(self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+        }
     }
 }
