@@ -8,6 +8,7 @@ mod claude_code;
 mod cli;
 mod cli_errors;
 mod cli_query;
+mod cli_stdout;
 mod concurrency;
 mod credentials;
 mod delete;
