@@ -146,7 +146,7 @@ pub fn bound_instance_metadata() {
 
 /// The caller's identity from the standard AWS chain, with its first credentials resolved:
 /// a missing or expired login fails here, at once, with the fix.
-pub async fn load(config: &Config) -> Result<AwsIdentity, CliError> {
+pub(crate) async fn load(config: &Config) -> Result<AwsIdentity, CliError> {
     let started = Instant::now();
     let profile = config.profile.as_ref().map(|p| p.value.clone());
     let mut identity = match from_environment(config).await {
