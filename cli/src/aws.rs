@@ -68,17 +68,6 @@ impl std::error::Error for NoCredentials {
     }
 }
 
-impl NoCredentials {
-    /// Whether asking again later may succeed without anyone acting (the provider timed out
-    /// or its service failed), unlike missing or expired credentials that need a login.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.source,
-            CredentialsError::ProviderTimedOut(_) | CredentialsError::ProviderError(_)
-        )
-    }
-}
-
 impl From<NoCredentials> for CliError {
     fn from(e: NoCredentials) -> CliError {
         let profile = e.profile.as_deref().unwrap_or("default");
@@ -231,4 +220,54 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_credential_types::credential_fn::provide_credentials_fn;
+
+    use super::*;
+
+    /// An identity whose provider counts its calls and answers credentials that expire
+    /// `lifetime` from now (never, for `None`).
+    fn counting(lifetime: Option<Duration>) -> (AwsIdentity, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let provider = provide_credentials_fn(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let expiry = lifetime.map(|l| SystemTime::now() + l);
+            async move {
+                Ok(Credentials::new(
+                    format!("AKID{n}"),
+                    "secret",
+                    None,
+                    expiry,
+                    "test",
+                ))
+            }
+        });
+        let identity = AwsIdentity::new(SharedCredentialsProvider::new(provider), "r".into());
+        (identity, calls)
+    }
+
+    #[tokio::test]
+    async fn credentials_are_kept_while_current_and_asked_for_again_before_they_expire() {
+        // Four requests, the last through a clone (which shares the cache): how many asked.
+        for (lifetime, asked) in [
+            (Some(Duration::from_secs(3600)), 1),
+            (None, 1),
+            // Inside the margin: as good as expired.
+            (Some(REFRESH_BEFORE / 2), 4),
+        ] {
+            let (identity, calls) = counting(lifetime);
+            let shared = identity.clone();
+            for _ in 0..3 {
+                identity.credentials().await.unwrap();
+            }
+            shared.credentials().await.unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), asked, "{lifetime:?}");
+        }
+    }
 }

@@ -557,3 +557,47 @@ fn redact_signature(name: &str, value: &str) -> String {
         value.to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
+    use super::*;
+
+    /// A client for an endpoint nothing listens on, with static keys.
+    async fn client_of_a_closed_port() -> ApiClient {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let endpoint = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let keys = sessions_aws::static_credentials("AKIDEXAMPLE", "secret");
+        let identity = AwsIdentity::new(SharedCredentialsProvider::new(keys), "us-east-1".into());
+        ApiClient::new(endpoint, identity).unwrap().single_attempt()
+    }
+
+    #[tokio::test]
+    async fn a_failure_keeps_its_cause_and_says_whether_it_may_pass() {
+        let e = client_of_a_closed_port().await.whoami().await.unwrap_err();
+        assert!(e.is_retryable(), "{e}");
+        let cause = e.source().expect("a cause");
+        assert!(cause.is::<reqwest::Error>(), "{cause}");
+        let cli = CliError::from(e);
+        assert!(cli.retryable && cli.kind == Kind::Unavailable, "{cli}");
+        let kept = cli.source().expect("the request error");
+        assert!(kept.is::<RequestError>() && kept.source().is_some());
+
+        let refused = RequestError::Api(ApiError::new(ErrorCode::NotOwner, "not yours"));
+        assert!(!refused.is_retryable());
+        assert_eq!(refused.code(), Some(ErrorCode::NotOwner));
+        let cli = CliError::from(refused);
+        assert_eq!(
+            (cli.kind, cli.code),
+            (Kind::Conflict, Some(ErrorCode::NotOwner))
+        );
+        assert!(cli.source().is_some_and(|s| s.is::<RequestError>()));
+
+        let throttled = RequestError::Api(ApiError::new(ErrorCode::Throttled, "slow down"));
+        assert!(throttled.is_retryable() && CliError::from(throttled).retryable);
+    }
+}
