@@ -71,6 +71,29 @@ async fn hook(stack: &Stack, project: &Path, which: &str, input: &str) -> Run {
     }
 }
 
+/// Runs the hook of `fixture` (a SessionStart or SessionEnd input) for `session_id` in
+/// `project`, and asserts it exits 0 with nothing on stdout.
+async fn silent(stack: &Stack, project: &Path, fixture: &str, session_id: &str) {
+    let which = if fixture.starts_with("hook-session-start") {
+        "session-start"
+    } else {
+        "session-end"
+    };
+    let run = hook(
+        stack,
+        project,
+        which,
+        &hook_input(fixture, project, session_id),
+    )
+    .await;
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, ""),
+        "{fixture}: {}",
+        run.stderr
+    );
+}
+
 /// A hook input for a new session in `project`, from Claude Code's own fixture.
 fn hook_input(fixture: &str, project: &Path, session_id: &str) -> String {
     let mut v: Value =
@@ -102,61 +125,43 @@ async fn the_hooks_write_nothing_to_stdout_and_read_the_sessions_own_settings() 
     let reachable = project(&stack.url, &ws);
     let id = uuid::Uuid::new_v4().to_string();
 
-    let start = hook(
+    silent(
         &stack,
         reachable.path(),
-        "session-start",
-        &hook_input("hook-session-start-startup.json", reachable.path(), &id),
+        "hook-session-start-startup.json",
+        &id,
     )
     .await;
-    assert_eq!(
-        (start.code, start.stdout.as_str()),
-        (0, ""),
-        "{}",
-        start.stderr
-    );
     assert!(
         stack.raw_item(&ws, &id).await.is_some(),
         "the row is written where the session's .cargo-ai.toml says, though the hook ran elsewhere"
     );
-    let end = hook(
+    silent(
         &stack,
         reachable.path(),
-        "session-end",
-        &hook_input(
-            "hook-session-end-prompt_input_exit.json",
-            reachable.path(),
-            &id,
-        ),
+        "hook-session-end-prompt_input_exit.json",
+        &id,
     )
     .await;
-    assert_eq!((end.code, end.stdout.as_str()), (0, ""), "{}", end.stderr);
 
     // The endpoint is down: the start is queued to the outbox, still in silence.
     let down = project(&closed_port().await, &ws);
     let queued_id = uuid::Uuid::new_v4().to_string();
-    let start = hook(
+    silent(
         &stack,
         down.path(),
-        "session-start",
-        &hook_input("hook-session-start-startup.json", down.path(), &queued_id),
+        "hook-session-start-startup.json",
+        &queued_id,
     )
     .await;
-    assert_eq!(
-        (start.code, start.stdout.as_str()),
-        (0, ""),
-        "{}",
-        start.stderr
-    );
     assert_eq!(outbox_entries(down.path().join("state")), 1, "queued");
-    let end = hook(
+    silent(
         &stack,
         down.path(),
-        "session-end",
-        &hook_input("hook-session-end-other.json", down.path(), &queued_id),
+        "hook-session-end-other.json",
+        &queued_id,
     )
     .await;
-    assert_eq!((end.code, end.stdout.as_str()), (0, ""), "{}", end.stderr);
 
     // Input that is not a hook's, and settings that cannot be read.
     for which in ["session-start", "session-end"] {
@@ -164,15 +169,21 @@ async fn the_hooks_write_nothing_to_stdout_and_read_the_sessions_own_settings() 
         assert_eq!((garbage.code, garbage.stdout.as_str()), (0, ""), "{which}");
     }
     let broken = project(&stack.url, "not-a-uuid");
-    for which in ["session-start", "session-end"] {
-        let input = hook_input(
-            "hook-session-start-startup.json",
-            broken.path(),
-            &uuid::Uuid::new_v4().to_string(),
-        );
-        let run = hook(&stack, broken.path(), which, &input).await;
-        assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{which}");
-    }
+    let broken_id = uuid::Uuid::new_v4().to_string();
+    silent(
+        &stack,
+        broken.path(),
+        "hook-session-start-startup.json",
+        &broken_id,
+    )
+    .await;
+    silent(
+        &stack,
+        broken.path(),
+        "hook-session-end-other.json",
+        &broken_id,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
