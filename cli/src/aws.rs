@@ -23,6 +23,9 @@ const REFRESH_BEFORE: Duration = Duration::from_secs(10);
 /// before the provider is asked again, as the AWS SDKs do: a long-lived process sees a
 /// profile's keys change.
 const KEEP_WITHOUT_EXPIRY: Duration = Duration::from_secs(15 * 60);
+/// How long the provider may take to answer (a `credential_process` or an SSO refresh that
+/// hangs): past this the request fails instead of waiting for ever.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The caller's credentials provider and the region to sign for. The provider is kept, not
 /// its first answer: temporary credentials (SSO, STS, `credential_process`) last about an
@@ -96,10 +99,9 @@ impl AwsIdentity {
         if let Some(current) = cached.as_ref().filter(|c| c.refresh_at > now) {
             return Ok(current.credentials.clone());
         }
-        let credentials = self
-            .provider
-            .provide_credentials()
-            .await
+        let asked = tokio::time::timeout(LOAD_TIMEOUT, self.provider.provide_credentials()).await;
+        let credentials = asked
+            .unwrap_or_else(|_| Err(CredentialsError::provider_timed_out(LOAD_TIMEOUT)))
             .map_err(|source| NoCredentials {
                 profile: self.profile.clone(),
                 source,
