@@ -1,6 +1,8 @@
 //! The entry layer: the command line as clap reads it, one module per command (its arguments
-//! and its `run`), and the dispatch. Nothing below this layer imports it. The seed's spelling
-//! `workspaceManagement` is the command's name; `workspace-management` is an alias.
+//! and its `run`), and the dispatch. Nothing below this layer imports it, and only this layer
+//! writes to stdout and stderr: the library returns values and errors, a command says them.
+//! The seed's spelling `workspaceManagement` is the command's name; `workspace-management` is
+//! an alias.
 
 pub mod completions;
 pub mod config;
