@@ -23,7 +23,7 @@ use super::state::{self, OpenSession};
 use super::{log, summarize};
 use crate::blocking;
 use crate::client::Write;
-use crate::config::{Capture, Config, Flags};
+use crate::config::{Capture, Config, Flags, working_dir};
 use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
 use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
@@ -41,10 +41,10 @@ const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
 
 /// The settings as seen from the session's project directory (its `.cargo-ai.toml`).
 fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
-    if let Some(dir) = cwd.filter(|d| d.is_dir()) {
-        let _ = std::env::set_current_dir(dir);
-    }
-    let config = Config::load(&Flags::default())?;
+    let start = cwd
+        .filter(|d| d.is_dir())
+        .map_or_else(working_dir, Path::to_owned);
+    let config = Config::load(&Flags::default(), &start)?;
     Ok(Context::new(config, Verbosity::Quiet))
 }
 
