@@ -21,15 +21,18 @@ pub const MARKS: (&str, &str) = ("[", "]");
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchArgs {
-    /// Words to look for in teammates' session titles and summaries: a feature, a bug, an
-    /// error message, a file or function name. "Quotes" for a phrase, prefix* for a prefix.
+    // Descriptions as one line each: doc comments would carry their line breaks into the schema.
+    #[schemars(
+        description = "Words to look for in teammates' session titles and summaries: a feature, a bug, an error message, a file or function name. \"Quotes\" for a phrase, prefix* for a prefix."
+    )]
     pub query: String,
     /// Only this repository: host/owner/name or owner/name (e.g. acme/api).
     pub repo: Option<String>,
     /// Only this teammate: their user name or e-mail, or its start (e.g. alice).
     pub person: Option<String>,
-    /// Only sessions since then: a duration back from now (30m, 12h, 7d, 2w) or a date
-    /// (2026-11-01).
+    #[schemars(
+        description = "Only sessions since then: a duration back from now (30m, 12h, 7d, 2w) or a date (2026-11-01)."
+    )]
     pub since: Option<String>,
     /// How many results, 1-20 (default 10).
     #[schemars(range(min = 1, max = 20))]
@@ -46,8 +49,9 @@ pub struct GetArgs {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecentArgs {
-    /// Only this repository: host/owner/name or owner/name. Default: the repository Claude is
-    /// working in.
+    #[schemars(
+        description = "Only this repository: host/owner/name or owner/name. Default: the repository Claude is working in."
+    )]
     pub repo: Option<String>,
     /// Only this branch (exact name).
     pub branch: Option<String>,

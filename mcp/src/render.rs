@@ -136,11 +136,11 @@ pub fn freshness_note(fresh: &Freshness, now: &Timestamp) -> Option<String> {
     let why = fresh
         .sync_error
         .as_deref()
-        .map(|e| format!(" (the latest sync failed: {})", clip(e.trim(), 300)))
+        .map(|e| format!("; the latest sync failed: {}", clip(e.trim(), 300)))
         .unwrap_or_default();
     let Some(synced_at) = &fresh.synced_at else {
         return Some(format!(
-            "Note: the team log has not been synced to this machine yet{why}, so this answer may miss sessions."
+            "Note: the team log has not been synced to this machine yet{why}; this answer may miss sessions."
         ));
     };
     let age_s =
@@ -149,7 +149,7 @@ pub fn freshness_note(fresh: &Freshness, now: &Timestamp) -> Option<String> {
         return None;
     }
     Some(format!(
-        "Note: this answer is from the team log as of {} ({} ago){why}; newer sessions may be missing.",
+        "Note: this answer is from the team log as of {}, {} ago{why}; newer sessions may be missing.",
         minute(&synced_at.to_string()),
         age(age_s)
     ))
@@ -416,7 +416,7 @@ mod tests {
         };
         assert_eq!(
             freshness_note(&old, &now()).unwrap(),
-            "Note: this answer is from the team log as of 2026-11-24 09:00Z (3 hours ago); newer sessions may be missing."
+            "Note: this answer is from the team log as of 2026-11-24 09:00Z, 3 hours ago; newer sessions may be missing."
         );
         let offline = Freshness {
             synced_at: at("2026-11-24T11:58:00Z"),
@@ -424,7 +424,7 @@ mod tests {
         };
         assert_eq!(
             freshness_note(&offline, &now()).unwrap(),
-            "Note: this answer is from the team log as of 2026-11-24 11:58Z (2 minutes ago) (the latest sync failed: cannot reach the API: connection refused); newer sessions may be missing."
+            "Note: this answer is from the team log as of 2026-11-24 11:58Z, 2 minutes ago; the latest sync failed: cannot reach the API: connection refused; newer sessions may be missing."
         );
         assert_eq!(age(59), "0 minutes");
         assert_eq!(age(3600), "1 hour");

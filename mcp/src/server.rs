@@ -202,7 +202,7 @@ fn with_usage(result: CallToolResult, usage: Option<&str>) -> CallToolResult {
         (true, Some(usage), Some(text)) => {
             let why = text.text.replace(
                 "failed to deserialize parameters",
-                "the arguments do not fit",
+                "The arguments do not fit",
             );
             CallToolResult::error(vec![ContentBlock::text(format!("{why}. {usage}."))])
         }
