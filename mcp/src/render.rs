@@ -8,13 +8,16 @@ use sessions_core::{Session, Timestamp};
 
 use crate::log::{Freshness, Hit, RecentQuery, SearchQuery, short_name};
 
-/// The longest answer, in characters (about 3,000 tokens of English).
-pub const ANSWER_MAX_CHARS: usize = 12_000;
+/// The longest answer, in characters: about 2,000 tokens of English, and under the 10,000-token
+/// warning even for text of one token a character (CJK).
+pub const ANSWER_MAX_CHARS: usize = 8_000;
 /// A log older than this gets a note saying how old it is.
 pub const STALE_AFTER_S: i64 = 15 * 60;
 const TITLE_CHARS: usize = 100;
+/// `repo@branch` in a list: both may be 256 characters, the common ones are far shorter.
+const PLACE_CHARS: usize = 100;
 const SNIPPET_CHARS: usize = 200;
-const SUMMARY_CHARS: usize = 8_000;
+const SUMMARY_CHARS: usize = 6_000;
 
 /// The answer to `search_sessions`.
 pub fn search_answer(
@@ -163,7 +166,7 @@ fn list_line(s: &Session, snippet: Option<&str>) -> String {
         s.session_id,
         short_name(&s.user_arn),
         minute(&s.created_at),
-        place(s),
+        clip(&place(s), PLACE_CHARS),
         one_line(&clip_at_word(&s.title, TITLE_CHARS)),
     );
     if s.finished_at.is_none() {
