@@ -1,8 +1,6 @@
 //! A team log held in memory, for the unit tests and the protocol test's fixture server: the
 //! same filters as the mirror, with plain word matching in place of its ranked search.
 
-use std::sync::Mutex;
-
 use sessions_core::{Session, SessionId};
 
 use crate::log::{
@@ -15,8 +13,6 @@ pub struct MemoryLog {
     pub sessions: Vec<Session>,
     pub freshness: Freshness,
     pub fail: Option<String>,
-    /// Every query the log answered, in order: what the tests look at.
-    pub seen: Mutex<Vec<String>>,
 }
 
 impl MemoryLog {
@@ -24,24 +20,37 @@ impl MemoryLog {
         MemoryLog {
             sessions,
             freshness,
-            ..MemoryLog::default()
+            fail: None,
         }
     }
 
-    fn read(&self, what: String) -> Result<(), LogError> {
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.push(what);
-        }
-        match &self.fail {
-            Some(why) => Err(LogError::new(why)),
-            None => Ok(()),
-        }
+    fn readable(&self) -> Result<(), LogError> {
+        self.fail
+            .as_ref()
+            .map_or(Ok(()), |why| Err(LogError::new(why)))
+    }
+
+    /// The sessions a query may see, newest first: not the excluded one, in the repository.
+    fn visible(
+        &self,
+        exclude: Option<&SessionId>,
+        repo: Option<&str>,
+    ) -> Result<Vec<&Session>, LogError> {
+        self.readable()?;
+        let mut sessions: Vec<&Session> = self
+            .sessions
+            .iter()
+            .filter(|s| exclude.is_none_or(|id| id.as_str() != s.session_id))
+            .filter(|s| repo.is_none_or(|r| repo_matches(s.facts.repo.as_deref(), r)))
+            .collect();
+        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(sessions)
     }
 }
 
 impl TeamLog for MemoryLog {
+    /// Every word of the query must appear; the newest matches first.
     fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>, LogError> {
-        self.read(format!("search {query:?}"))?;
         let terms: Vec<String> = query
             .text
             .split_whitespace()
@@ -51,92 +60,50 @@ impl TeamLog for MemoryLog {
             })
             .filter(|t| !t.is_empty())
             .collect();
-        let mut hits: Vec<(usize, Hit)> = self
-            .sessions
-            .iter()
-            .filter(|s| !excluded(s, query.exclude_session_id.as_ref()))
+        let since = query.since.map(|t| t.to_string());
+        Ok(self
+            .visible(query.exclude_session_id.as_ref(), query.repo.as_deref())?
+            .into_iter()
             .filter(|s| {
-                query
-                    .repo
-                    .as_deref()
-                    .is_none_or(|r| repo_matches(s.facts.repo.as_deref(), r))
+                let person = query.person.as_deref();
+                person.is_none_or(|p| person_matches(&s.user_arn, p))
             })
+            .filter(|s| since.as_ref().is_none_or(|t| s.created_at >= *t))
             .filter(|s| {
-                query
-                    .person
-                    .as_deref()
-                    .is_none_or(|p| person_matches(&s.user_arn, p))
-            })
-            .filter(|s| {
-                query
-                    .since
-                    .as_ref()
-                    .is_none_or(|since| s.created_at >= since.to_string())
-            })
-            .filter_map(|s| {
                 let text = searchable(s);
-                let score = terms.iter().filter(|t| text.contains(t.as_str())).count();
-                (score == terms.len() && score > 0).then(|| {
-                    let snippet = snippet(&s.summary, &terms, query.marks);
-                    (
-                        score,
-                        Hit {
-                            session: s.clone(),
-                            snippet,
-                        },
-                    )
-                })
+                !terms.is_empty() && terms.iter().all(|t| text.contains(t.as_str()))
             })
-            .collect();
-        hits.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then(b.1.session.created_at.cmp(&a.1.session.created_at))
-        });
-        Ok(hits.into_iter().take(query.limit).map(|(_, h)| h).collect())
+            .take(query.limit)
+            .map(|s| Hit {
+                session: s.clone(),
+                snippet: snippet(&s.summary, &terms, query.marks),
+            })
+            .collect())
     }
 
     fn get(&self, session_id: &SessionId) -> Result<Option<Session>, LogError> {
-        self.read(format!("get {session_id}"))?;
         Ok(self
-            .sessions
-            .iter()
+            .visible(None, None)?
+            .into_iter()
             .find(|s| s.session_id == session_id.as_str())
             .cloned())
     }
 
     fn recent(&self, query: &RecentQuery) -> Result<Vec<Session>, LogError> {
-        self.read(format!("recent {query:?}"))?;
-        let mut sessions: Vec<Session> = self
-            .sessions
-            .iter()
-            .filter(|s| !excluded(s, query.exclude_session_id.as_ref()))
-            .filter(|s| {
-                query
-                    .repo
-                    .as_deref()
-                    .is_none_or(|r| repo_matches(s.facts.repo.as_deref(), r))
-            })
-            .filter(|s| {
-                query
-                    .branch
-                    .as_deref()
-                    .is_none_or(|b| s.facts.branch.as_deref() == Some(b))
-            })
+        let branch = query.branch.as_deref();
+        Ok(self
+            .visible(query.exclude_session_id.as_ref(), query.repo.as_deref())?
+            .into_iter()
+            .filter(|s| branch.is_none_or(|b| s.facts.branch.as_deref() == Some(b)))
+            .take(query.limit)
             .cloned()
-            .collect();
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-        sessions.truncate(query.limit);
-        Ok(sessions)
+            .collect())
     }
 
     fn freshness(&self) -> Result<Freshness, LogError> {
-        self.read("freshness".to_owned())?;
+        self.readable()?;
         Ok(self.freshness.clone())
     }
-}
-
-fn excluded(s: &Session, exclude: Option<&SessionId>) -> bool {
-    exclude.is_some_and(|id| id.as_str() == s.session_id)
 }
 
 fn searchable(s: &Session) -> String {
