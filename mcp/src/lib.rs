@@ -2,7 +2,13 @@
 //! can see what teammates already did before it starts the same work again.
 //!
 //! The server knows the session model and the [`TeamLog`] it answers from, not the CLI: the
-//! CLI implements `TeamLog` over its local mirror and starts [`serve_stdio`].
+//! CLI implements `TeamLog` over its local mirror (blocking SQLite reads; the server makes
+//! them on a blocking thread) and serves it, with logs on stderr and nothing else on stdout:
+//!
+//! ```text
+//! let caller = Caller::new(env CLAUDE_CODE_SESSION_ID, repo of the current directory);
+//! serve_stdio(TeamMemory::new(mirror_log, caller)).await
+//! ```
 
 pub mod args;
 pub mod log;
