@@ -313,10 +313,17 @@ mod tests {
         assert_eq!(s.facts.cost_usd.map(|c| c.micros()), Some(1_090_000));
         assert!(matches!(&page.changes[1], Change::Deleted(t) if t.session_id == "s2"));
         assert_eq!(
-            page.changes.iter().map(Change::updated_at).collect::<Vec<_>>(),
+            page.changes
+                .iter()
+                .map(Change::updated_at)
+                .collect::<Vec<_>>(),
             ["2026-11-20T09:00:01.000Z", "2026-11-20T09:00:02.000Z"]
         );
-        assert_eq!(serde_json::to_string(&page).unwrap(), text, "the wire format");
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            text,
+            "the wire format"
+        );
         let not_deleted = tombstone.replace("true", "false");
         assert!(serde_json::from_str::<Change>(&not_deleted).is_err());
     }

@@ -177,6 +177,21 @@ impl ListQuery {
     }
 }
 
+/// `GET .../changes`: a workspace's sessions and tombstones by the server's `updated_at`,
+/// oldest first, from `since` on.
+#[derive(Debug, Clone)]
+pub struct ChangeQuery {
+    pub workspace: WorkspaceId,
+    /// Changes at or after this time (inclusive: a change in the same millisecond as a
+    /// client's last one is listed again rather than lost).
+    pub since: Timestamp,
+    /// At most this many changes; `None`: what one read of the index holds.
+    pub limit: Option<u32>,
+    pub cursor: Option<Cursor>,
+    /// The server's clock, read before the store is: the page's `server_time`.
+    pub now: Timestamp,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
