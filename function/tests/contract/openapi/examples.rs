@@ -76,18 +76,29 @@ fn check_session(session: &Session, label: &str) {
     }
 }
 
-/// A tombstone as the server could have written it.
-fn check_tombstone(tombstone: &Tombstone, label: &str) {
-    let workspace = WorkspaceId::parse(&tombstone.workspace_uuid)
+/// A deleted row's key and time as the server writes them (the answer to a delete, and a
+/// tombstone in the change feed).
+fn check_deleted(deleted: &DeletedSession, label: &str) {
+    let workspace = WorkspaceId::parse(&deleted.workspace_uuid)
         .unwrap_or_else(|e| panic!("openapi.yaml: {label}.workspace_uuid: {e}; {FIX}"));
     assert_eq!(
         workspace.to_string(),
-        tombstone.workspace_uuid,
-        "openapi.yaml: {label}.workspace_uuid should be lowercase, as stored; {FIX}"
+        deleted.workspace_uuid,
+        "openapi.yaml: {label}.workspace_uuid should be lowercase, as the server writes it; {FIX}"
     );
-    SessionId::parse(&tombstone.session_id)
+    SessionId::parse(&deleted.session_id)
         .unwrap_or_else(|e| panic!("openapi.yaml: {label}.session_id: {e}; {FIX}"));
-    check_timestamp(&tombstone.deleted_at, "deleted_at", label);
+    check_timestamp(&deleted.deleted_at, "deleted_at", label);
+}
+
+/// A tombstone as the server could have written it.
+fn check_tombstone(tombstone: &Tombstone, label: &str) {
+    let deleted = DeletedSession {
+        workspace_uuid: tombstone.workspace_uuid.clone(),
+        session_id: tombstone.session_id.clone(),
+        deleted_at: tombstone.deleted_at.clone(),
+    };
+    check_deleted(&deleted, label);
     check_timestamp(&tombstone.updated_at, "updated_at", label);
     assert_eq!(
         tombstone.deleted_at, tombstone.updated_at,
@@ -179,16 +190,7 @@ fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
                     "openapi.yaml: {label} is not a sessions_core::wire::DeletedSession: {e}; {FIX}"
                 )
             });
-            let workspace = WorkspaceId::parse(&deleted.workspace_uuid)
-                .unwrap_or_else(|e| panic!("openapi.yaml: {label}.workspace_uuid: {e}; {FIX}"));
-            assert_eq!(
-                workspace.to_string(),
-                deleted.workspace_uuid,
-                "openapi.yaml: {label}.workspace_uuid should be lowercase, as the server writes it; {FIX}"
-            );
-            SessionId::parse(&deleted.session_id)
-                .unwrap_or_else(|e| panic!("openapi.yaml: {label}.session_id: {e}; {FIX}"));
-            check_timestamp(&deleted.deleted_at, "deleted_at", label);
+            check_deleted(&deleted, label);
         }
         // Error examples are checked with their status in error_responses_match_error_code_statuses.
         "Error" => {
