@@ -402,7 +402,7 @@ impl SessionStore for DynamoStore {
 /// row read is listed, and a page ends at `limit` or at DynamoDB's 1 MB per Query. That bound
 /// also keeps the answer within Lambda's 6 MB: its JSON is about as large as the rows it holds
 /// (1.06 MB for 1 MB of rows, measured), at most twice that for text the API accepts (whose
-/// only escaped characters, newlines, tabs and quotes, take two bytes).
+/// only escaped characters, newlines, tabs, quotes and backslashes, take two bytes).
 async fn query_changes(store: &DynamoStore, q: &ChangeQuery) -> Result<ChangePage, StoreError> {
     let workspace = q.workspace.to_string();
     let since = q.since.to_string();
