@@ -1,8 +1,8 @@
 //! Sessions in memory, with DynamoDB's semantics: the same upsert and delete decisions (not
 //! owner, stale, create-only, absent), tombstones, only the facts a write carries, newest-first
 //! listing by `created_at` with the same filters (`mine`, user, repo, branch), the change feed
-//! by `updated_at`, and the same cursors. For fast tests of the router's logic; DynamoDB Local remains the proof that the real
-//! store agrees.
+//! by `updated_at`, and the same cursors. For fast tests of the router's logic; DynamoDB Local
+//! remains the proof that the real store agrees.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
