@@ -111,9 +111,10 @@ impl UpsertCommand {
 }
 
 /// One delete. The store replaces the row by a tombstone in one conditional write: the key,
-/// `user_uuid` (so only the owner can ever write the session again), `deleted_at`, and
-/// `observed_at` (`DeleteCommand::observed_at`). No title, no summary, no `created_at`: the
-/// sparse listing indexes drop it, `GET` answers 404, and nothing of its text is left.
+/// `user_uuid` (so only the owner can ever write the session again), `deleted_at` and
+/// `updated_at` (both `now`: the change feed lists the delete), and `observed_at`
+/// (`DeleteCommand::observed_at`). No title, no summary, no `created_at`: the sparse listing
+/// indexes drop it, `GET` answers 404, and nothing of its text is left.
 ///
 /// Why a tombstone and not a plain DeleteItem: an upsert the owner's outbox queued before the
 /// delete may arrive after it. Against a missing row it would create the session again; against
