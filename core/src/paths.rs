@@ -17,3 +17,8 @@ pub fn session_path(workspace: &WorkspaceId, session: &SessionId) -> String {
 pub fn sessions_path(workspace: &WorkspaceId) -> String {
     format!("{API_PREFIX}/{workspace}/sessions")
 }
+
+/// `/v1/workspaces/{workspace_uuid}/changes`: the workspace's sessions by last change.
+pub fn changes_path(workspace: &WorkspaceId) -> String {
+    format!("{API_PREFIX}/{workspace}/changes")
+}

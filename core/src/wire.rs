@@ -144,6 +144,85 @@ pub struct DeletedSession {
     pub deleted_at: String,
 }
 
+/// One page of `GET .../changes`: what changed in a workspace since a time, oldest change
+/// first, so that a client keeping a local copy can resume where a page ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePage {
+    /// Sessions as `GET .../sessions/{session_id}` returns them, and the tombstones of deleted
+    /// ones, by the server's `updated_at`, oldest first.
+    pub changes: Vec<Change>,
+    /// Pass as `cursor` (with the same `updated_since`) for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+    /// The server's clock when it started reading, before any row of the page: a client keeps
+    /// its next `updated_since` on the server's clock (less an overlap window), never its own.
+    pub server_time: Timestamp,
+}
+
+impl ChangePage {
+    /// The most changes a page holds when the caller asks for a `limit`; without one, a page
+    /// holds what one DynamoDB Query reads (at most 1 MB of rows).
+    pub const MAX_LIMIT: u32 = 1000;
+}
+
+/// One entry of a change feed: a session as it now is, or the tombstone of a deleted one.
+/// Untagged: a session is the very JSON every other endpoint returns; a tombstone is told
+/// apart by its `deleted: true`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Change {
+    Deleted(Tombstone),
+    Session(Session),
+}
+
+impl Change {
+    /// The server's time of the change: the session's last write, or its delete.
+    pub fn updated_at(&self) -> &str {
+        match self {
+            Change::Deleted(t) => &t.updated_at,
+            Change::Session(s) => &s.updated_at,
+        }
+    }
+
+    pub fn session_id(&self) -> &str {
+        match self {
+            Change::Deleted(t) => &t.session_id,
+            Change::Session(s) => &s.session_id,
+        }
+    }
+}
+
+/// A deleted session in a change feed: which row, and when its owner deleted it. Nothing of
+/// its text, which is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub workspace_uuid: String,
+    pub session_id: String,
+    pub deleted_at: String,
+    /// When the server wrote the tombstone (its place in the feed).
+    pub updated_at: String,
+    pub deleted: Deleted,
+}
+
+/// `true`, always: what marks a tombstone, so that no other object reads as one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deleted;
+
+impl Serialize for Deleted {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(true)
+    }
+}
+
+impl<'de> Deserialize<'de> for Deleted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if bool::deserialize(deserializer)? {
+            Ok(Deleted)
+        } else {
+            Err(serde::de::Error::custom("`deleted` is true in a tombstone"))
+        }
+    }
+}
+
 /// `GET /v1/whoami`: the caller's identity as the API records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -218,6 +297,35 @@ mod tests {
             r#"{"title":"t","summary":"s","observed_at":"2026-11-20T09:03:30.120Z","prompts":"3"}"#,
         );
         assert_eq!(wrong.unwrap_err().code, ErrorCode::InvalidFact);
+    }
+
+    #[test]
+    fn a_change_is_a_session_or_a_tombstone_on_the_wire() {
+        let session = r#"{"uuid":"5a1d6c2e-3f4b-4e8a-9c7d-1b2a3c4d5e6f","session_id":"s1","user_uuid":"u","workspace_uuid":"w","title":"t","summary":"s","created_at":"2026-11-20T09:00:00.000Z","finished_at":null,"updated_at":"2026-11-20T09:00:01.000Z","user_arn":"arn:aws:iam::1:user/a","repo":"github.com/acme/uploader","cost_usd":1.09}"#;
+        let tombstone = r#"{"workspace_uuid":"w","session_id":"s2","deleted_at":"2026-11-20T09:00:02.000Z","updated_at":"2026-11-20T09:00:02.000Z","deleted":true}"#;
+        let text = format!(
+            r#"{{"changes":[{session},{tombstone}],"next_cursor":null,"server_time":"2026-11-20T09:00:03.000Z"}}"#
+        );
+        let page: ChangePage = serde_json::from_str(&text).unwrap();
+        let Change::Session(s) = &page.changes[0] else {
+            panic!("a session read as {:?}", page.changes[0]);
+        };
+        assert_eq!(s.facts.cost_usd.map(|c| c.micros()), Some(1_090_000));
+        assert!(matches!(&page.changes[1], Change::Deleted(t) if t.session_id == "s2"));
+        assert_eq!(
+            page.changes
+                .iter()
+                .map(Change::updated_at)
+                .collect::<Vec<_>>(),
+            ["2026-11-20T09:00:01.000Z", "2026-11-20T09:00:02.000Z"]
+        );
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            text,
+            "the wire format"
+        );
+        let not_deleted = tombstone.replace("true", "false");
+        assert!(serde_json::from_str::<Change>(&not_deleted).is_err());
     }
 
     #[test]

@@ -111,9 +111,10 @@ impl UpsertCommand {
 }
 
 /// One delete. The store replaces the row by a tombstone in one conditional write: the key,
-/// `user_uuid` (so only the owner can ever write the session again), `deleted_at`, and
-/// `observed_at` (`DeleteCommand::observed_at`). No title, no summary, no `created_at`: the
-/// sparse listing indexes drop it, `GET` answers 404, and nothing of its text is left.
+/// `user_uuid` (so only the owner can ever write the session again), `deleted_at` and
+/// `updated_at` (both `now`: the change feed lists the delete), and `observed_at`
+/// (`DeleteCommand::observed_at`). No title, no summary, no `created_at`: the sparse listing
+/// indexes drop it, `GET` answers 404, and nothing of its text is left.
 ///
 /// Why a tombstone and not a plain DeleteItem: an upsert the owner's outbox queued before the
 /// delete may arrive after it. Against a missing row it would create the session again; against
@@ -175,6 +176,21 @@ impl ListQuery {
             .as_deref()
             .map(|arn| user_uuid(arn).to_string())
     }
+}
+
+/// `GET .../changes`: a workspace's sessions and tombstones by the server's `updated_at`,
+/// oldest first, from `since` on.
+#[derive(Debug, Clone)]
+pub struct ChangeQuery {
+    pub workspace: WorkspaceId,
+    /// Changes at or after this time (inclusive: a change in the same millisecond as a
+    /// client's last one is listed again rather than lost).
+    pub since: Timestamp,
+    /// At most this many changes; `None`: what one read of the index holds.
+    pub limit: Option<u32>,
+    pub cursor: Option<Cursor>,
+    /// The server's clock, read before the store is: the page's `server_time`.
+    pub now: Timestamp,
 }
 
 #[cfg(test)]

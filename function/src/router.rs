@@ -27,19 +27,22 @@ const RETRY_AFTER_SECONDS: &str = "1";
 enum Route {
     Session,
     Sessions,
+    Changes,
     Whoami,
 }
 
 const SESSION_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/sessions/{session_id}";
 const SESSIONS_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/sessions";
+const CHANGES_TEMPLATE: &str = "/v1/workspaces/{workspace_uuid}/changes";
 
 /// Every (method, path template) the API serves; the OpenAPI document and the template's
 /// routes are checked against this list.
-pub const ROUTES: [(&str, &str); 5] = [
+pub const ROUTES: [(&str, &str); 6] = [
     ("PUT", SESSION_TEMPLATE),
     ("GET", SESSION_TEMPLATE),
     ("DELETE", SESSION_TEMPLATE),
     ("GET", SESSIONS_TEMPLATE),
+    ("GET", CHANGES_TEMPLATE),
     ("GET", WHOAMI_PATH),
 ];
 
@@ -48,6 +51,7 @@ impl Route {
         match self {
             Route::Session => SESSION_TEMPLATE,
             Route::Sessions => SESSIONS_TEMPLATE,
+            Route::Changes => CHANGES_TEMPLATE,
             Route::Whoami => WHOAMI_PATH,
         }
     }
@@ -141,6 +145,7 @@ impl<S: SessionStore> Api<S> {
                     self.delete(req, caller, workspace, session).await
                 }
                 (Route::Sessions, &Method::GET) => self.list(req, caller, workspace).await,
+                (Route::Changes, &Method::GET) => self.changes(req, workspace).await,
                 (route, method) => Err(ApiError::new(
                     ErrorCode::MethodNotAllowed,
                     format!("{method} is not allowed here; allowed: {}", route.allowed_methods()),
@@ -240,7 +245,7 @@ fn match_route(path: &str) -> Result<(Route, &str, Option<&str>), ApiError> {
         ApiError::new(
             ErrorCode::RouteNotFound,
             format!(
-                "no route {path:?}; the API serves {API_PREFIX}/{{workspace_uuid}}/sessions[/{{session_id}}] and {WHOAMI_PATH}"
+                "no route {path:?}; the API serves {API_PREFIX}/{{workspace_uuid}}/sessions[/{{session_id}}], {API_PREFIX}/{{workspace_uuid}}/changes and {WHOAMI_PATH}"
             ),
         )
     };
@@ -251,6 +256,7 @@ fn match_route(path: &str) -> Result<(Route, &str, Option<&str>), ApiError> {
     let parts: Vec<&str> = rest.split('/').collect();
     match parts.as_slice() {
         [ws, "sessions"] => Ok((Route::Sessions, ws, None)),
+        [ws, "changes"] => Ok((Route::Changes, ws, None)),
         [ws, "sessions", id] => Ok((Route::Session, ws, Some(id))),
         _ => Err(not_found()),
     }
@@ -266,6 +272,15 @@ fn decode_segment(raw: &str, code: ErrorCode) -> Result<String, ApiError> {
                 format!("{raw:?} is not valid UTF-8 once percent-decoded"),
             )
         })
+}
+
+/// A query's `key=value` pairs in the order sent, each value percent-decoded; a repeated key
+/// comes once per occurrence, so the last one counts where the caller assigns in order.
+fn query_pairs(raw: &str) -> impl Iterator<Item = Result<(&str, String), ApiError>> {
+    raw.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        Ok((key, decode_segment(value, ErrorCode::InvalidQuery)?))
+    })
 }
 
 fn invalid_query(message: String) -> ApiError {
@@ -365,6 +380,7 @@ pub fn error_response(e: &ApiError) -> Response<Bytes> {
     response
 }
 
+mod changes;
 mod delete;
 mod list;
 #[cfg(test)]

@@ -82,10 +82,13 @@ async fn stored_attributes(stack: &Stack, ws: &str, id: &str) -> BTreeSet<String
         .collect()
 }
 
-const TOMBSTONE: [&str; 5] = [
+/// A tombstone's attributes: the key, the owner, and when (`updated_at` places it in the
+/// change feed).
+const TOMBSTONE: [&str; 6] = [
     "deleted_at",
     "observed_at",
     "session_id",
+    "updated_at",
     "user_uuid",
     "workspace_uuid",
 ];

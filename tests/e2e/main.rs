@@ -4,6 +4,7 @@
 //! Claude Code CLI, and the local stack's scripts. Shared setup lives in tests/harness.
 
 mod api;
+mod changes;
 mod claude_code;
 mod cli;
 mod cli_errors;

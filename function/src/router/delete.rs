@@ -6,7 +6,7 @@ use http::{Request, StatusCode};
 use sessions_core::wire::DeletedSession;
 use sessions_core::{ApiError, ErrorCode, SessionId, Timestamp, WorkspaceId};
 
-use super::{Api, Outcome, decode_segment, invalid_query, store_error, to_json};
+use super::{Api, Outcome, invalid_query, query_pairs, store_error, to_json};
 use crate::auth::MAX_SKEW;
 use crate::domain::{Caller, DeleteCommand, Rejection};
 use crate::store::{SessionStore, StoreError};
@@ -78,15 +78,8 @@ impl<S: SessionStore> Api<S> {
 /// The optional `observed_at` query parameter: when the person acted, on their clock.
 fn observed_at_query(req: &Request<Bytes>) -> Result<Option<Timestamp>, ApiError> {
     let mut observed_at = None;
-    for pair in req
-        .uri()
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = decode_segment(value, ErrorCode::InvalidQuery)?;
+    for pair in query_pairs(req.uri().query().unwrap_or_default()) {
+        let (key, value) = pair?;
         match key {
             // Repeated: the last one counts, as in the listing's query.
             "observed_at" => observed_at = Some(Timestamp::parse("observed_at", &value)?),

@@ -5,9 +5,9 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use sessions_core::facts::{TEXT_LIMITS, check_repo};
 use sessions_core::fields::{LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
-use sessions_core::{ApiError, Cursor, ErrorCode, WorkspaceId};
+use sessions_core::{ApiError, Cursor, WorkspaceId};
 
-use super::{Api, Outcome, decode_segment, invalid_query, store_error, to_json};
+use super::{Api, Outcome, invalid_query, query_pairs, store_error, to_json};
 use crate::domain::{Caller, ListFilter, ListQuery};
 use crate::store::SessionStore;
 
@@ -38,9 +38,8 @@ fn list_query(raw: &str, caller: &Caller, workspace: WorkspaceId) -> Result<List
         cursor: None,
         filter: ListFilter::default(),
     };
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = decode_segment(value, ErrorCode::InvalidQuery)?;
+    for pair in query_pairs(raw) {
+        let (key, value) = pair?;
         match key {
             "limit" => {
                 query.limit = value
@@ -127,6 +126,8 @@ fn user_arn(value: String) -> Result<String, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use sessions_core::ErrorCode;
+
     use super::*;
 
     fn parse(raw: &str) -> Result<ListQuery, ApiError> {

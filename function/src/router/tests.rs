@@ -1,8 +1,9 @@
 //! The router's rules over the in-memory store: routing, the error shape, the write and
-//! listing outcomes (201/200, 403, 409, 412, 404, pages and cursors), and deletes (owner only,
-//! tombstones against later writes), in milliseconds. The end-to-end tests prove the same
-//! against DynamoDB Local.
+//! listing outcomes (201/200, 403, 409, 412, 404, pages and cursors), deletes (owner only,
+//! tombstones against later writes), and the change feed (order, tombstones, cursors), in
+//! milliseconds. The end-to-end tests prove the same against DynamoDB Local.
 
+use sessions_core::wire::{Change, ChangePage};
 use sessions_core::{Session, SessionPage};
 
 use super::*;
@@ -429,4 +430,173 @@ async fn a_delete_checks_its_query() {
         assert_eq!(error_code(&response), code, "{query}");
     }
     assert_eq!(get(&api, &alice(), &path).await.status(), StatusCode::OK);
+}
+
+/// `GET .../changes` of `workspace` with `query`, answered 200: the page.
+async fn changes_page(api: &Api<MemoryStore>, workspace: &str, query: &str) -> ChangePage {
+    let target = format!("/v1/workspaces/{workspace}/changes?{query}");
+    let response = get(api, &bob(), &target).await;
+    assert_eq!(response.status(), StatusCode::OK, "{target}");
+    serde_json::from_slice(response.body()).unwrap()
+}
+
+/// The whole feed from `since`, `limit` at a time, following the cursors.
+async fn feed(api: &Api<MemoryStore>, since: &str, limit: u32) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..20 {
+        let page = changes_page(
+            api,
+            WS,
+            &format!(
+                "updated_since={}&limit={limit}{cursor}",
+                since.replace(':', "%3A")
+            ),
+        )
+        .await;
+        assert!(page.changes.len() <= limit as usize);
+        changes.extend(page.changes);
+        match page.next_cursor {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return changes,
+        }
+    }
+    panic!("the cursors never end");
+}
+
+/// Each change as `id` or `-id` for a tombstone.
+fn feed_ids(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|c| match c {
+            Change::Session(s) => s.session_id.clone(),
+            Change::Deleted(t) => format!("-{}", t.session_id),
+        })
+        .collect()
+}
+
+const EPOCH: &str = "1970-01-01T00:00:00.000Z";
+
+/// Writes one millisecond apart at least, so that each has its own `updated_at`.
+async fn next_millisecond() {
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+}
+
+#[tokio::test]
+async fn changes_list_every_write_and_delete_oldest_first() {
+    let api = api();
+    for (second, id) in [(1, "s1"), (2, "s2"), (3, "s3")] {
+        put(&api, &alice(), &session_path(WS, id), body(id, &at(second))).await;
+        next_millisecond().await;
+    }
+    put(
+        &api,
+        &alice(),
+        &session_path(OTHER_WS, "elsewhere"),
+        body("x", &at(1)),
+    )
+    .await;
+    assert_eq!(feed_ids(&feed(&api, EPOCH, 10).await), ["s1", "s2", "s3"]);
+
+    // A newer write moves its session to the end; a delete leaves its tombstone there.
+    let updated = session(&put(&api, &alice(), &session_path(WS, "s1"), body("new", &at(4))).await);
+    next_millisecond().await;
+    assert_eq!(
+        delete(&api, &alice(), &session_path(WS, "s2"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let all = feed(&api, EPOCH, 10).await;
+    assert_eq!(feed_ids(&all), ["s3", "s1", "-s2"]);
+    assert_eq!(all[1], Change::Session(updated.clone()));
+    let Change::Deleted(tombstone) = &all[2] else {
+        panic!("not a tombstone: {:?}", all[2]);
+    };
+    assert_eq!(tombstone.workspace_uuid, WS);
+    assert!(tombstone.updated_at > updated.updated_at);
+    assert_eq!(tombstone.deleted_at, tombstone.updated_at);
+
+    // From a time on, inclusive; one at a time, the same feed, nothing twice.
+    let since_update = feed(&api, &updated.updated_at, 10).await;
+    assert_eq!(feed_ids(&since_update), ["s1", "-s2"]);
+    assert_eq!(feed(&api, EPOCH, 1).await, all);
+    assert_eq!(feed(&api, EPOCH, 2).await, all);
+
+    let future = Timestamp::now().plus_seconds(3600).to_string();
+    let page = changes_page(
+        &api,
+        WS,
+        &format!("updated_since={}", future.replace(':', "%3A")),
+    )
+    .await;
+    assert!(page.changes.is_empty());
+    assert_eq!(page.next_cursor, None);
+    assert!(page.server_time <= Timestamp::now());
+    assert!(page.server_time.to_string() >= tombstone.updated_at);
+
+    let other = changes_page(&api, OTHER_WS, "updated_since=1970-01-01T00%3A00%3A00Z").await;
+    assert_eq!(feed_ids(&other.changes), ["elsewhere"]);
+}
+
+#[tokio::test]
+async fn change_cursors_only_continue_their_own_feed() {
+    let api = api();
+    for (second, id) in [(1, "s1"), (2, "s2")] {
+        put(&api, &alice(), &session_path(WS, id), body(id, &at(second))).await;
+        next_millisecond().await;
+    }
+    let first = changes_page(&api, WS, "updated_since=1970-01-01T00%3A00%3A00Z&limit=1").await;
+    let cursor = first.next_cursor.unwrap();
+    let listing_cursor = {
+        let response = get(
+            &api,
+            &alice(),
+            &format!("/v1/workspaces/{WS}/sessions?limit=1"),
+        )
+        .await;
+        let page: SessionPage = serde_json::from_slice(response.body()).unwrap();
+        page.next_cursor.unwrap()
+    };
+    let later = Timestamp::now()
+        .plus_seconds(60)
+        .to_string()
+        .replace(':', "%3A");
+    for (workspace, query) in [
+        (OTHER_WS, format!("updated_since={EPOCH}&cursor={cursor}")),
+        (WS, format!("updated_since={later}&cursor={cursor}")),
+        (WS, format!("updated_since={EPOCH}&cursor={listing_cursor}")),
+        (WS, format!("updated_since={EPOCH}&cursor=bm90IGpzb24")),
+    ] {
+        let target = format!(
+            "/v1/workspaces/{workspace}/changes?{}",
+            query.replace(':', "%3A")
+        );
+        let response = get(&api, &alice(), &target).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{target}");
+        assert_eq!(error_code(&response), "invalid_query", "{target}");
+    }
+    // The feed's cursor is no listing's either.
+    let target = format!("/v1/workspaces/{WS}/sessions?cursor={cursor}");
+    assert_eq!(
+        get(&api, &alice(), &target).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn changes_keep_to_the_allow_list_and_their_method() {
+    let api = Api::new(MemoryStore::new(), AllowList::parse(OTHER_WS).unwrap());
+    let target = format!("/v1/workspaces/{WS}/changes?updated_since=1970-01-01T00%3A00%3A00Z");
+    let refused = get(&api, &alice(), &target).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&refused), "workspace_not_allowed");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(target.replace(WS, OTHER_WS))
+        .body(Bytes::new())
+        .unwrap();
+    let post = api.handle(req, &alice()).await;
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.headers()[header::ALLOW], "GET");
 }

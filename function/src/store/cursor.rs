@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::StoreError;
-use super::table::{BY_REPO, BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
+use super::table::{BY_REPO, BY_UPDATED, BY_USER, BY_WORKSPACE, KeyDef, TABLE_KEY};
 
 /// A position in a listing: attribute name -> value, exactly the attributes of `Listing::attributes`.
 pub type Position = BTreeMap<String, String>;
@@ -33,11 +33,25 @@ impl<'a> Listing<'a> {
     /// sessions in it (`by_repo_created`), else with `user` only that user's
     /// (`by_user_created`).
     pub fn new(workspace: &'a str, user: Option<&'a str>, repo: Option<&'a str>) -> Self {
-        let (index, key) = match (repo, user) {
+        let index = match (repo, user) {
             (Some(_), _) => BY_REPO,
             (None, Some(_)) => BY_USER,
             (None, None) => BY_WORKSPACE,
         };
+        Listing::on(index, workspace, user, repo)
+    }
+
+    /// A workspace's change feed (`by_workspace_updated`), oldest change first.
+    pub fn changes(workspace: &'a str) -> Self {
+        Listing::on(BY_UPDATED, workspace, None, None)
+    }
+
+    fn on(
+        (index, key): (&'static str, KeyDef),
+        workspace: &'a str,
+        user: Option<&'a str>,
+        repo: Option<&'a str>,
+    ) -> Self {
         let mut attributes = vec![TABLE_KEY.partition, TABLE_KEY.sort, key.partition, key.sort];
         attributes.sort_unstable();
         attributes.dedup();
@@ -60,6 +74,16 @@ impl<'a> Listing<'a> {
             .filter_map(|a| value_of(a).map(|v| ((*a).to_owned(), serde_json::Value::from(v))))
             .collect();
         URL_SAFE_NO_PAD.encode(serde_json::Value::Object(position).to_string())
+    }
+
+    /// A change feed's cursor, which must also lie within the feed from `since` on: one sent
+    /// with a later `updated_since` than its own would start the read outside the range.
+    pub fn decode_from(&self, raw: &str, since: &str) -> Result<Position, StoreError> {
+        let position = self.decode(raw)?;
+        match position.get(self.key.sort) {
+            Some(at) if at.as_str() >= since => Ok(position),
+            _ => Err(StoreError::BadCursor),
+        }
     }
 
     /// A cursor is only accepted for the listing that produced it: same attributes, same
@@ -126,6 +150,41 @@ mod tests {
         ));
         assert!(matches!(
             listing.decode("bm90IGpzb24"),
+            Err(StoreError::BadCursor)
+        ));
+    }
+
+    #[test]
+    fn change_cursors_belong_to_the_feed_from_their_time_on() {
+        let changes = Listing::changes("ws");
+        assert_eq!(changes.index, BY_UPDATED.0);
+        let cursor = changes.encode(|name| match name {
+            "workspace_uuid" => Some("ws"),
+            "session_id" => Some("s"),
+            "updated_at" => Some("2026-11-20T09:00:00.000Z"),
+            "created_at" => Some("2026-11-19T09:00:00.000Z"),
+            _ => None,
+        });
+        assert_eq!(changes.decode(&cursor).unwrap().len(), 3);
+        for since in ["2026-11-20T09:00:00.000Z", "2026-11-19T00:00:00.000Z"] {
+            assert!(changes.decode_from(&cursor, since).is_ok(), "{since}");
+        }
+        assert!(matches!(
+            changes.decode_from(&cursor, "2026-11-20T09:00:00.001Z"),
+            Err(StoreError::BadCursor)
+        ));
+        assert!(matches!(
+            Listing::new("ws", None, None).decode(&cursor),
+            Err(StoreError::BadCursor)
+        ));
+        let listing = Listing::new("ws", None, None).encode(|name| match name {
+            "workspace_uuid" => Some("ws"),
+            "session_id" => Some("s"),
+            "created_at" => Some("2026-11-20T09:00:00.000Z"),
+            _ => None,
+        });
+        assert!(matches!(
+            changes.decode(&listing),
             Err(StoreError::BadCursor)
         ));
     }

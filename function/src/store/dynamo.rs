@@ -1,5 +1,5 @@
 //! The sessions table in DynamoDB: one conditional UpdateItem per upsert, one conditional
-//! PutItem (a tombstone) per delete, Query on the indexes for listing. Condition failures
+//! PutItem (a tombstone) per delete, Query on the indexes for listing and for the change feed. Condition failures
 //! return the old item, so "not owner", "stale", "exists" and "absent" are told apart without a
 //! second read.
 
@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use sessions_core::wire::{Change, ChangePage, Deleted, Tombstone};
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
 use super::cursor::Listing;
@@ -17,7 +18,8 @@ use super::facts;
 use super::table::TABLE_KEY;
 use super::{SessionStore, StoreError, Upserted};
 use crate::domain::{
-    DeleteCommand, Existing, ListQuery, Rejection, UpsertCommand, WriteMode, decide, decide_delete,
+    ChangeQuery, DeleteCommand, Existing, ListQuery, Rejection, UpsertCommand, WriteMode, decide,
+    decide_delete,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -83,6 +85,27 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
         user_arn: need("user_arn")?,
         facts: Box::new(facts::from_item(item)),
     })
+}
+
+/// A row as the change feed lists it: the session, or the tombstone of a deleted one.
+fn change_from_item(item: &Item) -> Result<Change, StoreError> {
+    if !item.contains_key(DELETED_AT) {
+        return session_from_item(item).map(Change::Session);
+    }
+    let need = |name: &str| {
+        text(item, name).map(str::to_owned).ok_or_else(|| {
+            StoreError::Internal(format!(
+                "stored tombstone lacks the string attribute {name}"
+            ))
+        })
+    };
+    Ok(Change::Deleted(Tombstone {
+        workspace_uuid: need(TABLE_KEY.partition)?,
+        session_id: need(TABLE_KEY.sort)?,
+        deleted_at: need(DELETED_AT)?,
+        updated_at: need("updated_at")?,
+        deleted: Deleted,
+    }))
 }
 
 fn existing(item: &Item) -> Existing<'_> {
@@ -243,6 +266,9 @@ impl SessionStore for DynamoStore {
             .item(TABLE_KEY.sort, s(cmd.session_id.as_str()))
             .item("user_uuid", s(cmd.caller.user_uuid.to_string()))
             .item(DELETED_AT, s(cmd.now.to_string()))
+            // Its place in the change feed (`by_workspace_updated`), so that clients keeping a
+            // copy learn of the delete.
+            .item("updated_at", s(cmd.now.to_string()))
             .item("observed_at", s(cmd.observed_at().to_string()))
             .condition_expression(
                 "attribute_exists(#session_id) AND attribute_not_exists(#deleted_at) AND #user_uuid = :me",
@@ -366,6 +392,61 @@ impl SessionStore for DynamoStore {
             next_cursor,
         })
     }
+
+    async fn changes(&self, q: &ChangeQuery) -> Result<ChangePage, StoreError> {
+        query_changes(self, q).await
+    }
+}
+
+/// One Query of `by_workspace_updated` per page, oldest change first: no filter, so every
+/// row read is listed, and a page ends at `limit` or at DynamoDB's 1 MB per Query. That bound
+/// also keeps the answer within Lambda's 6 MB: its JSON is about as large as the rows it holds
+/// (1.06 MB for 1 MB of rows, measured), at most twice that for text the API accepts (whose
+/// only escaped characters, newlines, tabs, quotes and backslashes, take two bytes).
+async fn query_changes(store: &DynamoStore, q: &ChangeQuery) -> Result<ChangePage, StoreError> {
+    let workspace = q.workspace.to_string();
+    let since = q.since.to_string();
+    let listing = Listing::changes(&workspace);
+    let start = match &q.cursor {
+        Some(c) => Some(
+            listing
+                .decode_from(c.as_str(), &since)?
+                .into_iter()
+                .map(|(attr, value)| (attr, s(value)))
+                .collect::<Item>(),
+        ),
+        None => None,
+    };
+    let out = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .index_name(listing.index)
+        .scan_index_forward(true)
+        .set_limit(q.limit.map(|n| n as i32))
+        .set_exclusive_start_key(start)
+        .key_condition_expression("#pk = :pk AND #sk >= :since")
+        .expression_attribute_names("#pk", listing.key.partition)
+        .expression_attribute_names("#sk", listing.key.sort)
+        .expression_attribute_values(":pk", s(&workspace))
+        .expression_attribute_values(":since", s(since))
+        .send()
+        .await
+        .map_err(classify)?;
+    let changes = out
+        .items()
+        .iter()
+        .map(change_from_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = out
+        .last_evaluated_key
+        .as_ref()
+        .map(|lek| listing.encode(|attr| text(lek, attr)));
+    Ok(ChangePage {
+        changes,
+        next_cursor,
+        server_time: q.now,
+    })
 }
 
 /// The value of the index's partition key, and the (attribute, value) pairs rows must also
@@ -516,6 +597,23 @@ mod tests {
                 };
                 assert!(store.list(&query).await.is_err());
             }
+        }
+        for cursor in [None, Some("x")] {
+            let query = ChangeQuery {
+                workspace,
+                since: fields.observed_at,
+                limit: None,
+                cursor: cursor.map(|_| {
+                    let listing = Listing::changes("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60");
+                    let position = |name: &str| match name {
+                        "workspace_uuid" => Some("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60"),
+                        _ => Some("2026-11-21T00:00:00.000Z"),
+                    };
+                    Cursor::parse(&listing.encode(position)).unwrap()
+                }),
+                now: fields.observed_at,
+            };
+            assert!(store.changes(&query).await.is_err());
         }
         let called = actions.0.lock().unwrap().clone();
         let declared: BTreeSet<String> = IAM_ACTIONS.iter().map(|a| (*a).to_owned()).collect();

@@ -1,25 +1,29 @@
 //! Sessions in memory, with DynamoDB's semantics: the same upsert and delete decisions (not
 //! owner, stale, create-only, absent), tombstones, only the facts a write carries, newest-first
-//! listing by `created_at` with the same filters (`mine`, user, repo, branch), and the same
-//! cursors. For fast tests of the router's logic; DynamoDB Local remains the proof that the real
-//! store agrees.
+//! listing by `created_at` with the same filters (`mine`, user, repo, branch), the change feed
+//! by `updated_at`, and the same cursors. For fast tests of the router's logic; DynamoDB Local
+//! remains the proof that the real store agrees.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use sessions_core::wire::{Change, ChangePage, Deleted, Tombstone};
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
 use super::cursor::{Listing, Position};
 use super::{SessionStore, StoreError, Upserted};
-use crate::domain::{DeleteCommand, Existing, ListQuery, UpsertCommand, decide, decide_delete};
+use crate::domain::{
+    ChangeQuery, DeleteCommand, Existing, ListQuery, UpsertCommand, decide, decide_delete,
+};
 
 /// A stored row: its owner, the `observed_at` of its latest write, and the session, which a
-/// delete takes away (leaving the tombstone).
+/// delete takes away (leaving the tombstone, with the server's time of the delete).
 #[derive(Debug, Clone)]
 struct Row {
     user_uuid: String,
     observed_at: String,
     session: Option<Session>,
+    deleted_at: Option<String>,
 }
 
 impl Row {
@@ -28,6 +32,22 @@ impl Row {
             user_uuid: &self.user_uuid,
             observed_at: &self.observed_at,
             deleted: self.session.is_none(),
+        }
+    }
+
+    /// The row as the change feed lists it. A tombstone's `updated_at` is its `deleted_at`:
+    /// the delete is its last write.
+    fn change(&self, workspace_uuid: &str, session_id: &str) -> Option<Change> {
+        match (&self.session, &self.deleted_at) {
+            (Some(session), _) => Some(Change::Session(session.clone())),
+            (None, Some(deleted_at)) => Some(Change::Deleted(Tombstone {
+                workspace_uuid: workspace_uuid.to_owned(),
+                session_id: session_id.to_owned(),
+                deleted_at: deleted_at.clone(),
+                updated_at: deleted_at.clone(),
+                deleted: Deleted,
+            })),
+            (None, None) => None,
         }
     }
 }
@@ -131,6 +151,7 @@ impl SessionStore for MemoryStore {
             user_uuid: session.user_uuid.clone(),
             observed_at: body.observed_at.to_string(),
             session: Some(session.clone()),
+            deleted_at: None,
         };
         rows.insert(key, row);
         Ok(Upserted { session, created })
@@ -145,6 +166,7 @@ impl SessionStore for MemoryStore {
         if let Some(row) = row {
             row.session = None;
             row.observed_at = cmd.observed_at().to_string();
+            row.deleted_at = Some(cmd.now.to_string());
         }
         Ok(())
     }
@@ -189,6 +211,50 @@ impl SessionStore for MemoryStore {
         Ok(SessionPage {
             sessions,
             next_cursor,
+        })
+    }
+    /// As DynamoDB pages, but without its 1 MB bound: a page ends at `limit`, and a full page
+    /// always carries a cursor; without a `limit`, one page holds every change.
+    async fn changes(&self, q: &ChangeQuery) -> Result<ChangePage, StoreError> {
+        let workspace = q.workspace.to_string();
+        let since = q.since.to_string();
+        let listing = Listing::changes(&workspace);
+        let start = q
+            .cursor
+            .as_ref()
+            .map(|c| listing.decode_from(c.as_str(), &since))
+            .transpose()?;
+        let after_start = |change: &Change| {
+            start.as_ref().is_none_or(|position| {
+                let at = |name: &str| position.get(name).map_or("", String::as_str);
+                (change.updated_at(), change.session_id()) > (at("updated_at"), at("session_id"))
+            })
+        };
+        let mut changes: Vec<Change> = self
+            .rows()
+            .iter()
+            .filter(|((ws, _), _)| *ws == workspace)
+            .filter_map(|((ws, id), row)| row.change(ws, id))
+            .filter(|change| change.updated_at() >= since.as_str() && after_start(change))
+            .collect();
+        changes.sort_by(|a, b| {
+            (a.updated_at(), a.session_id()).cmp(&(b.updated_at(), b.session_id()))
+        });
+        let limit = q.limit.map_or(usize::MAX, |n| n as usize);
+        changes.truncate(limit);
+        let next_cursor = match changes.last() {
+            Some(last) if changes.len() == limit => Some(listing.encode(|name| match name {
+                "workspace_uuid" => Some(workspace.as_str()),
+                "session_id" => Some(last.session_id()),
+                "updated_at" => Some(last.updated_at()),
+                _ => None,
+            })),
+            _ => None,
+        };
+        Ok(ChangePage {
+            changes,
+            next_cursor,
+            server_time: q.now,
         })
     }
 }

@@ -9,9 +9,10 @@ pub mod table;
 
 use std::future::Future;
 
+use sessions_core::wire::ChangePage;
 use sessions_core::{Session, SessionId, SessionPage, WorkspaceId};
 
-use crate::domain::{DeleteCommand, ListQuery, Rejection, UpsertCommand};
+use crate::domain::{ChangeQuery, DeleteCommand, ListQuery, Rejection, UpsertCommand};
 
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
@@ -60,4 +61,11 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         query: &ListQuery,
     ) -> impl Future<Output = Result<SessionPage, StoreError>> + Send;
+
+    /// Oldest change first, by the server's `updated_at`, without a Scan: live rows and the
+    /// tombstones of deleted ones. A full page carries a cursor even if nothing follows.
+    fn changes(
+        &self,
+        query: &ChangeQuery,
+    ) -> impl Future<Output = Result<ChangePage, StoreError>> + Send;
 }

@@ -57,7 +57,18 @@ pub const BY_REPO: (&str, KeyDef) = (
     },
 );
 
-pub const INDEXES: [(&str, KeyDef); 3] = [BY_WORKSPACE, BY_USER, BY_REPO];
+/// Oldest change first per workspace: the change feed a client pulls incrementally
+/// (`GET .../changes`). Holds live rows and the tombstones of deleted ones (both carry the
+/// server's `updated_at`); tombstones written before deletes set `updated_at` are not in it.
+pub const BY_UPDATED: (&str, KeyDef) = (
+    "by_workspace_updated",
+    KeyDef {
+        partition: "workspace_uuid",
+        sort: "updated_at",
+    },
+);
+
+pub const INDEXES: [(&str, KeyDef); 4] = [BY_WORKSPACE, BY_USER, BY_REPO, BY_UPDATED];
 
 /// Every attribute that appears in a key, each a string.
 pub fn key_attributes() -> Vec<&'static str> {

@@ -1,13 +1,15 @@
 //! The in-memory store against DynamoDB Local: random sequences of upserts (plain and
 //! create-only), deletes and reads by two identities, with `observed_at` before, at and after
-//! each delete's, applied to both stores. Every outcome, and the listings after each sequence,
-//! must be the same: the memory store's tests of the router then hold for DynamoDB too.
+//! each delete's, applied to both stores. Every outcome, and the listings and change feeds after
+//! each sequence, must be the same: the memory store's tests of the router then hold for
+//! DynamoDB too.
 
-use crate::store_model::assert_same_listing;
+use crate::store_model::{assert_same_changes, assert_same_listing};
+use sessions_core::wire::Change;
 use sessions_core::{Session, SessionId, Timestamp, UpsertBody, WorkspaceId};
 use sessions_e2e::{Stack, alice, bob, new_workspace};
 use sessions_function::domain::{
-    Caller, DeleteCommand, ListQuery, Rejection, UpsertCommand, WriteMode,
+    Caller, ChangeQuery, DeleteCommand, ListQuery, Rejection, UpsertCommand, WriteMode,
 };
 use sessions_function::store::{DynamoStore, MemoryStore, SessionStore, StoreError};
 
@@ -124,6 +126,7 @@ async fn the_memory_store_agrees_with_dynamodb_on_writes_and_deletes() {
     // How often the cases that matter here came up: deletes that went through, writes refused
     // by a tombstone as stale, and rows recorded again after a delete.
     let (mut deletes, mut stale_on_tombstone, mut recorded_again) = (0, 0, 0);
+    let mut tombstones_in_feed = 0;
     // Sequences are random (a new seed each run): past the first SEQUENCES, more run until
     // they reach those cases, so that a thin draw does not fail.
     for seed in first..first + 4 * SEQUENCES {
@@ -178,9 +181,35 @@ async fn the_memory_store_agrees_with_dynamodb_on_writes_and_deletes() {
             })
             .await;
         }
+        // Each step writes at its own second of the server's clock: no two changes tie.
+        let base = Timestamp::parse("base", "2026-11-20T09:00:00Z").expect("base time");
+        for (since, limit) in [(0, None), (0, Some(1)), (STEPS / 2, Some(2))] {
+            let query = ChangeQuery {
+                workspace,
+                since: base.plus_seconds(since as i64),
+                limit,
+                cursor: None,
+                now: base.plus_seconds(STEPS as i64),
+            };
+            let changes = assert_same_changes(&memory, &dynamo, &query, || {
+                format!(
+                    "(from +{since}s, limit {limit:?}) after seed {seed}:\n{}",
+                    history.join("\n")
+                )
+            })
+            .await;
+            tombstones_in_feed += changes
+                .iter()
+                .filter(|c| matches!(c, Change::Deleted(_)))
+                .count();
+        }
     }
     // The sequences did reach the interesting cases.
     assert!(deletes > 20, "only {deletes} deletes went through");
+    assert!(
+        tombstones_in_feed > 10,
+        "only {tombstones_in_feed} tombstones in the change feeds"
+    );
     assert!(
         stale_on_tombstone > 5,
         "only {stale_on_tombstone} stale writes on tombstones"

@@ -1,4 +1,5 @@
-//! The local stack's table made by an older version gains the repo index in place.
+//! The local stack's table made by an older version gains the repo and change-feed indexes in
+//! place.
 
 use serde_json::json;
 use sessions_e2e::{alice, new_workspace};
@@ -127,6 +128,20 @@ async fn an_older_local_table_gains_the_repo_index() {
         "the row written before the index is in it"
     );
     assert_eq!(page.sessions[0].session_id, "old");
+    // And the change feed's index, rows written before it included.
+    assert!(indexes.contains(&"by_workspace_updated"), "{indexes:?}");
+    let feed = store
+        .changes(&sessions_function::domain::ChangeQuery {
+            workspace,
+            since: sessions_core::Timestamp::parse("since", "1970-01-01T00:00:00Z").unwrap(),
+            limit: None,
+            cursor: None,
+            now: sessions_core::Timestamp::now(),
+        })
+        .await
+        .expect("the feed through the new index");
+    assert_eq!(feed.changes.len(), 1);
+    assert_eq!(feed.changes[0].session_id(), "old");
     assert!(
         !table::create_if_missing(&dynamodb, &name)
             .await

@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use openapiv3::{MediaType, OpenAPI, ReferenceOr, Schema};
 use sessions_core::fields::LIST_MAX_LIMIT;
-use sessions_core::wire::{DeletedSession, ErrorDetail};
+use sessions_core::wire::{Change, ChangePage, DeletedSession, ErrorDetail, Tombstone};
 use sessions_core::{
     Cursor, ErrorBody, ErrorCode, Facts, Identity, Session, SessionId, SessionPage, Summary,
     Timestamp, Title, UpsertBody, WorkspaceId,
@@ -76,6 +76,60 @@ fn check_session(session: &Session, label: &str) {
     }
 }
 
+/// A deleted row's key and time as the server writes them (the answer to a delete, and a
+/// tombstone in the change feed).
+fn check_deleted(deleted: &DeletedSession, label: &str) {
+    let workspace = WorkspaceId::parse(&deleted.workspace_uuid)
+        .unwrap_or_else(|e| panic!("openapi.yaml: {label}.workspace_uuid: {e}; {FIX}"));
+    assert_eq!(
+        workspace.to_string(),
+        deleted.workspace_uuid,
+        "openapi.yaml: {label}.workspace_uuid should be lowercase, as the server writes it; {FIX}"
+    );
+    SessionId::parse(&deleted.session_id)
+        .unwrap_or_else(|e| panic!("openapi.yaml: {label}.session_id: {e}; {FIX}"));
+    check_timestamp(&deleted.deleted_at, "deleted_at", label);
+}
+
+/// A tombstone as the server could have written it.
+fn check_tombstone(tombstone: &Tombstone, label: &str) {
+    let deleted = DeletedSession {
+        workspace_uuid: tombstone.workspace_uuid.clone(),
+        session_id: tombstone.session_id.clone(),
+        deleted_at: tombstone.deleted_at.clone(),
+    };
+    check_deleted(&deleted, label);
+    check_timestamp(&tombstone.updated_at, "updated_at", label);
+    assert_eq!(
+        tombstone.deleted_at, tombstone.updated_at,
+        "openapi.yaml: {label}: the server writes a tombstone's updated_at as its deleted_at; {FIX}"
+    );
+}
+
+/// A page of changes as the server could have sent it: each change valid, oldest first, all
+/// before the server's time.
+fn check_change_page(page: &ChangePage, label: &str) {
+    for (i, change) in page.changes.iter().enumerate() {
+        let at = format!("{label}.changes[{i}]");
+        match change {
+            Change::Session(session) => check_session(session, &at),
+            Change::Deleted(tombstone) => check_tombstone(tombstone, &at),
+        }
+        assert!(
+            change.updated_at() <= page.server_time.to_string().as_str(),
+            "openapi.yaml: {at} changed after the page's server_time; {FIX}"
+        );
+    }
+    assert!(
+        page.changes.is_sorted_by_key(Change::updated_at),
+        "openapi.yaml: {label}.changes should be oldest first (by updated_at); {FIX}"
+    );
+    if let Some(cursor) = &page.next_cursor {
+        Cursor::parse(cursor)
+            .unwrap_or_else(|e| panic!("openapi.yaml: {label}.next_cursor: {e}; {FIX}"));
+    }
+}
+
 /// Checks one example against the wire type of `schema` the way the server reads or writes it.
 fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
     let json = as_json(example, label);
@@ -107,6 +161,18 @@ fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
                     .unwrap_or_else(|e| panic!("openapi.yaml: {label}.next_cursor: {e}; {FIX}"));
             }
         }
+        "ChangePage" => {
+            let page: ChangePage = serde_json::from_slice(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is not a sessions_core::wire::ChangePage: {e}; {FIX}")
+            });
+            check_change_page(&page, label);
+        }
+        "Tombstone" => {
+            let tombstone: Tombstone = serde_json::from_slice(&json).unwrap_or_else(|e| {
+                panic!("openapi.yaml: {label} is not a sessions_core::wire::Tombstone: {e}; {FIX}")
+            });
+            check_tombstone(&tombstone, label);
+        }
         "Identity" => {
             let identity: Identity = serde_json::from_slice(&json).unwrap_or_else(|e| {
                 panic!("openapi.yaml: {label} is not a sessions_core::Identity: {e}; {FIX}")
@@ -124,16 +190,7 @@ fn check_example(schema: &str, example: &serde_json::Value, label: &str) {
                     "openapi.yaml: {label} is not a sessions_core::wire::DeletedSession: {e}; {FIX}"
                 )
             });
-            let workspace = WorkspaceId::parse(&deleted.workspace_uuid)
-                .unwrap_or_else(|e| panic!("openapi.yaml: {label}.workspace_uuid: {e}; {FIX}"));
-            assert_eq!(
-                workspace.to_string(),
-                deleted.workspace_uuid,
-                "openapi.yaml: {label}.workspace_uuid should be lowercase, as the server writes it; {FIX}"
-            );
-            SessionId::parse(&deleted.session_id)
-                .unwrap_or_else(|e| panic!("openapi.yaml: {label}.session_id: {e}; {FIX}"));
-            check_timestamp(&deleted.deleted_at, "deleted_at", label);
+            check_deleted(&deleted, label);
         }
         // Error examples are checked with their status in error_responses_match_error_code_statuses.
         "Error" => {
@@ -204,11 +261,16 @@ fn examples_pass_the_servers_own_parsers() {
                     "workspace_uuid" => WorkspaceId::parse(&text()).map(drop),
                     "cursor" => Cursor::parse(&text()).map(drop),
                     "observed_at" => Timestamp::parse("observed_at", &text()).map(drop),
+                    "updated_since" => Timestamp::parse("updated_since", &text()).map(drop),
                     "limit" => {
                         let n = example.as_u64().unwrap_or_default();
+                        let max = match op.operation.operation_id.as_deref() {
+                            Some("listChanges") => ChangePage::MAX_LIMIT,
+                            _ => LIST_MAX_LIMIT,
+                        };
                         assert!(
-                            (1..=u64::from(LIST_MAX_LIMIT)).contains(&n),
-                            "openapi.yaml: {label} should be 1..=LIST_MAX_LIMIT; {FIX}"
+                            (1..=u64::from(max)).contains(&n),
+                            "openapi.yaml: {label} should be 1..={max}; {FIX}"
                         );
                         Ok(())
                     }
@@ -271,7 +333,13 @@ fn examples_pass_the_servers_own_parsers() {
     }
 
     // The property examples of each schema, put together, make a valid example too.
-    for name in ["Session", "UpsertBody", "Identity", "DeletedSession"] {
+    for name in [
+        "Session",
+        "UpsertBody",
+        "Identity",
+        "DeletedSession",
+        "Tombstone",
+    ] {
         checked += 1;
         let at = format!("components.schemas.{name}");
         check_example(
@@ -280,15 +348,18 @@ fn examples_pass_the_servers_own_parsers() {
             &format!("{at} (its property examples together)"),
         );
     }
-    let page = assembled(
-        component(&api, "SessionPage"),
-        "components.schemas.SessionPage",
-    );
-    if let Some(cursor) = page.get("next_cursor").and_then(serde_json::Value::as_str) {
-        checked += 1;
-        Cursor::parse(cursor).unwrap_or_else(|e| {
-            panic!("openapi.yaml: components.schemas.SessionPage next_cursor example: {e}; {FIX}")
-        });
+    for name in ["SessionPage", "ChangePage"] {
+        let at = format!("components.schemas.{name}");
+        let page = assembled(component(&api, name), &at);
+        if let Some(cursor) = page.get("next_cursor").and_then(serde_json::Value::as_str) {
+            checked += 1;
+            Cursor::parse(cursor)
+                .unwrap_or_else(|e| panic!("openapi.yaml: {at} next_cursor example: {e}; {FIX}"));
+        }
+        if let Some(time) = page.get("server_time").and_then(serde_json::Value::as_str) {
+            checked += 1;
+            check_timestamp(time, "server_time", &at);
+        }
     }
     let at = "components.schemas.Error.properties.error";
     let error = property(

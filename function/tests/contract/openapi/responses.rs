@@ -150,6 +150,7 @@ fn route_codes(method: &str, path: &str) -> Vec<ErrorCode> {
     use ErrorCode::*;
     let session = format!("{API_PREFIX}/{{workspace_uuid}}/sessions/{{session_id}}");
     let sessions = format!("{API_PREFIX}/{{workspace_uuid}}/sessions");
+    let changes = format!("{API_PREFIX}/{{workspace_uuid}}/changes");
     let mut codes = AUTH_CODES.to_vec();
     if path.contains("{workspace_uuid}") {
         codes.extend(WORKSPACE_CODES);
@@ -185,6 +186,7 @@ fn route_codes(method: &str, path: &str) -> Vec<ErrorCode> {
             ],
         ),
         "GET" if path == sessions => (true, vec![InvalidQuery]),
+        "GET" if path == changes => (true, vec![InvalidQuery, InvalidTimestamp]),
         "GET" if path == WHOAMI_PATH => (false, vec![]),
         _ => panic!(
             "router::ROUTES has {method} {path}, which this test does not know: list the \

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema, StatusCode};
+use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type};
 use serde::Serialize;
 use sessions_core::fields::{
     BODY_MAX_BYTES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, SESSION_ID_MAX_CHARS, SUMMARY_MAX_BYTES,
     TITLE_MAX_CHARS,
 };
 use sessions_core::identity::USER_NAMESPACE;
-use sessions_core::wire::{DeletedSession, ErrorDetail};
+use sessions_core::wire::{Change, ChangePage, Deleted, DeletedSession, ErrorDetail, Tombstone};
 use sessions_core::{
     Cursor, ErrorBody, ErrorCode, Facts, Identity, Session, SessionId, SessionPage, Summary,
     Timestamp, Title, UpsertBody, Usd, facts,
@@ -113,6 +113,27 @@ fn sample_page() -> SessionPage {
     }
 }
 
+fn sample_tombstone() -> Tombstone {
+    Tombstone {
+        workspace_uuid: WORKSPACE.into(),
+        session_id: "s".into(),
+        deleted_at: "2026-11-24T07:06:00.120Z".into(),
+        updated_at: "2026-11-24T07:06:00.120Z".into(),
+        deleted: Deleted,
+    }
+}
+
+fn sample_changes() -> ChangePage {
+    ChangePage {
+        changes: vec![
+            Change::Session(sample_session()),
+            Change::Deleted(sample_tombstone()),
+        ],
+        next_cursor: Some("abc".into()),
+        server_time: Timestamp::parse("at", "2026-11-24T07:06:02.004Z").expect("a valid timestamp"),
+    }
+}
+
 fn sample_identity() -> Identity {
     Identity {
         user_arn: ARN.into(),
@@ -201,6 +222,38 @@ fn schemas_match_wire_types() {
     assert_response_schema(&api, "SessionPage", &sample_page());
     assert_response_schema(&api, "Identity", &sample_identity());
     assert_response_schema(&api, "DeletedSession", &sample_deleted());
+    assert_response_schema(&api, "ChangePage", &sample_changes());
+    assert_response_schema(&api, "Tombstone", &sample_tombstone());
+
+    // A change is a session or a tombstone (`Change`, untagged): one of the two schemas.
+    let at = "components.schemas.Change";
+    let SchemaKind::OneOf { one_of } = &component(&api, "Change").schema_kind else {
+        panic!("openapi.yaml: {at} should be `oneOf` Session and Tombstone; {FIX}");
+    };
+    let variants: Vec<&str> = one_of
+        .iter()
+        .map(|variant| match variant {
+            ReferenceOr::Reference { reference } => reference.as_str(),
+            ReferenceOr::Item(_) => panic!("openapi.yaml: {at}.oneOf should be $refs; {FIX}"),
+        })
+        .collect();
+    assert_eq!(
+        variants,
+        [
+            "#/components/schemas/Session",
+            "#/components/schemas/Tombstone"
+        ],
+        "{at}.oneOf should be the two forms of sessions_core::wire::Change; {FIX}"
+    );
+    let changes = property(&api, component(&api, "ChangePage"), "changes", at);
+    let items = match &changes.schema_kind {
+        SchemaKind::Type(Type::Array(array)) => array.items.as_ref(),
+        _ => None,
+    };
+    assert!(
+        matches!(items, Some(ReferenceOr::Reference { reference }) if reference == "#/components/schemas/Change"),
+        "openapi.yaml: components.schemas.ChangePage.changes should be an array of Change; {FIX}"
+    );
 
     // UpsertBody: exactly the accepted fields; required and nullable as UpsertBody::from_json parses.
     let at = "components.schemas.UpsertBody";
@@ -345,16 +398,27 @@ fn bounds_match_field_constants() {
                     limit_params += 1;
                     let bounds = bounds(&api, schema);
                     let default = schema.schema_data.default.as_ref().and_then(|d| d.as_f64());
+                    // The change feed's page has no default size: DynamoDB's 1 MB decides.
+                    let (max, default_limit) = match op.operation.operation_id.as_deref() {
+                        Some("listChanges") => (
+                            (ChangePage::MAX_LIMIT, "ChangePage::MAX_LIMIT"),
+                            (None, "none"),
+                        ),
+                        _ => (
+                            (LIST_MAX_LIMIT, "LIST_MAX_LIMIT"),
+                            (Some(LIST_DEFAULT_LIMIT), "LIST_DEFAULT_LIMIT"),
+                        ),
+                    };
                     for (key, actual, expected, constant) in [
-                        ("minimum", bounds.minimum, 1, "1"),
-                        ("maximum", bounds.maximum, LIST_MAX_LIMIT, "LIST_MAX_LIMIT"),
-                        ("default", default, LIST_DEFAULT_LIMIT, "LIST_DEFAULT_LIMIT"),
+                        ("minimum", bounds.minimum, Some(1), "1"),
+                        ("maximum", bounds.maximum, Some(max.0), max.1),
+                        ("default", default, default_limit.0, default_limit.1),
                     ] {
                         assert_eq!(
                             actual,
-                            Some(f64::from(expected)),
-                            "openapi.yaml: {at}.{key} should be {constant} = {expected} \
-                             (sessions_core::fields); {FIX}"
+                            expected.map(f64::from),
+                            "openapi.yaml: {at}.{key} should be {constant} = {expected:?} \
+                             (sessions_core); {FIX}"
                         );
                     }
                 }
@@ -371,8 +435,8 @@ fn bounds_match_field_constants() {
         "every operation on a session should declare its session_id parameter; {FIX}"
     );
     assert_eq!(
-        limit_params, 1,
-        "listSessions should declare a `limit` query parameter; {FIX}"
+        limit_params, 2,
+        "listSessions and listChanges should each declare a `limit` query parameter; {FIX}"
     );
 
     let schemas = "components.schemas";
@@ -387,7 +451,7 @@ fn bounds_match_field_constants() {
     let max_title = (TITLE_MAX_CHARS, "TITLE_MAX_CHARS");
     let max_summary = (SUMMARY_MAX_BYTES, "SUMMARY_MAX_BYTES");
     let at = |name: &str, field: &str| format!("{schemas}.{name}.properties.{field}");
-    for schema in ["Session", "DeletedSession"] {
+    for schema in ["Session", "DeletedSession", "Tombstone"] {
         assert_length(
             &api,
             prop(schema, "session_id"),
