@@ -1,0 +1,92 @@
+//! The mirror's tables and search index, and the numbers that say a file holds them.
+
+use rusqlite::Connection;
+
+/// `PRAGMA application_id`: marks the file as a mirror ("SESS"), so another program's
+/// database is never mistaken for one.
+pub const APPLICATION_ID: i64 = 0x5345_5353;
+
+/// `PRAGMA user_version`. Raise it with any change below: a file of another version is
+/// emptied and filled again by the next sync (it is only a copy of the API's rows).
+pub const VERSION: i64 = 1;
+
+/// The FTS5 tokenizer: English stems ("retries" finds "retry"), and case and accents folded.
+pub const TOKENIZER: &str = "porter unicode61 remove_diacritics 2";
+
+const TABLES: &str = "
+-- One row per live session. The columns searched and filtered on are columns; the facts
+-- ride along as the JSON the API sent. `id` is what the search index refers to.
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL UNIQUE,
+    uuid TEXT NOT NULL,
+    user_uuid TEXT NOT NULL,
+    workspace_uuid TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    updated_at TEXT NOT NULL,
+    user_arn TEXT NOT NULL,
+    person TEXT NOT NULL,
+    repo TEXT,
+    branch TEXT,
+    facts TEXT NOT NULL
+);
+CREATE INDEX sessions_by_created ON sessions (created_at);
+CREATE INDEX sessions_by_person ON sessions (user_arn, created_at);
+CREATE INDEX sessions_by_repo ON sessions (repo, created_at);
+CREATE INDEX sessions_by_update ON sessions (updated_at);
+
+-- Deleted sessions, remembered so that an older live copy arriving later stays deleted.
+CREATE TABLE tombstones (
+    session_id TEXT PRIMARY KEY,
+    deleted_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The sync cursor and when the mirror last met the API.
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The index reads its text from `sessions` (external content), so the text is stored once;
+/// the triggers keep the two in step.
+const SEARCH_INDEX: &str = "
+CREATE TRIGGER sessions_indexed AFTER INSERT ON sessions BEGIN
+    INSERT INTO sessions_fts (rowid, title, summary, repo, branch, person)
+    VALUES (new.id, new.title, new.summary, new.repo, new.branch, new.person);
+END;
+CREATE TRIGGER sessions_unindexed AFTER DELETE ON sessions BEGIN
+    INSERT INTO sessions_fts (sessions_fts, rowid, title, summary, repo, branch, person)
+    VALUES ('delete', old.id, old.title, old.summary, old.repo, old.branch, old.person);
+END;
+CREATE TRIGGER sessions_reindexed AFTER UPDATE ON sessions BEGIN
+    INSERT INTO sessions_fts (sessions_fts, rowid, title, summary, repo, branch, person)
+    VALUES ('delete', old.id, old.title, old.summary, old.repo, old.branch, old.person);
+    INSERT INTO sessions_fts (rowid, title, summary, repo, branch, person)
+    VALUES (new.id, new.title, new.summary, new.repo, new.branch, new.person);
+END;
+";
+
+/// Creates everything in one transaction, which also stamps the file as a mirror of this
+/// version: a crash halfway leaves an empty file, never half a schema.
+pub fn create(conn: &Connection) -> rusqlite::Result<()> {
+    let fts = format!(
+        "CREATE VIRTUAL TABLE sessions_fts USING fts5(
+            title, summary, repo, branch, person,
+            content = 'sessions', content_rowid = 'id',
+            tokenize = '{TOKENIZER}'
+        );"
+    );
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         {TABLES}
+         {fts}
+         {SEARCH_INDEX}
+         PRAGMA application_id = {APPLICATION_ID};
+         PRAGMA user_version = {VERSION};
+         COMMIT;"
+    ))
+}
