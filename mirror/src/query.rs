@@ -74,30 +74,38 @@ fn terms(text: &str) -> Vec<Term> {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
+    // Enough to fill MAX_TERMS after stopwords and repeats are left out, and no more: a
+    // query of a megabyte costs no more than one of a line.
+    let enough = MAX_TERMS * 4;
     let mut terms: Vec<Term> = Vec::new();
+    let mut after_phrase = false;
     // Between quotes (odd pieces) is a phrase; an unclosed quote runs to the end.
-    for (i, piece) in text.split('"').enumerate() {
-        if terms.len() >= MAX_TERMS * 2 {
+    'pieces: for (i, piece) in text.split('"').enumerate() {
+        if terms.len() >= enough {
             break;
         }
         if i % 2 == 1 {
-            if has_word(piece) {
+            after_phrase = has_word(piece);
+            if after_phrase {
                 terms.push(Term::new(piece.trim(), false));
             }
             continue;
         }
         // `"exponential back"*`: the star right after a phrase makes it a prefix.
-        if i > 0 && piece.starts_with('*') {
-            if let Some(phrase) = terms.last_mut() {
-                phrase.prefix = true;
-            }
+        if let Some(phrase) = terms
+            .last_mut()
+            .filter(|_| after_phrase && piece.starts_with('*'))
+        {
+            phrase.prefix = true;
         }
         for word in piece.split_whitespace() {
             let core = word.trim_end_matches('*');
-            if OPERATORS.contains(&core) || !has_word(core) {
-                continue;
+            if !OPERATORS.contains(&core) && has_word(core) {
+                terms.push(Term::new(core, core.len() < word.len()));
             }
-            terms.push(Term::new(core, core.len() < word.len()));
+            if terms.len() >= enough {
+                break 'pieces;
+            }
         }
     }
     let mut unique: Vec<Term> = Vec::new();
@@ -138,7 +146,7 @@ mod tests {
         assert_eq!(expr("src/lib.rs"), r#""src/lib.rs""#);
         assert_eq!(
             expr("'; DROP TABLE sessions; --"),
-            r#""';" OR "DROP" OR "TABLE" OR "sessions;""#
+            r#""DROP" OR "TABLE" OR "sessions;""#
         );
         assert_eq!(expr("title:login"), r#""title:login""#);
     }
@@ -152,6 +160,11 @@ mod tests {
         assert_eq!(expr(r#"say "hi"#), r#""say" OR "hi""#, "an unclosed quote");
         assert_eq!(expr(r#""the retry loop""#), r#""the retry loop""#);
         assert_eq!(expr(r#""exponential back"*"#), r#""exponential back"*"#);
+        assert_eq!(
+            expr(r#"retry ""*"#),
+            r#""retry""#,
+            "no phrase to make a prefix"
+        );
     }
 
     #[test]
@@ -211,6 +224,8 @@ mod tests {
         assert!(term.text.len() <= MAX_TERM_BYTES && term.text.starts_with("éé"));
         let phrase = format!("\"{}\"", "abc ".repeat(5_000));
         assert!(terms(&phrase)[0].text.len() <= MAX_TERM_BYTES);
+        let phrases: String = (0..5_000).map(|i| format!("\"p{i}\"")).collect();
+        assert_eq!(terms(&phrases).len(), MAX_TERMS);
     }
 
     #[test]
