@@ -1,5 +1,5 @@
-//! What a person or an agent types, turned into an FTS5 expression that cannot fail to parse:
-//! every word and phrase quoted, a trailing `*` kept as a prefix, the terms OR-ed together so
+//! What a person or an agent types, turned into FTS5 phrases that cannot fail to parse: every
+//! word and phrase quoted, a trailing `*` kept as a prefix; the search ORs them together so
 //! that a sentence finds the sessions matching most of its words first.
 
 use crate::error::{MirrorError, Result};
@@ -51,8 +51,9 @@ impl Term {
     }
 }
 
-/// The FTS5 expression for `text`, or `MirrorError::EmptyQuery` when it holds no word.
-pub fn fts_expression(text: &str) -> Result<String> {
+/// The FTS5 phrases to search for in `text` (to be OR-ed), or `MirrorError::EmptyQuery`
+/// when it holds no word.
+pub fn fts_phrases(text: &str) -> Result<Vec<String>> {
     let terms = terms(text);
     let (words, stopwords): (Vec<Term>, Vec<Term>) =
         terms.into_iter().partition(|t| !t.is_stopword());
@@ -60,11 +61,7 @@ pub fn fts_expression(text: &str) -> Result<String> {
     if chosen.is_empty() {
         return Err(MirrorError::EmptyQuery);
     }
-    Ok(chosen
-        .iter()
-        .map(Term::render)
-        .collect::<Vec<_>>()
-        .join(" OR "))
+    Ok(chosen.iter().map(Term::render).collect())
 }
 
 /// The query's words and quoted phrases, in order, without repeats, at most `MAX_TERMS`.
@@ -130,7 +127,7 @@ mod tests {
     use super::*;
 
     fn expr(text: &str) -> String {
-        fts_expression(text).unwrap()
+        fts_phrases(text).unwrap().join(" OR ")
     }
 
     #[test]
@@ -209,7 +206,7 @@ mod tests {
             "\" \"",
         ] {
             assert!(
-                matches!(fts_expression(text), Err(MirrorError::EmptyQuery)),
+                matches!(fts_phrases(text), Err(MirrorError::EmptyQuery)),
                 "{text:?}"
             );
         }

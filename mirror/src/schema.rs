@@ -15,22 +15,25 @@ pub const TOKENIZER: &str = "porter unicode61 remove_diacritics 2";
 
 const TABLES: &str = "
 -- One row per live session. The columns searched and filtered on are columns; the facts
--- ride along as the JSON the API sent. `id` is what the search index refers to.
+-- ride along as the JSON the API sent. `id` is what the search index refers to; `tags` are
+-- the search filters as words (see search.rs).
 CREATE TABLE sessions (
     id INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    user_arn TEXT NOT NULL,
+    repo TEXT,
+    branch TEXT,
+    person TEXT NOT NULL,
+    tags TEXT NOT NULL,
     uuid TEXT NOT NULL,
     user_uuid TEXT NOT NULL,
     workspace_uuid TEXT NOT NULL,
-    title TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    created_at TEXT NOT NULL,
     finished_at TEXT,
-    updated_at TEXT NOT NULL,
-    user_arn TEXT NOT NULL,
-    person TEXT NOT NULL,
-    repo TEXT,
-    branch TEXT,
+    title TEXT NOT NULL,
+    -- The long texts last: filters read the columns before them without reading these.
+    summary TEXT NOT NULL,
     facts TEXT NOT NULL
 );
 CREATE INDEX sessions_by_created ON sessions (created_at);
@@ -55,18 +58,18 @@ CREATE TABLE meta (
 /// the triggers keep the two in step.
 const SEARCH_INDEX: &str = "
 CREATE TRIGGER sessions_indexed AFTER INSERT ON sessions BEGIN
-    INSERT INTO sessions_fts (rowid, title, summary, repo, branch, person)
-    VALUES (new.id, new.title, new.summary, new.repo, new.branch, new.person);
+    INSERT INTO sessions_fts (rowid, title, summary, repo, branch, person, tags)
+    VALUES (new.id, new.title, new.summary, new.repo, new.branch, new.person, new.tags);
 END;
 CREATE TRIGGER sessions_unindexed AFTER DELETE ON sessions BEGIN
-    INSERT INTO sessions_fts (sessions_fts, rowid, title, summary, repo, branch, person)
-    VALUES ('delete', old.id, old.title, old.summary, old.repo, old.branch, old.person);
+    INSERT INTO sessions_fts (sessions_fts, rowid, title, summary, repo, branch, person, tags)
+    VALUES ('delete', old.id, old.title, old.summary, old.repo, old.branch, old.person, old.tags);
 END;
 CREATE TRIGGER sessions_reindexed AFTER UPDATE ON sessions BEGIN
-    INSERT INTO sessions_fts (sessions_fts, rowid, title, summary, repo, branch, person)
-    VALUES ('delete', old.id, old.title, old.summary, old.repo, old.branch, old.person);
-    INSERT INTO sessions_fts (rowid, title, summary, repo, branch, person)
-    VALUES (new.id, new.title, new.summary, new.repo, new.branch, new.person);
+    INSERT INTO sessions_fts (sessions_fts, rowid, title, summary, repo, branch, person, tags)
+    VALUES ('delete', old.id, old.title, old.summary, old.repo, old.branch, old.person, old.tags);
+    INSERT INTO sessions_fts (rowid, title, summary, repo, branch, person, tags)
+    VALUES (new.id, new.title, new.summary, new.repo, new.branch, new.person, new.tags);
 END;
 ";
 
@@ -75,7 +78,7 @@ END;
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {
     let fts = format!(
         "CREATE VIRTUAL TABLE sessions_fts USING fts5(
-            title, summary, repo, branch, person,
+            title, summary, repo, branch, person, tags,
             content = 'sessions', content_rowid = 'id',
             tokenize = '{TOKENIZER}'
         );"

@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use sessions_core::{Session, Timestamp};
 
 use crate::error::{MirrorError, Result};
+use crate::search::session_tags;
 use crate::{Mirror, person_name};
 
 /// How many days of sessions a mirror keeps unless configured (`mirror_days`).
@@ -162,15 +163,15 @@ fn write_live(tx: &Transaction, session: &Session) -> rusqlite::Result<bool> {
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let written = tx.execute(
         "INSERT INTO sessions (session_id, uuid, user_uuid, workspace_uuid, title, summary,
-             created_at, finished_at, updated_at, user_arn, person, repo, branch, facts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             created_at, finished_at, updated_at, user_arn, person, repo, branch, facts, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (session_id) DO UPDATE SET
              uuid = excluded.uuid, user_uuid = excluded.user_uuid,
              workspace_uuid = excluded.workspace_uuid, title = excluded.title,
              summary = excluded.summary, created_at = excluded.created_at,
              finished_at = excluded.finished_at, updated_at = excluded.updated_at,
              user_arn = excluded.user_arn, person = excluded.person, repo = excluded.repo,
-             branch = excluded.branch, facts = excluded.facts
+             branch = excluded.branch, facts = excluded.facts, tags = excluded.tags
          WHERE excluded.updated_at >= sessions.updated_at",
         params![
             session.session_id,
@@ -187,6 +188,7 @@ fn write_live(tx: &Transaction, session: &Session) -> rusqlite::Result<bool> {
             session.facts.repo,
             session.facts.branch,
             facts,
+            session_tags(&session.user_arn, session.facts.repo.as_deref()),
         ],
     )?;
     Ok(written > 0)
