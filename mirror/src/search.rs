@@ -17,7 +17,7 @@ const WEIGHTS: &str = "10.0, 4.0, 2.0, 2.0, 2.0, 0.0";
 
 /// A query matching more sessions than this ranks the rarer words' matches and this many of
 /// the newest (see `Mirror::search`).
-pub const WINDOW: usize = 1_000;
+pub const WINDOW: usize = 500;
 
 /// How many tokens of context a snippet holds.
 const SNIPPET_TOKENS: u32 = 16;
@@ -95,8 +95,10 @@ impl Mirror {
         let Some(oldest_recent) = self.nth_newest(&all, WINDOW)? else {
             return self.ranked(query, &all, &words, None, limit);
         };
+        // One phrase: it is the whole query, and it matched too many.
         let rare: Vec<&str> = phrases
             .iter()
+            .filter(|_| phrases.len() > 1)
             .filter_map(
                 |phrase| match self.nth_newest(&restricted(phrase), WINDOW) {
                     Ok(None) => Some(Ok(phrase.as_str())),
@@ -112,6 +114,9 @@ impl Mirror {
             let with_rare = format!("({}) AND ({all})", rare.join(" OR "));
             self.ranked(query, &with_rare, &words, None, limit)?
         };
+        if hits.len() >= limit {
+            return Ok(hits);
+        }
         let recent = self.ranked(query, &all, &words, Some(oldest_recent), limit)?;
         for hit in recent {
             if hits.len() >= limit {
@@ -173,10 +178,16 @@ impl Mirror {
         values.extend([query.marks.start.clone(), query.marks.end.clone()]);
         // The best rows first, then a snippet for those alone (SQLite would otherwise build
         // one for every match before sorting), of the words only: not of the filters' tags.
+        // The rows are read for the filters alone: a read per match is what a search costs.
+        let rows = if clauses.is_empty() {
+            ""
+        } else {
+            "JOIN sessions s ON s.id = sessions_fts.rowid"
+        };
         let sql = format!(
             "WITH best AS (
                  SELECT sessions_fts.rowid AS id, bm25(sessions_fts, {WEIGHTS}) AS rank
-                 FROM sessions_fts JOIN sessions s ON s.id = sessions_fts.rowid
+                 FROM sessions_fts {rows}
                  WHERE sessions_fts MATCH ?1{filters}
                  ORDER BY rank LIMIT {limit}
              )

@@ -75,6 +75,6 @@ fn filters_stay_exact_whatever_the_number_of_matches() {
     assert_eq!(alice.len(), 100);
     assert!(alice.iter().all(|id| {
         let n: usize = id[1..].parse().unwrap();
-        n % 2 == 0
+        n.is_multiple_of(2)
     }));
 }
