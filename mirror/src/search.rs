@@ -68,7 +68,9 @@ impl SearchQuery {
 pub struct Hit {
     #[serde(flatten)]
     pub session: Session,
-    /// Higher is better (BM25, weighted by column); only comparable within one search.
+    /// Higher is better (BM25, weighted by column). The hits' order is the ranking: when a
+    /// query matches more than `WINDOW` sessions, the rarer words' matches come first, and
+    /// their scores count those words twice.
     pub score: f64,
     /// A short passage of the best-matching column with the matched words marked.
     pub snippet: String,
@@ -81,7 +83,9 @@ impl Mirror {
     /// BM25 over every match when there are at most `WINDOW` of them. Beyond that (a word
     /// in most sessions), ranking them all would take tens of milliseconds per 100,000
     /// sessions, so the search ranks the sessions holding the query's rarer words (those
-    /// matching at most `WINDOW` sessions) first, then the newest `WINDOW` matches.
+    /// matching at most `WINDOW` sessions) first, then the `WINDOW` matches most recently
+    /// added to the mirror. The person and repository filters narrow the matches before
+    /// they are counted; `since` and `exclude_session_id` only drop hits.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
         let phrases = fts_phrases(&query.text)?;
         let words = phrases.join(" OR ");
@@ -110,7 +114,8 @@ impl Mirror {
         let mut hits = if rare.is_empty() {
             Vec::new()
         } else {
-            // Every phrase stays in the expression, so more matching words still rank higher.
+            // Every phrase stays in the expression, so more matching words still rank higher
+            // (the rare ones, named twice, count twice: they say the most).
             let with_rare = format!("({}) AND ({all})", rare.join(" OR "));
             self.ranked(query, &with_rare, &words, None, limit)?
         };
