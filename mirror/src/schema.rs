@@ -13,6 +13,10 @@ pub const VERSION: i64 = 1;
 /// The FTS5 tokenizer: English stems ("retries" finds "retry"), and case and accents folded.
 pub const TOKENIZER: &str = "porter unicode61 remove_diacritics 2";
 
+/// Rows of 0.5 to 5 KiB (a summary and its facts) fill 16 KiB pages with less left over
+/// than 4 KiB ones: a tenth less on disk.
+const PAGE_SIZE: u32 = 16_384;
+
 const TABLES: &str = "
 -- One row per live session. The columns searched and filtered on are columns; the facts
 -- ride along as the JSON the API sent. `id` is what the search index refers to; `tags` are
@@ -84,7 +88,8 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
         );"
     );
     conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE;
+        "PRAGMA page_size = {PAGE_SIZE};
+         BEGIN IMMEDIATE;
          {TABLES}
          {fts}
          {SEARCH_INDEX}
