@@ -24,7 +24,7 @@ use sessions_core::Usd;
 /// The one way a transcript or a file git keeps is opened: regular files only.
 pub use files::{open_regular, read_small};
 pub use git::{GitFacts, git_facts};
-pub use prices::{PriceTable, Tokens};
+pub use prices::{ClientRates, PriceTable, Rate, Tokens};
 pub use sessions_core::Facts;
 pub use usage::{TokenTotals, TranscriptFacts, read_transcript};
 
