@@ -8,6 +8,7 @@ mod claude_code;
 mod cli;
 mod cli_errors;
 mod cli_query;
+mod client_prices;
 mod concurrency;
 mod delete;
 mod facts;
