@@ -402,13 +402,13 @@ fn probe(client: &mut Client, table: &PriceTable, at: Timestamp, id: &str) -> Ou
                 }
             }
         }
+        let our_costs = Rate::ALL.map(|r| ours(&prompt.isolating(r)));
         let first = lines.len();
         for (i, rate) in Rate::ALL.into_iter().enumerate() {
             let base = |costs: [u64; 5]| match (prompt, rate) {
                 (Prompt::Long, Rate::Output) => costs[0],
                 _ => 0,
             };
-            let our_costs = Rate::ALL.map(|r| ours(&prompt.isolating(r)));
             let our_cost = our_costs[i] - base(our_costs);
             let client_cost = if agrees && documented.is_none() {
                 our_cost
