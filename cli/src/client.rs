@@ -1,7 +1,9 @@
 //! The one HTTP path to the sessions API: builds each request, signs it with SigV4 for
-//! `execute-api` using the caller's credentials, and turns every answer into a value or a
-//! `CliError`. Commands, hooks and the outbox all go through here.
+//! `execute-api` using the caller's current credentials, and turns every answer into a value
+//! or a `RequestError`. Commands, hooks and the outbox all go through here.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -14,7 +16,7 @@ use sessions_core::{
     UpsertBody, WorkspaceId,
 };
 
-use crate::aws::AwsIdentity;
+use crate::aws::{AwsIdentity, NoCredentials};
 use crate::error::{CliError, Kind};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -26,13 +28,161 @@ const BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// Response headers that carry a request id, API Gateway's first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["apigw-requestid", "x-amzn-requestid", "x-request-id"];
 
+/// Where `--verbose` lines go. The command that asks for them decides (stderr); the client
+/// itself never prints.
+pub type Trace = Arc<dyn Fn(&str) + Send + Sync>;
+
 pub struct ApiClient {
     http: reqwest::Client,
     endpoint: Url,
     identity: AwsIdentity,
-    verbose: bool,
+    trace: Option<Trace>,
     attempts: u32,
     timeout: Duration,
+}
+
+/// Why a request to the API failed, with its cause: `is_retryable` tells a failure that may
+/// pass (the network, the endpoint's 5xx, throttling) from one that will not.
+#[derive(Debug)]
+pub enum RequestError {
+    /// The HTTP client could not be built.
+    Setup(reqwest::Error),
+    /// The endpoint names no host to send to.
+    NoHost,
+    /// No credentials to sign with.
+    Credentials(NoCredentials),
+    Sign(sessions_aws::SignError),
+    Encode(serde_json::Error),
+    /// The endpoint could not be reached, or its answer was cut off.
+    Unreachable {
+        endpoint: Url,
+        source: reqwest::Error,
+    },
+    /// The API refused, with one of its codes.
+    Api(ApiError),
+    /// An error body in the API's shape with a code this client does not know.
+    UnknownCode {
+        status: reqwest::StatusCode,
+        message: String,
+    },
+    /// API Gateway's own `{"message": ...}` (IAM refusals, throttling).
+    Gateway {
+        status: u16,
+        message: String,
+    },
+    /// An answer that is not the sessions API's.
+    NotTheApi {
+        endpoint: Url,
+        status: u16,
+        content_type: String,
+    },
+}
+
+impl RequestError {
+    /// Whether trying again later may succeed (network, timeouts, 5xx, throttling).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            RequestError::Unreachable { .. } => true,
+            RequestError::Api(e) => matches!(e.code.status(), 429 | 500..=599),
+            RequestError::Gateway { status, .. } | RequestError::NotTheApi { status, .. } => {
+                *status == 429 || *status >= 500
+            }
+            _ => false,
+        }
+    }
+
+    /// The API's error code, when the API answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            RequestError::Api(e) => Some(e.code),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::Setup(e) => write!(f, "cannot set up HTTPS: {e}"),
+            RequestError::NoHost => f.write_str("endpoint has no host"),
+            RequestError::Credentials(e) => write!(f, "{e}"),
+            RequestError::Sign(e) => write!(f, "{e}"),
+            RequestError::Encode(e) => write!(f, "cannot encode the request: {e}"),
+            RequestError::Unreachable { endpoint, source } => {
+                let why = if source.is_timeout() {
+                    "timed out".to_owned()
+                } else if source.is_connect() {
+                    "connection failed".to_owned()
+                } else {
+                    source.to_string()
+                };
+                write!(f, "cannot reach {endpoint}: {why}")
+            }
+            RequestError::Api(e) => f.write_str(&e.message),
+            RequestError::UnknownCode { status, message } => {
+                write!(f, "the endpoint answered HTTP {status}: {message}")
+            }
+            RequestError::Gateway { status, message } => match status {
+                401 | 403 => write!(f, "API Gateway refused the request: {message}"),
+                429 => write!(f, "API Gateway is throttling: {message}"),
+                _ => write!(f, "the endpoint answered HTTP {status}: {message}"),
+            },
+            RequestError::NotTheApi {
+                endpoint,
+                status,
+                content_type,
+            } => write!(
+                f,
+                "{endpoint} answered HTTP {status} ({content_type}), which is not the sessions API"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RequestError::Setup(e) => Some(e),
+            RequestError::Credentials(e) => Some(e),
+            RequestError::Sign(e) => Some(e),
+            RequestError::Encode(e) => Some(e),
+            RequestError::Unreachable { source, .. } => Some(source),
+            RequestError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<RequestError> for CliError {
+    fn from(e: RequestError) -> CliError {
+        let e = match e {
+            RequestError::Credentials(no) => return no.into(),
+            e => e,
+        };
+        let message = e.to_string();
+        let retryable = e.is_retryable();
+        let error = match &e {
+            RequestError::Credentials(_) => CliError::new(Kind::Auth, message),
+            RequestError::Api(api) => return CliError::from_api(api.clone()).caused_by(e),
+            RequestError::Sign(_) => CliError::new(Kind::Auth, message),
+            RequestError::NoHost => CliError::new(Kind::Config, message),
+            RequestError::Encode(_) => CliError::new(Kind::Invalid, message),
+            RequestError::Setup(_) | RequestError::UnknownCode { .. } => {
+                CliError::new(Kind::Unavailable, message)
+            }
+            RequestError::Unreachable { .. } => CliError::new(Kind::Unavailable, message)
+                .help("check the endpoint (`cargo-ai config show`) and your network; locally, start the stack with `eval \"$(infra/local/up)\"`"),
+            RequestError::Gateway { status: 401 | 403, .. } => CliError::new(Kind::Auth, message)
+                .help("check that your credentials are current (`aws sts get-caller-identity`) and that your role may call this API (execute-api:Invoke; see infra/teammate-policy.json)"),
+            RequestError::Gateway { status: 429, .. } => CliError::new(Kind::Unavailable, message)
+                .help("wait a moment and run the command again"),
+            RequestError::Gateway { .. } => CliError::new(Kind::Unavailable, message),
+            RequestError::NotTheApi { .. } => CliError::new(Kind::Unavailable, message)
+                .help("check that the endpoint (`cargo-ai config show`) is your team's sessions API URL"),
+        };
+        let error = if retryable { error.retryable() } else { error };
+        error.caused_by(e)
+    }
 }
 
 /// How long to wait before retry `n` (1-based): full jitter over an exponential ceiling,
@@ -81,7 +231,7 @@ pub enum Write {
 }
 
 impl ApiClient {
-    pub fn new(endpoint: Url, identity: AwsIdentity, verbose: bool) -> Result<Self, CliError> {
+    pub fn new(endpoint: Url, identity: AwsIdentity) -> Result<Self, RequestError> {
         sessions_aws::tls::install_rustls_provider();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -94,30 +244,27 @@ impl ApiClient {
             // (reqwest drops `authorization` when the scheme changes), so it fails either way.
             builder = builder.tls_certs_only(std::iter::empty());
         }
-        let http = builder
-            .build()
-            .map_err(|e| CliError::new(Kind::Unavailable, format!("cannot set up HTTPS: {e}")))?;
-        if verbose {
-            eprintln!(
-                "credentials: access key {} ({}), region {}, loaded in {:.1} ms",
-                identity.credentials.access_key_id(),
-                if identity.credentials.session_token().is_some() {
-                    "temporary"
-                } else {
-                    "long-term"
-                },
-                identity.region,
-                identity.elapsed_ms
-            );
-        }
+        let http = builder.build().map_err(RequestError::Setup)?;
         Ok(ApiClient {
             http,
             endpoint,
             identity,
-            verbose,
+            trace: None,
             attempts: ATTEMPTS,
             timeout: REQUEST_TIMEOUT,
         })
+    }
+
+    /// A client that hands each request and its answer to `trace` (`--verbose`).
+    pub fn traced(mut self, trace: Option<Trace>) -> Self {
+        self.trace = trace;
+        self
+    }
+
+    fn trace(&self, line: impl FnOnce() -> String) {
+        if let Some(trace) = &self.trace {
+            trace(&line());
+        }
     }
 
     /// A client that tries each request once: for deliveries that must stay within a budget
@@ -141,9 +288,8 @@ impl ApiClient {
         &self.identity.region
     }
 
-    pub async fn upsert(&self, upsert: &Upsert) -> Result<Session, CliError> {
-        let json = serde_json::to_vec(&upsert.body)
-            .map_err(|e| CliError::new(Kind::Invalid, format!("cannot encode the request: {e}")))?;
+    pub async fn upsert(&self, upsert: &Upsert) -> Result<Session, RequestError> {
+        let json = serde_json::to_vec(&upsert.body).map_err(RequestError::Encode)?;
         let mut headers = vec![("content-type", "application/json".to_owned())];
         if upsert.write == Write::CreateOnly {
             headers.push(("if-none-match", "*".to_owned()));
@@ -155,7 +301,7 @@ impl ApiClient {
             .await
         {
             // A retry found our own earlier attempt already stored (its answer was lost).
-            Err(e) if attempts > 1 && e.code == Some(ErrorCode::Stale) => {
+            Err(e) if attempts > 1 && e.code() == Some(ErrorCode::Stale) => {
                 self.get(&upsert.workspace, &upsert.session_id).await
             }
             other => other,
@@ -166,7 +312,7 @@ impl ApiClient {
         &self,
         workspace: &WorkspaceId,
         session_id: &SessionId,
-    ) -> Result<Session, CliError> {
+    ) -> Result<Session, RequestError> {
         self.call(
             Method::GET,
             &session_path(workspace, session_id),
@@ -183,7 +329,7 @@ impl ApiClient {
         workspace: &WorkspaceId,
         session_id: &SessionId,
         observed_at: Timestamp,
-    ) -> Result<DeletedSession, CliError> {
+    ) -> Result<DeletedSession, RequestError> {
         // The fixed-width timestamp holds only unreserved characters and `:`, which the
         // canonical query form SigV4 signs percent-encodes.
         let observed_at = observed_at.to_string().replace(':', "%3A");
@@ -202,7 +348,7 @@ impl ApiClient {
         limit: u32,
         filter: &ListFilter,
         cursor: Option<&Cursor>,
-    ) -> Result<SessionPage, CliError> {
+    ) -> Result<SessionPage, RequestError> {
         let limit = limit.to_string();
         let mine = filter.mine.to_string();
         let mut pairs = vec![("limit", limit.as_str()), ("mine", mine.as_str())];
@@ -225,7 +371,7 @@ impl ApiClient {
         self.call(Method::GET, &path, vec![], vec![]).await
     }
 
-    pub async fn whoami(&self) -> Result<Identity, CliError> {
+    pub async fn whoami(&self) -> Result<Identity, RequestError> {
         self.call(Method::GET, WHOAMI_PATH, vec![], vec![]).await
     }
 
@@ -235,7 +381,7 @@ impl ApiClient {
         path_and_query: &str,
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
-    ) -> Result<T, CliError> {
+    ) -> Result<T, RequestError> {
         self.call_counting(method, path_and_query, headers, body, &mut 0)
             .await
     }
@@ -248,7 +394,7 @@ impl ApiClient {
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
         attempts: &mut u32,
-    ) -> Result<T, CliError> {
+    ) -> Result<T, RequestError> {
         loop {
             *attempts += 1;
             match self
@@ -260,11 +406,9 @@ impl ApiClient {
                 )
                 .await
             {
-                Err(e) if e.retryable && *attempts < self.attempts => {
+                Err(e) if e.is_retryable() && *attempts < self.attempts => {
                     let wait = backoff(*attempts);
-                    if self.verbose {
-                        eprintln!("  {}; retrying in {} ms", e.message, wait.as_millis());
-                    }
+                    self.trace(|| format!("  {e}; retrying in {} ms", wait.as_millis()));
                     tokio::time::sleep(wait).await;
                 }
                 other => return other,
@@ -279,7 +423,7 @@ impl ApiClient {
         path_and_query: &str,
         mut headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
-    ) -> Result<T, CliError> {
+    ) -> Result<T, RequestError> {
         let url = format!(
             "{}{}",
             self.endpoint.as_str().trim_end_matches('/'),
@@ -288,15 +432,19 @@ impl ApiClient {
         let host = match (self.endpoint.host_str(), self.endpoint.port()) {
             (Some(host), Some(port)) => format!("{host}:{port}"),
             (Some(host), None) => host.to_owned(),
-            (None, _) => return Err(CliError::new(Kind::Config, "endpoint has no host")),
+            (None, _) => return Err(RequestError::NoHost),
         };
         headers.push(("host", host));
-        let signature_headers = self.sign(method.as_str(), &url, &headers, &body)?;
-        if self.verbose {
-            eprintln!("> {method} {url}");
-            for (name, value) in headers.iter().chain(signature_headers.iter()) {
-                eprintln!("> {name}: {}", redact_signature(name, value));
-            }
+        // Asked per request: the provider's answer changes as temporary credentials expire.
+        let credentials = self
+            .identity
+            .credentials()
+            .await
+            .map_err(RequestError::Credentials)?;
+        let signature_headers = self.sign(&credentials, method.as_str(), &url, &headers, &body)?;
+        self.trace(|| format!("> {method} {url}"));
+        for (name, value) in headers.iter().chain(signature_headers.iter()) {
+            self.trace(|| format!("> {name}: {}", redact_signature(name, value)));
         }
         let started = Instant::now();
         let mut request = self
@@ -315,16 +463,16 @@ impl ApiClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("no content type")
             .to_owned();
-        if self.verbose {
+        self.trace(|| {
             let request_id = REQUEST_ID_HEADERS
                 .iter()
                 .find_map(|h| response.headers().get(*h).and_then(|v| v.to_str().ok()))
                 .unwrap_or("none");
-            eprintln!(
+            format!(
                 "< HTTP {status} in {:.1} ms, request id {request_id}",
                 started.elapsed().as_secs_f64() * 1000.0
-            );
-        }
+            )
+        });
         let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
         if status.is_success() {
             return serde_json::from_slice(&bytes)
@@ -332,11 +480,11 @@ impl ApiClient {
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(err) => match ErrorCode::parse(&err.error.code) {
-                Some(code) => Err(CliError::from_api(ApiError::new(code, err.error.message))),
-                None => Err(CliError::new(
-                    Kind::Unavailable,
-                    format!("the endpoint answered HTTP {status}: {}", err.error.message),
-                )),
+                Some(code) => Err(RequestError::Api(ApiError::new(code, err.error.message))),
+                None => Err(RequestError::UnknownCode {
+                    status,
+                    message: err.error.message,
+                }),
             },
             Err(_) => Err(self.gateway_or_garbage(status.as_u16(), &content_type, &bytes)),
         }
@@ -345,11 +493,12 @@ impl ApiClient {
     /// The SigV4 headers (authorization, x-amz-date, and the session token if any) for this request.
     fn sign(
         &self,
+        credentials: &aws_credential_types::Credentials,
         method: &str,
         url: &str,
         headers: &[(&'static str, String)],
         body: &[u8],
-    ) -> Result<Vec<(&'static str, String)>, CliError> {
+    ) -> Result<Vec<(&'static str, String)>, RequestError> {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let request = sessions_aws::Request {
             method,
@@ -358,58 +507,40 @@ impl ApiClient {
             body,
         };
         sessions_aws::sign_request(
-            &self.identity.credentials,
+            credentials,
             &self.identity.region,
             SystemTime::now(),
             &request,
         )
-        .map_err(|e| CliError::new(Kind::Auth, e.to_string()))
+        .map_err(RequestError::Sign)
     }
 
-    fn unreachable(&self, e: reqwest::Error) -> CliError {
-        let why = if e.is_timeout() {
-            "timed out".to_owned()
-        } else if e.is_connect() {
-            "connection failed".to_owned()
-        } else {
-            e.to_string()
-        };
-        CliError::new(Kind::Unavailable, format!("cannot reach {}: {why}", self.endpoint))
-            .retryable()
-            .help("check the endpoint (`cargo-ai config show`) and your network; locally, start the stack with `eval \"$(infra/local/up)\"`")
+    fn unreachable(&self, source: reqwest::Error) -> RequestError {
+        RequestError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            source,
+        }
     }
 
     /// A non-API error body: API Gateway's own `{"message": ...}` (IAM refusals, throttling),
     /// or something that is not the sessions API at all.
-    fn gateway_or_garbage(&self, status: u16, content_type: &str, bytes: &[u8]) -> CliError {
+    fn gateway_or_garbage(&self, status: u16, content_type: &str, bytes: &[u8]) -> RequestError {
         let gateway_message = serde_json::from_slice::<serde_json::Value>(bytes)
             .ok()
             .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned));
-        match (status, gateway_message) {
-            (401 | 403, Some(message)) => CliError::new(Kind::Auth, format!("API Gateway refused the request: {message}"))
-                .help("check that your credentials are current (`aws sts get-caller-identity`) and that your role may call this API (execute-api:Invoke; see infra/teammate-policy.json)"),
-            (429, Some(message)) => CliError::new(Kind::Unavailable, format!("API Gateway is throttling: {message}"))
-                .retryable()
-                .help("wait a moment and run the command again"),
-            (_, Some(message)) => {
-                let e = CliError::new(Kind::Unavailable, format!("the endpoint answered HTTP {status}: {message}"));
-                if status >= 500 { e.retryable() } else { e }
-            }
-            // A proxy's HTML error page for a 5xx is usually passing.
-            (_, None) if status >= 500 => self.not_the_api(status, content_type).retryable(),
-            (_, None) => self.not_the_api(status, content_type),
+        match gateway_message {
+            Some(message) => RequestError::Gateway { status, message },
+            // A proxy's HTML error page for a 5xx is usually passing (`is_retryable`).
+            None => self.not_the_api(status, content_type),
         }
     }
 
-    fn not_the_api(&self, status: u16, content_type: &str) -> CliError {
-        CliError::new(
-            Kind::Unavailable,
-            format!(
-                "{} answered HTTP {status} ({content_type}), which is not the sessions API",
-                self.endpoint
-            ),
-        )
-        .help("check that the endpoint (`cargo-ai config show`) is your team's sessions API URL")
+    fn not_the_api(&self, status: u16, content_type: &str) -> RequestError {
+        RequestError::NotTheApi {
+            endpoint: self.endpoint.clone(),
+            status,
+            content_type: content_type.to_owned(),
+        }
     }
 }
 
@@ -424,5 +555,49 @@ fn redact_signature(name: &str, value: &str) -> String {
         "<redacted>".to_owned()
     } else {
         value.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
+    use super::*;
+
+    /// A client for an endpoint nothing listens on, with static keys.
+    async fn client_of_a_closed_port() -> ApiClient {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let endpoint = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let keys = sessions_aws::static_credentials("AKIDEXAMPLE", "secret");
+        let identity = AwsIdentity::new(SharedCredentialsProvider::new(keys), "us-east-1".into());
+        ApiClient::new(endpoint, identity).unwrap().single_attempt()
+    }
+
+    #[tokio::test]
+    async fn a_failure_keeps_its_cause_and_says_whether_it_may_pass() {
+        let e = client_of_a_closed_port().await.whoami().await.unwrap_err();
+        assert!(e.is_retryable(), "{e}");
+        let cause = e.source().expect("a cause");
+        assert!(cause.is::<reqwest::Error>(), "{cause}");
+        let cli = CliError::from(e);
+        assert!(cli.retryable && cli.kind == Kind::Unavailable, "{cli}");
+        let kept = cli.source().expect("the request error");
+        assert!(kept.is::<RequestError>() && kept.source().is_some());
+
+        let refused = RequestError::Api(ApiError::new(ErrorCode::NotOwner, "not yours"));
+        assert!(!refused.is_retryable());
+        assert_eq!(refused.code(), Some(ErrorCode::NotOwner));
+        let cli = CliError::from(refused);
+        assert_eq!(
+            (cli.kind, cli.code),
+            (Kind::Conflict, Some(ErrorCode::NotOwner))
+        );
+        assert!(cli.source().is_some_and(|s| s.is::<RequestError>()));
+
+        let throttled = RequestError::Api(ApiError::new(ErrorCode::Throttled, "slow down"));
+        assert!(throttled.is_retryable() && CliError::from(throttled).retryable);
     }
 }

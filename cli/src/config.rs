@@ -1,6 +1,7 @@
 //! Where requests go, as whom, and what the hooks capture, layered in one place: flags >
-//! environment > the project file (`.cargo-ai.toml`, found walking up from the current
-//! directory; teams commit it beside `.claude/`) > the user file
+//! environment > the project file (`.cargo-ai.toml`, found walking up from the directory the
+//! caller names: a command's working directory, a hook's session directory; teams commit it
+//! beside `.claude/`) > the user file
 //! (`<config dir>/cargo-ai/config.toml`). Every value remembers where it came from, for
 //! `cargo-ai config show` and for error messages.
 
@@ -102,17 +103,25 @@ pub struct Flags {
 
 /// Where config files are looked for.
 pub struct Places {
-    pub cwd: PathBuf,
+    /// Where the search for the project file starts.
+    pub start: PathBuf,
     pub user_file: Option<PathBuf>,
 }
 
 impl Places {
-    pub fn real() -> Self {
+    /// The project file from `start` upward, and this user's file.
+    pub fn from(start: &Path) -> Self {
         Places {
-            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            start: start.to_owned(),
             user_file: dirs::config_dir().map(|d| d.join("cargo-ai").join("config.toml")),
         }
     }
+}
+
+/// The process's working directory, where a command run by a person looks for the project
+/// file; `.` when it cannot be read (it was removed), which then finds none.
+pub fn working_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -123,8 +132,10 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl Config {
-    pub fn load(flags: &Flags) -> Result<Config, CliError> {
-        Config::load_from(flags, &env, &Places::real())
+    /// The settings as seen from `start`: its project file, the user's, the environment and
+    /// `flags`. Nothing here reads or changes the process's working directory.
+    pub fn load(flags: &Flags, start: &Path) -> Result<Config, CliError> {
+        Config::load_from(flags, &env, &Places::from(start))
     }
 
     pub fn load_from(
@@ -134,7 +145,7 @@ impl Config {
     ) -> Result<Config, CliError> {
         let mut config = Config::default();
         // Lowest precedence first; each layer overwrites what it sets.
-        let project_file = find_upwards(&places.cwd, PROJECT_FILE);
+        let project_file = find_upwards(&places.start, PROJECT_FILE);
         let files = places.user_file.iter().cloned().chain(project_file.clone());
         for path in files {
             let exists = path.is_file();
@@ -144,7 +155,7 @@ impl Config {
             }
         }
         if project_file.is_none() {
-            config.files.push((places.cwd.join(PROJECT_FILE), false));
+            config.files.push((places.start.join(PROJECT_FILE), false));
         }
         if let Some(v) = env(ENDPOINT_ENV) {
             config.endpoint = Some(parse_endpoint(&v, Source::Env(ENDPOINT_ENV))?);
@@ -326,7 +337,7 @@ mod tests {
 
     fn places(dir: &Path) -> Places {
         Places {
-            cwd: dir.join("project/sub"),
+            start: dir.join("project/sub"),
             user_file: Some(dir.join("user/config.toml")),
         }
     }

@@ -1,10 +1,12 @@
 //! What every command and hook works with: the layered configuration, how much to say, and
-//! the caller's AWS identity, loaded at most once per process.
+//! the caller's AWS identity, loaded at most once per process (its credentials are asked for
+//! again as they expire).
 
+use reqwest::Url;
 use tokio::sync::OnceCell;
 
 use crate::aws::AwsIdentity;
-use crate::client::ApiClient;
+use crate::client::{ApiClient, Trace};
 use crate::config::{Config, Setting, Source};
 use crate::error::CliError;
 
@@ -23,6 +25,8 @@ pub struct Context {
     pub config: Config,
     pub verbosity: Verbosity,
     identity: OnceCell<AwsIdentity>,
+    /// Where each request's `--verbose` lines go; none unless the command gives a place.
+    trace: Option<Trace>,
 }
 
 impl Context {
@@ -31,15 +35,18 @@ impl Context {
             config,
             verbosity,
             identity: OnceCell::new(),
+            trace: None,
         }
+    }
+
+    /// This context, handing the requests' `--verbose` lines to `trace`.
+    pub fn with_trace(mut self, trace: Trace) -> Self {
+        self.trace = Some(trace);
+        self
     }
 
     pub fn quiet(&self) -> bool {
         self.verbosity == Verbosity::Quiet
-    }
-
-    pub fn verbose(&self) -> bool {
-        self.verbosity == Verbosity::Verbose
     }
 
     pub async fn identity(&self) -> Result<&AwsIdentity, CliError> {
@@ -65,6 +72,29 @@ impl Context {
     /// The signed API client: endpoint from the configuration, credentials from the AWS chain.
     pub async fn connect(&self) -> Result<ApiClient, CliError> {
         let endpoint = self.config.endpoint()?.clone();
-        ApiClient::new(endpoint, self.identity().await?.clone(), self.verbose())
+        self.client(endpoint, self.identity().await?.clone()).await
+    }
+
+    /// A client for `endpoint` signing as `identity`, tracing as this context says.
+    pub async fn client(
+        &self,
+        endpoint: Url,
+        identity: AwsIdentity,
+    ) -> Result<ApiClient, CliError> {
+        if let Some(trace) = &self.trace {
+            let credentials = identity.credentials().await?;
+            trace(&format!(
+                "credentials: access key {} ({}), region {}, loaded in {:.1} ms",
+                credentials.access_key_id(),
+                if credentials.session_token().is_some() {
+                    "temporary"
+                } else {
+                    "long-term"
+                },
+                identity.region,
+                identity.elapsed_ms
+            ));
+        }
+        Ok(ApiClient::new(endpoint, identity)?.traced(self.trace.clone()))
     }
 }

@@ -1,5 +1,7 @@
 //! Every way a command can fail, with what went wrong, why, and the fix, and the documented
-//! exit code of each kind.
+//! exit code of each kind. Library layers fail with their own typed errors (the client's
+//! `RequestError`, the AWS side's `NoCredentials`), which become a `CliError` where a command
+//! or hook meets them, keeping them as its cause.
 
 use std::fmt;
 
@@ -40,6 +42,8 @@ pub struct CliError {
     pub code: Option<ErrorCode>,
     /// Trying again later may succeed (network, timeouts, 5xx, throttling).
     pub retryable: bool,
+    /// The library error this one reports, if any.
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl CliError {
@@ -50,7 +54,14 @@ impl CliError {
             help: None,
             code: None,
             retryable: false,
+            cause: None,
         }
+    }
+
+    /// This error, reporting `cause` (kept for `source()`).
+    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Box::new(cause));
+        self
     }
 
     pub fn retryable(mut self) -> Self {
@@ -108,6 +119,7 @@ impl CliError {
             help: help.map(str::to_owned),
             retryable: matches!(e.code.status(), 429 | 500..=599),
             code: Some(e.code),
+            cause: None,
         }
     }
 }
@@ -125,4 +137,10 @@ impl fmt::Display for CliError {
     }
 }
 
-impl std::error::Error for CliError {}
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,19 +1,25 @@
 //! `cargo-ai`: records and queries Claude Code sessions in the team's sessions table,
 //! signing every request with the caller's own AWS credentials (SigV4, `execute-api`).
 
-pub mod atomic_file;
+// Public only what another crate uses: `main.rs` (aws, error), the end-to-end tests (aws,
+// client), the benchmarks (facts) and the transcript tests in cli/tests (hooks, transcript).
+mod atomic_file;
 pub mod aws;
+mod blocking;
 pub mod client;
-pub mod commands;
-pub mod config;
-pub mod context;
+mod commands;
+mod config;
+mod context;
 pub mod error;
 pub mod facts;
+mod files;
+mod git;
 pub mod hooks;
-pub mod outbox;
-pub mod render;
-pub mod report;
-pub mod send;
+mod listing;
+mod outbox;
+mod render;
+mod report;
+mod send;
 pub mod transcript;
 
 use std::ffi::OsString;

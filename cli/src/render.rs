@@ -1,12 +1,11 @@
-//! Two renderings of the same values: readable text for people, JSON for scripts.
+//! Renderings of the same values as text: tables and details for people, CSV for
+//! spreadsheets, and how numbers, times and people read. Nothing here prints; `commands/`
+//! writes what it renders.
 
-use std::io::{self, Write};
+pub mod csv;
 
-use serde::Serialize;
 use sessions_core::text::clip;
 use sessions_core::{Facts, Session, Timestamp, Usd};
-
-use crate::error::{CliError, Kind};
 
 /// Which rendering: for people, one JSON document, one JSON object per line, or CSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,49 +14,6 @@ pub enum Format {
     Json,
     Jsonl,
     Csv,
-}
-
-fn write_err(e: io::Error) -> CliError {
-    CliError::new(Kind::Unavailable, format!("cannot write the output: {e}"))
-}
-
-/// Prints `value` as one pretty JSON document.
-pub fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(Kind::Unavailable, e.to_string()))?;
-    writeln!(io::stdout(), "{text}").map_err(write_err)
-}
-
-/// Prints text for people as it is.
-pub fn text(text: &str) -> Result<(), CliError> {
-    write!(io::stdout(), "{text}").map_err(write_err)
-}
-
-/// A report (`whoami`, `config show`, `outbox status`): one value, printed for people or,
-/// with `--json`, as the value itself.
-pub trait Report: Serialize {
-    /// The rendering for people.
-    fn human(&self) -> String;
-}
-
-/// Prints `report` for people, or as one JSON document.
-pub fn report<R: Report>(report: &R, as_json: bool) -> Result<(), CliError> {
-    if as_json {
-        json(report)
-    } else {
-        write!(io::stdout(), "{}", report.human()).map_err(write_err)
-    }
-}
-
-/// Prints each item as one JSON line.
-pub fn jsonl<T: Serialize>(items: &[T]) -> Result<(), CliError> {
-    let mut out = io::stdout().lock();
-    for item in items {
-        let line = serde_json::to_string(item)
-            .map_err(|e| CliError::new(Kind::Unavailable, e.to_string()))?;
-        writeln!(out, "{line}").map_err(write_err)?;
-    }
-    Ok(())
 }
 
 /// "5m ago", "3h ago", "2d ago", or the date when older than a month.
@@ -100,34 +56,8 @@ pub fn width() -> Option<usize> {
         .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
 }
 
-pub fn sessions(items: &[Session], format: Format) -> Result<(), CliError> {
-    match format {
-        Format::Json => json(&items),
-        Format::Jsonl => jsonl(items),
-        Format::Human => sessions_table(items, &Timestamp::now(), width()),
-        Format::Csv => {
-            let mut csv = crate::report::csv::CsvWriter::new(io::stdout().lock())?;
-            for item in items {
-                csv.session(item)?;
-            }
-            csv.finish()
-        }
-    }
-}
-
-pub fn session(item: &Session, format: Format) -> Result<(), CliError> {
-    match format {
-        Format::Json => json(item),
-        Format::Jsonl => jsonl(std::slice::from_ref(item)),
-        Format::Csv => sessions(std::slice::from_ref(item), Format::Csv),
-        Format::Human => {
-            let text = session_detail(item, &Timestamp::now());
-            write!(io::stdout(), "{text}").map_err(write_err)
-        }
-    }
-}
-
-fn session_detail(s: &Session, now: &Timestamp) -> String {
+/// One session for people: its title, each field and known fact on a line, its summary.
+pub fn session_detail(s: &Session, now: &Timestamp) -> String {
     let mut out = format!("{}\n\n", s.title);
     for (label, value) in [
         ("session", s.session_id.clone()),
@@ -302,14 +232,6 @@ fn fact_lines(f: &Facts) -> Vec<(&'static str, String)> {
     add("models", f.models.as_ref().map(|m| m.join(", ")));
     add("ended", f.end_reason.clone());
     lines
-}
-
-fn sessions_table(
-    items: &[Session],
-    now: &Timestamp,
-    width: Option<usize>,
-) -> Result<(), CliError> {
-    write!(io::stdout(), "{}", table_text(items, now, width)).map_err(write_err)
 }
 
 #[cfg(test)]

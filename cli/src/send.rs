@@ -1,7 +1,8 @@
 //! The one way an upsert leaves this machine, for `session upsert`, the hooks and the outbox
 //! alike: `deliver` sends it now, or keeps it in the outbox when the failure is transient,
 //! by the one rule in `transient`. Every command that talks to the API first delivers what
-//! is pending (`deliver_pending`), within a fixed time budget.
+//! is pending (`deliver_pending`), within a fixed time budget. Nothing here prints: each
+//! function returns what happened, and the command says it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -78,7 +79,7 @@ pub async fn deliver(
     let upsert = redacted(upsert);
     let endpoint = ctx.config.endpoint()?.clone();
     let sent = match connect(ctx, waiting).await {
-        Ok(client) => client.upsert(&upsert).await,
+        Ok(client) => client.upsert(&upsert).await.map_err(CliError::from),
         Err(e) => Err(e),
     };
     match sent {
@@ -180,7 +181,10 @@ pub async fn flush(
             break;
         };
         let sent = match identities.client_for(ctx, &entry).await {
-            Ok(client) => within(time_left, client.upsert(&redacted(entry.upsert()))).await,
+            Ok(client) => {
+                let upsert = redacted(entry.upsert());
+                within(time_left, async { Ok(client.upsert(&upsert).await?) }).await
+            }
             Err(e) => Err(e),
         };
         match sent {
@@ -235,26 +239,49 @@ impl Identities {
                 identity
             }
         };
-        Ok(ApiClient::new(entry.endpoint.clone(), identity, ctx.verbose())?.single_attempt())
+        Ok(ctx
+            .client(entry.endpoint.clone(), identity)
+            .await?
+            .single_attempt())
+    }
+}
+
+/// What delivering the pending entries before a command came to.
+#[derive(Debug)]
+pub enum Backlog {
+    /// Nothing was pending, or nothing could be done with it now.
+    Untouched,
+    Flushed(Flushed),
+    /// The entries stay queued: this says why.
+    NotDelivered(CliError),
+}
+
+impl Backlog {
+    /// The line a person is told, if any.
+    pub fn notice(&self) -> Option<String> {
+        match self {
+            Backlog::Flushed(f) if f.delivered + f.superseded + f.failed > 0 => Some(f.summary()),
+            Backlog::NotDelivered(e) => Some(format!(
+                "note: queued updates not delivered yet: {}",
+                e.message
+            )),
+            _ => None,
+        }
     }
 }
 
 /// Delivers what earlier commands could not, before this command's own work. Never fails the
 /// command: whatever is left stays queued.
-pub async fn deliver_pending(ctx: &Context) {
-    let Ok(outbox) = Outbox::open() else { return };
+pub async fn deliver_pending(ctx: &Context) -> Backlog {
+    let Ok(outbox) = Outbox::open() else {
+        return Backlog::Untouched;
+    };
     if outbox.pending().map_or(true, |p| p.is_empty()) {
-        return;
+        return Backlog::Untouched;
     }
     match flush(ctx, &outbox, BACKGROUND_BUDGET, |_, _| {}).await {
-        Ok(f) if !ctx.quiet() && f.delivered + f.superseded + f.failed > 0 => {
-            eprintln!("{}", f.summary());
-        }
-        Ok(_) => {}
-        Err(e) if !ctx.quiet() => {
-            eprintln!("note: queued updates not delivered yet: {}", e.message)
-        }
-        Err(_) => {}
+        Ok(flushed) => Backlog::Flushed(flushed),
+        Err(e) => Backlog::NotDelivered(e),
     }
 }
 

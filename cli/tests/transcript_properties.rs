@@ -2,18 +2,22 @@
 //! not control: whatever the file holds (arbitrary bytes, or JSON lines shaped like user and
 //! assistant entries, torn, oversized, nested oddly), the digest never fails or panics and
 //! keeps its bounds; an LLM's reply of any shape never panics the parser; and the title and
-//! summary the hook sends are always within the API's bounds. The default case count keeps
+//! summary the hook sends are always within the API's bounds; and the counts a summary states
+//! are the facts the row gets, on every fixture and every generated file. The default case count keeps
 //! this fast; the long run is the same tests with `PROPTEST_CASES=100000` (infra/fuzz/long).
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sessions_cli::hooks::run::summarize;
+use sessions_cli::facts::{PriceTable, SessionFacts, TranscriptFacts};
+use sessions_cli::hooks::metadata;
 use sessions_cli::hooks::summarize::parse_llm_reply;
-use sessions_cli::transcript::{Digest, Limits, digest, heuristic_summary, heuristic_title};
+use sessions_cli::hooks::worker::summarize;
+use sessions_cli::transcript::{self, Digest, Limits, heuristic_summary, heuristic_title};
 use sessions_core::fields::{SUMMARY_MAX_BYTES, TITLE_MAX_CHARS};
 use sessions_core::{SessionId, Summary, Title};
 
@@ -252,7 +256,16 @@ fn write_temp(bytes: &[u8]) -> tempfile::NamedTempFile {
 
 /// What every digest keeps to, whatever the file said.
 fn check_digest(d: &Digest, len: u64, limits: Limits) -> Result<(), TestCaseError> {
-    prop_assert_eq!(d.prompt_count, d.prompts.len());
+    // The words come from the head and tail of a long transcript, the count from all of it.
+    if d.partial {
+        prop_assert!(d.prompt_count >= d.prompts.len());
+    } else {
+        prop_assert_eq!(d.prompt_count, d.prompts.len());
+    }
+    prop_assert_eq!(d.prompt_count, d.counts.prompts);
+    // A call without a tool name counts, but has no name to be listed under.
+    prop_assert!(d.tools.values().sum::<usize>() <= d.counts.tool_calls);
+    prop_assert_eq!(d.counts.files_touched, d.files.len());
     prop_assert!(
         d.conversation_tail.len() <= limits.tail_chars,
         "tail of {} bytes over {}",
@@ -294,6 +307,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
             .expect("tokio runtime")
     })
@@ -304,9 +318,17 @@ proptest! {
     #[test]
     fn digest_never_panics_and_keeps_its_bounds(bytes in transcript_bytes(), limits in limits()) {
         let file = write_temp(&bytes);
-        let d = digest(file.path(), limits)
+        let far = Instant::now() + Duration::from_secs(600);
+        let read = transcript::read(file.path(), limits, far)
             .map_err(|e| TestCaseError::fail(format!("digest failed on a readable file: {e}")))?;
-        check_digest(&d, bytes.len() as u64, limits)?;
+        check_digest(&read.digest, bytes.len() as u64, limits)?;
+        // The row's facts are the summary's counts, whatever the file held.
+        let facts = TranscriptFacts::of(&read, PriceTable::pinned());
+        let counts = read.digest.counts;
+        prop_assert_eq!(
+            (facts.prompts, facts.tool_calls, facts.files_touched),
+            (counts.prompts as u64, counts.tool_calls as u64, counts.files_touched as u64)
+        );
     }
 
     /// What the session-end worker sends, made without an LLM from any transcript (or none),
@@ -371,5 +393,63 @@ proptest! {
                 prop_assert!(Summary::parse(s.as_str()).is_ok());
             }
         }
+    }
+}
+
+/// Every checked-in transcript, gathered as the session-end worker gathers it: the counts its
+/// summary states are the facts its row gets, because both come from the one pass.
+#[test]
+fn on_every_fixture_the_summarys_counts_are_the_rows_facts() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/claude-code");
+    let mut transcripts: Vec<_> = std::fs::read_dir(&fixtures)
+        .expect("the fixtures directory")
+        .map(|entry| entry.expect("a fixture").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    transcripts.sort();
+    assert!(transcripts.len() >= 4, "{transcripts:?}");
+    for path in &transcripts {
+        let far = Instant::now() + Duration::from_secs(600);
+        let gathered = runtime().block_on(SessionFacts::gather(Some(path), None, None, far));
+        let digest = gathered.digest.as_ref().expect("the fixture is read");
+        let (counts, facts) = (&digest.counts, &gathered.facts);
+        let shown = path.display();
+        assert_eq!(facts.prompts, Some(counts.prompts as u64), "{shown}");
+        assert_eq!(facts.tool_calls, Some(counts.tool_calls as u64), "{shown}");
+        assert_eq!(
+            facts.files_touched,
+            Some(counts.files_touched as u64),
+            "{shown}"
+        );
+        assert_eq!(digest.prompt_count, counts.prompts, "{shown}");
+        assert_eq!(digest.files.len(), counts.files_touched, "{shown}");
+        // The two summaries say these numbers.
+        let said = metadata::summary(counts);
+        let count = |n: usize, one: &str| {
+            let noun = if n == 1 {
+                one.to_owned()
+            } else {
+                format!("{one}s")
+            };
+            format!("{n} {noun}")
+        };
+        for expected in [
+            count(counts.prompts, "prompt"),
+            count(counts.tool_calls, "tool call"),
+        ] {
+            assert!(
+                said.contains(&expected),
+                "{shown}: {said:?} lacks {expected:?}"
+            );
+        }
+        let heuristic = heuristic_summary(digest);
+        if counts.prompts > 1 {
+            assert!(
+                heuristic.starts_with(&format!("{} prompts. ", counts.prompts)),
+                "{shown}: {heuristic}"
+            );
+        }
+        let listed: usize = digest.tools.values().sum();
+        assert_eq!(listed, counts.tool_calls, "{shown}: every call has a name");
     }
 }

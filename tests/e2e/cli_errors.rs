@@ -22,9 +22,10 @@ async fn canned(response: &'static str) -> String {
     url
 }
 
+/// The refusals come from the router's logic, not from DynamoDB: the in-memory store serves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_error_class_has_its_message_and_exit_code() {
-    let stack = Stack::start().await;
+    let stack = Stack::in_memory().await;
     let ws = new_workspace();
     let upsert = [
         "workspaceManagement",
@@ -164,7 +165,7 @@ async fn without_any_credentials_it_fails_fast_with_the_fix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completions_for_each_shell() {
-    let stack = Stack::start().await;
+    let stack = Stack::in_memory().await;
     for shell in ["bash", "zsh", "fish"] {
         let out = run(cargo_ai(&stack, "", alice()), &["completions", shell]).await;
         let script = Run::ok(&out);

@@ -2,10 +2,10 @@
 //! layering and its sources.
 
 use serde_json::{Value, json};
-use sessions_e2e::{Run, Signed, Stack, alice, bob, cargo_ai, new_workspace, run};
+use sessions_e2e::{Backend, Run, Signed, Stack, alice, bob, cargo_ai, new_workspace, run};
 
 pub(super) async fn seed(
-    stack: &Stack,
+    stack: &Stack<impl Backend>,
     ws: &str,
     key: &'static sessions_e2e::Key,
     id: &str,

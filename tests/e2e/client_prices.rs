@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sessions_cli::facts::{PriceTable, Rate, Tokens, read_transcript};
+use sessions_cli::facts::{PriceTable, Rate, read_transcript};
+use sessions_cli::transcript::Tokens;
 use sessions_core::Timestamp;
 use sessions_e2e::fake_anthropic::{Billed, FakeAnthropic, Scripted, claude_command};
 

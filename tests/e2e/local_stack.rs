@@ -40,11 +40,14 @@ fn pid(state: &Path, name: &str) -> String {
         .to_owned()
 }
 
+/// Is the process running? A stopped process whose parent (often the container's init) has not
+/// reaped it yet is a zombie, which `kill -0` still finds: it counts as stopped.
 fn alive(pid: &str) -> bool {
-    Command::new("kill")
-        .args(["-0", pid])
-        .status()
-        .is_ok_and(|s| s.success())
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    state.is_some_and(|s| !matches!(s, 'Z' | 'X'))
 }
 
 #[test]
@@ -131,7 +134,11 @@ fn up_is_idempotent_refuses_busy_ports_and_down_stops_everything() {
         "{}",
         String::from_utf8_lossy(&down.stderr)
     );
-    assert!(!alive(&dynamodb) && !alive(&server), "down stops both");
+    assert!(
+        !alive(&dynamodb) && !alive(&server),
+        "down stops both: {}",
+        String::from_utf8_lossy(&down.stderr)
+    );
 }
 
 /// `infra/local/up` builds its binaries where cargo puts them (here a `CARGO_TARGET_DIR`
@@ -184,4 +191,83 @@ fn up_finds_the_build_in_cargo_target_dir_and_reuses_the_test_build() {
         !stderr.contains("Compiling"),
         "infra/local/up rebuilt what cargo test had built: a feature or profile differs between `cargo build` and `cargo test --workspace` (run the tests as infra/test does: cargo test --workspace):\n{stderr}"
     );
+}
+
+/// A process the test started, killed when the test ends however it ends.
+struct Bystander(std::process::Child);
+
+impl Bystander {
+    fn start() -> Bystander {
+        Bystander(
+            Command::new("sleep")
+                .arg("300")
+                .spawn()
+                .expect("start sleep"),
+        )
+    }
+
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+
+    /// Still running: not exited (a killed child stays a zombie until reaped, which `kill -0`
+    /// would count as alive).
+    fn running(&mut self) -> bool {
+        self.0.try_wait().expect("wait on sleep").is_none()
+    }
+}
+
+impl Drop for Bystander {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// After a reboot the pids in the state dir can belong to anything: `down` stops only what the
+/// stack started. One pid file names an unrelated program; the other names a process whose
+/// command line is the recorded one but whose start time is not (the pid was reused). Neither
+/// is signalled, and both stale files are removed with a message.
+#[test]
+fn down_leaves_alone_a_process_that_only_has_the_pid_of_ours() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let mut unrelated = Bystander::start();
+    let mut reused = Bystander::start();
+    let dynamodb_pid = state.path().join("dynamodb.pid");
+    let server_pid = state.path().join("sessions-local.pid");
+    std::fs::write(&dynamodb_pid, format!("{}\n", unrelated.pid())).expect("write pid file");
+    std::fs::write(&server_pid, format!("{}\n", reused.pid())).expect("write pid file");
+    std::fs::write(
+        state.path().join("sessions-local.started"),
+        "1\nsleep\n300\n",
+    )
+    .expect("write the launch record");
+
+    let down = script("down", state.path(), &[]);
+
+    let stderr = String::from_utf8_lossy(&down.stderr);
+    assert!(down.status.success(), "{stderr}");
+    assert!(
+        unrelated.running(),
+        "down killed an unrelated process: {stderr}"
+    );
+    assert!(
+        reused.running(),
+        "down killed a process that reused a pid: {stderr}"
+    );
+    assert!(
+        !dynamodb_pid.exists() && !server_pid.exists(),
+        "stale pid files removed"
+    );
+    assert!(
+        !state.path().join("sessions-local.started").exists(),
+        "the launch record goes with its pid file"
+    );
+    for pid in [unrelated.pid(), reused.pid()] {
+        assert!(
+            stderr.contains(&format!("pid {pid} is not the"))
+                && stderr.contains("leaving that process alone"),
+            "says why it left pid {pid} alone: {stderr}"
+        );
+    }
 }

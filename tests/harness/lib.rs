@@ -1,7 +1,7 @@
 //! Test harness for the end-to-end tests: DynamoDB Local (started through the same infra
-//! script as the local stack), one fresh table and one local API server on a random port per
-//! test, a SigV4 signer built on `aws-sigv4` exactly as a client would sign, and the path of
-//! the real `cargo-ai` binary.
+//! script as the local stack), one fresh table (or, for logic that needs no DynamoDB, an
+//! in-memory store) and one local API server on a random port per test, a SigV4 signer built
+//! on `aws-sigv4` exactly as a client would sign, and the path of the real `cargo-ai` binary.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use sessions_function::auth::{LOCAL_KEYS, LocalKey, LocalVerifier};
 use sessions_function::router::Api;
 use sessions_function::settings::AllowList;
-use sessions_function::store::{DynamoStore, table};
+use sessions_function::store::{DynamoStore, MemoryStore, SessionStore, table};
 use tokio::sync::oneshot;
 
 pub mod fake_anthropic;
@@ -74,16 +74,41 @@ pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     sessions_function::aws::local_dynamodb_client(dynamodb_endpoint()).await
 }
 
-/// One test's world: a fresh table and the local API server in front of it, on a random port.
-pub struct Stack {
-    pub url: String,
+/// Where a test's sessions live behind the API: DynamoDB Local (`Dynamo`), or the in-memory
+/// store (`Memory`) with the same semantics.
+pub trait Backend: Send + Sync + 'static {
+    type Store: SessionStore;
+}
+
+/// A fresh DynamoDB Local table, for tests of what DynamoDB does (and `raw_item`, to see what
+/// it stores).
+pub struct Dynamo {
     pub table: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
-    pub api: Arc<Api<DynamoStore>>,
+}
+
+impl Backend for Dynamo {
+    type Store = DynamoStore;
+}
+
+/// The in-memory store, for tests of logic that needs no DynamoDB: no Java to start, and the
+/// same real socket, SigV4 and `cargo-ai`.
+pub struct Memory;
+
+impl Backend for Memory {
+    type Store = MemoryStore;
+}
+
+/// One test's world: the local API server, on a random port, in front of its own store (a
+/// fresh DynamoDB Local table by default).
+pub struct Stack<B: Backend = Dynamo> {
+    pub url: String,
+    pub api: Arc<Api<B::Store>>,
+    backend: B,
     stop: Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>,
 }
 
-impl Stack {
+impl Stack<Dynamo> {
     pub async fn start() -> Stack {
         Stack::with_allow_list(AllowList::any()).await
     }
@@ -94,19 +119,67 @@ impl Stack {
         table::create_if_missing(&dynamodb, &table)
             .await
             .expect("cannot create the test table in DynamoDB Local");
-        let api = Arc::new(Api::new(
-            DynamoStore::new(dynamodb.clone(), &table),
-            allow_list,
-        ));
+        let store = DynamoStore::new(dynamodb.clone(), &table);
+        Stack::serving(store, allow_list, Dynamo { table, dynamodb }).await
+    }
+
+    /// The raw DynamoDB item, read directly (consistent), bypassing the API.
+    pub async fn raw_item(
+        &self,
+        workspace: &str,
+        session_id: &str,
+    ) -> Option<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("workspace_uuid", AttributeValue::S(workspace.to_owned()))
+            .key("session_id", AttributeValue::S(session_id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem on DynamoDB Local")
+            .item
+    }
+
+    /// How many items the table holds (a Scan: fine for a test's own small table).
+    pub async fn item_count(&self) -> usize {
+        self.dynamodb
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("Scan on DynamoDB Local")
+            .items()
+            .len()
+    }
+}
+
+/// A DynamoDB stack reads as its table: `stack.table`, `stack.dynamodb`.
+impl std::ops::Deref for Stack<Dynamo> {
+    type Target = Dynamo;
+
+    fn deref(&self) -> &Dynamo {
+        &self.backend
+    }
+}
+
+impl Stack<Memory> {
+    /// The API over the in-memory store, accepting any workspace.
+    pub async fn in_memory() -> Stack<Memory> {
+        Stack::serving(MemoryStore::new(), AllowList::any(), Memory).await
+    }
+}
+
+impl<B: Backend> Stack<B> {
+    async fn serving(store: B::Store, allow_list: AllowList, backend: B) -> Stack<B> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("cannot bind a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("bound address"));
         let mut stack = Stack {
             url,
-            table,
-            dynamodb,
-            api,
+            api: Arc::new(Api::new(store, allow_list)),
+            backend,
             stop: None,
         };
         stack.serve(listener);
@@ -149,36 +222,6 @@ impl Stack {
         self.serve(listener);
     }
 
-    /// The raw DynamoDB item, read directly (consistent), bypassing the API.
-    pub async fn raw_item(
-        &self,
-        workspace: &str,
-        session_id: &str,
-    ) -> Option<HashMap<String, AttributeValue>> {
-        self.dynamodb
-            .get_item()
-            .table_name(&self.table)
-            .key("workspace_uuid", AttributeValue::S(workspace.to_owned()))
-            .key("session_id", AttributeValue::S(session_id.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("GetItem on DynamoDB Local")
-            .item
-    }
-
-    /// How many items the table holds (a Scan: fine for a test's own small table).
-    pub async fn item_count(&self) -> usize {
-        self.dynamodb
-            .scan()
-            .table_name(&self.table)
-            .send()
-            .await
-            .expect("Scan on DynamoDB Local")
-            .items()
-            .len()
-    }
-
     pub fn session_url(&self, workspace: &str, session_id: &str) -> String {
         format!(
             "{}/v1/workspaces/{workspace}/sessions/{session_id}",
@@ -187,7 +230,7 @@ impl Stack {
     }
 }
 
-impl Drop for Stack {
+impl<B: Backend> Drop for Stack<B> {
     fn drop(&mut self) {
         if let Some((stop, _)) = self.stop.take() {
             let _ = stop.send(());
@@ -395,7 +438,11 @@ pub fn cargo_ai_path() -> PathBuf {
 }
 
 /// A `cargo-ai` command with a clean environment aimed at `stack` as `key`.
-pub fn cargo_ai(stack: &Stack, workspace: &str, key: &LocalKey) -> tokio::process::Command {
+pub fn cargo_ai<B: Backend>(
+    stack: &Stack<B>,
+    workspace: &str,
+    key: &LocalKey,
+) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(cargo_ai_path());
     cmd.env_clear()
         .current_dir(scratch_dir())

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use serde::Serialize;
 
+use crate::commands::print::{self, Report};
 use crate::config::{Config, Setting};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::render::{self, Report};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -122,5 +122,5 @@ fn show(ctx: &Context, as_json: bool) -> Result<(), CliError> {
             })
             .collect(),
     };
-    render::report(&shown, as_json)
+    print::report(&shown, as_json)
 }

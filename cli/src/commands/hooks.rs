@@ -7,9 +7,10 @@ use clap::{Args, Subcommand};
 use sessions_core::{SessionId, Timestamp};
 
 use super::Global;
+use crate::commands::print;
 use crate::error::CliError;
-use crate::hooks::install::{self, Scope};
-use crate::hooks::{log, run as hook, summarize};
+use crate::hooks::install::{self, Change, Finding, Outcome, Scope};
+use crate::hooks::{log, run as hook, summarize, worker};
 
 /// What the hooks send, and where to choose it.
 const CAPTURE_HELP: &str = "What the hooks send depends on `capture` (CARGO_AI_CAPTURE, or \
@@ -105,17 +106,63 @@ pub async fn run(global: &Global, command: HooksCommand) -> Result<(), CliError>
             Ok(())
         }
         HooksCommand::Worker(args) => worker(args).await,
-        HooksCommand::Install(s) => install::install(s.scope(), s.dry_run),
-        HooksCommand::Uninstall(s) => install::uninstall(s.scope(), s.dry_run),
-        HooksCommand::Doctor => install::doctor(&global.context()?).await,
+        HooksCommand::Install(s) => say(install::install(s.scope(), s.dry_run)?),
+        HooksCommand::Uninstall(s) => say(install::uninstall(s.scope(), s.dry_run)?),
+        HooksCommand::Doctor => doctor(global).await,
     }
+}
+
+/// What `install` or `uninstall` did: a warning on stderr, the change on stdout.
+fn say(change: Change) -> Result<(), CliError> {
+    let Change {
+        path,
+        verb,
+        outcome,
+        warning,
+    } = change;
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let path = path.display();
+    let text = match outcome {
+        Outcome::Unchanged => format!("{path}: nothing to change ({verb} already)\n"),
+        Outcome::WouldChange { diff } => {
+            format!("--- {path}\n+++ {path} ({verb})\n{diff}(dry run: nothing written)\n")
+        }
+        Outcome::Written {
+            backup: Some(backup),
+        } => format!(
+            "{path}: {verb} (previous version saved as {})\n",
+            backup.display()
+        ),
+        Outcome::Written { backup: None } => format!("{path}: {verb}\n"),
+    };
+    print::text(&text)
+}
+
+/// Each finding on its own line as it is made, then where the hooks log is.
+async fn doctor(global: &Global) -> Result<(), CliError> {
+    let ctx = global.context()?;
+    let checked = install::doctor(&ctx, |finding, what| {
+        let mark = match finding {
+            Finding::Ok => "ok  ",
+            Finding::Fail => "FAIL",
+            Finding::Warn => "warn",
+        };
+        println!("{mark} {what}");
+    })
+    .await;
+    if let Some(path) = log::path() {
+        println!("     hooks log: {}", path.display());
+    }
+    checked
 }
 
 async fn worker(args: WorkerArgs) -> Result<(), CliError> {
     if summarize::guarded() {
         return Ok(());
     }
-    if let Err(e) = hook::worker(
+    if let Err(e) = worker::worker(
         &args.session_id,
         args.transcript.as_deref(),
         args.cwd.as_deref(),

@@ -1,21 +1,28 @@
 //! The entry layer: the command line as clap reads it, one module per command (its arguments
-//! and its `run`), and the dispatch. Nothing below this layer imports it. The seed's spelling
-//! `workspaceManagement` is the command's name; `workspace-management` is an alias.
+//! and its `run`), and the dispatch. Nothing below this layer imports it, and only this layer
+//! writes to stdout and stderr: the library returns values and errors, a command says them.
+//! The seed's spelling `workspaceManagement` is the command's name; `workspace-management` is
+//! an alias.
 
 pub mod completions;
 pub mod config;
 pub mod hooks;
 pub mod outbox;
+mod print;
 pub mod report;
 pub mod session;
 pub mod whoami;
 
+use std::io::IsTerminal;
+use std::sync::Arc;
+
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, Flags};
+use crate::config::{Config, Flags, working_dir};
 use crate::context::{Context, Verbosity};
 use crate::error::CliError;
 use crate::render::Format;
+use crate::send;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,12 +77,26 @@ impl Global {
         }
     }
 
-    /// The context of a command that reads the configuration.
+    /// The context of a command that reads the configuration, as seen from the directory
+    /// the command runs in; with `--verbose`, each request is traced on stderr.
     fn context(&self) -> Result<Context, CliError> {
-        Ok(Context::new(
-            Config::load(&self.settings)?,
+        let ctx = Context::new(
+            Config::load(&self.settings, &working_dir())?,
             self.verbosity(),
-        ))
+        );
+        Ok(if ctx.verbosity == Verbosity::Verbose {
+            ctx.with_trace(Arc::new(|line: &str| eprintln!("{line}")))
+        } else {
+            ctx
+        })
+    }
+}
+
+/// Delivers what earlier commands queued, and says what became of it unless `--quiet`.
+async fn deliver_pending(ctx: &Context) {
+    let backlog = send::deliver_pending(ctx).await;
+    if let Some(notice) = backlog.notice().filter(|_| !ctx.quiet()) {
+        eprintln!("{notice}");
     }
 }
 
@@ -170,20 +191,49 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Hooks(command) => hooks::run(&global, command).await,
         Command::WorkspaceManagement { command } => {
             let ctx = global.context()?;
-            crate::send::deliver_pending(&ctx).await;
+            deliver_pending(&ctx).await;
             session::run(&ctx, command).await
         }
         Command::Report(args) => {
             let ctx = global.context()?;
-            crate::send::deliver_pending(&ctx).await;
+            deliver_pending(&ctx).await;
             report::run(&ctx, args).await
         }
         Command::Whoami(args) => {
             let ctx = global.context()?;
-            crate::send::deliver_pending(&ctx).await;
+            deliver_pending(&ctx).await;
             whoami::run(&ctx, args).await
         }
         Command::Config(command) => config::run(&global.context()?, command),
         Command::Outbox(command) => outbox::run(&global.context()?, command).await,
+    }
+}
+
+/// "fetched N sessions..." on one rewritten stderr line while a long listing is walked, on a
+/// terminal and unless `--quiet`; erased when the walk ends.
+struct Progress {
+    on: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(ctx: &Context) -> Progress {
+        Progress {
+            on: !ctx.quiet() && std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn fetched(&mut self, n: usize) {
+        if self.on {
+            eprint!("\rfetched {n} sessions...");
+            self.shown = true;
+        }
+    }
+
+    fn done(self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+        }
     }
 }

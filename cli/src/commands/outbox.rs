@@ -7,11 +7,12 @@ use std::time::Duration;
 use clap::Subcommand;
 use serde::Serialize;
 
+use crate::commands::print;
+use crate::commands::print::Report;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
 use crate::outbox::{Entry, Failed, Outbox, SetAside};
-use crate::render::Report;
-use crate::{render, send};
+use crate::send;
 
 /// How long `cargo-ai outbox flush` may take.
 const FLUSH_BUDGET: Duration = Duration::from_secs(120);
@@ -171,5 +172,5 @@ fn status(as_json: bool) -> Result<(), CliError> {
         pending,
         failed,
     };
-    render::report(&status, as_json)
+    print::report(&status, as_json)
 }

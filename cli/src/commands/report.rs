@@ -7,15 +7,16 @@ use std::path::{Path, PathBuf};
 use sessions_core::Timestamp;
 
 use crate::client::ListFilter;
+use crate::commands::Progress;
+use crate::commands::print;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::render;
-use crate::report::csv::CsvWriter;
-use crate::report::fetch::{Selection, each_session, parse_repo, try_each_session};
+use crate::listing::window::Window;
+use crate::listing::{Selection, each_session, parse_repo, try_each_session};
+use crate::render::csv::CsvWriter;
 use crate::report::html::HtmlReport;
 use crate::report::model::Builder;
 use crate::report::text;
-use crate::report::window::Window;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -68,26 +69,37 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
         search: None,
     };
     let page_size = sessions_core::fields::LIST_MAX_LIMIT;
+    let mut progress = Progress::new(ctx);
+    let fetched = &mut |n| progress.fetched(n);
     if args.csv {
         let mut csv = CsvWriter::new(std::io::stdout().lock())?;
-        try_each_session(ctx, &selection, page_size, |session| csv.session(&session)).await?;
+        let walked = try_each_session(ctx, &selection, page_size, fetched, |session| {
+            csv.session(&session)
+        })
+        .await;
+        progress.done();
+        walked?;
         return csv.finish();
     }
     if let Some(path) = &args.html {
-        return html(ctx, selection, page_size, path, &now).await;
+        let written = html(ctx, selection, page_size, fetched, path, &now).await;
+        progress.done();
+        return written;
     }
     let mut builder = Builder::default();
-    each_session(ctx, &selection, page_size, |session| {
+    let walked = each_session(ctx, &selection, page_size, fetched, |session| {
         builder.add(&session);
         ControlFlow::Continue(())
     })
-    .await?;
+    .await;
+    progress.done();
+    walked?;
     let report = builder.finish(selection.window);
     if args.json {
-        render::json(&report)
+        print::json(&report)
     } else {
-        let out = text::render(&report, &now, render::width());
-        render::text(&out)
+        let out = text::render(&report, &now, crate::render::width());
+        print::text(&out)
     }
 }
 
@@ -96,12 +108,17 @@ async fn html(
     ctx: &Context,
     selection: Selection,
     page_size: u32,
+    fetched: &mut dyn FnMut(usize),
     path: &Path,
     now: &Timestamp,
 ) -> Result<(), CliError> {
-    let mut page = HtmlReport::create(path)?;
+    let mut page = if path == Path::new("-") {
+        HtmlReport::streamed(Box::new(std::io::stdout()))?
+    } else {
+        HtmlReport::create(path)?
+    };
     let mut builder = Builder::default();
-    try_each_session(ctx, &selection, page_size, |session| {
+    try_each_session(ctx, &selection, page_size, fetched, |session| {
         builder.add(&session);
         page.add(&session)
     })

@@ -4,10 +4,10 @@
 use serde::Serialize;
 use sessions_core::user_uuid;
 
+use crate::commands::print::{self, Report};
 use crate::config::Setting;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
-use crate::render::{self, Report};
 
 #[derive(Debug, clap::Args)]
 pub struct WhoamiArgs {
@@ -108,5 +108,5 @@ pub async fn run(ctx: &Context, args: WhoamiArgs) -> Result<(), CliError> {
         workspace: c.workspace.as_ref().map(Shown::from),
         profile: c.profile.as_ref().map(Shown::from),
     };
-    render::report(&report, args.json)
+    print::report(&report, args.json)
 }

@@ -3,10 +3,11 @@
 // Gathered by the hooks at the end of a session from the hook input, the transcript and git, and
 // stored with the session's row. A fact that cannot be known is absent, never a made-up zero.
 // Gathering can never hang the hook: only regular files are opened (a FIFO, a device or a socket
-// is refused), the transcript pass stops at the deadline, and the work runs on a thread that is
-// left behind at the deadline if the filesystem itself stalls (a stuck network mount).
+// is refused), the transcript pass stops at the deadline, and the reads run under
+// `blocking::within`, left behind at the deadline if the filesystem itself stalls (a stuck
+// network mount). The transcript is read once: its digest (for the title and summary) comes
+// with the facts, so the summary's counts are the row's.
 
-mod files;
 mod git;
 mod prices;
 mod remote;
@@ -15,16 +16,16 @@ mod tests;
 mod usage;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::Instant;
 
 use serde::Serialize;
 use sessions_core::Usd;
 
-/// The one way a transcript or a file git keeps is opened: regular files only.
-pub use files::{open_regular, read_small};
+use crate::blocking;
+use crate::transcript::{self, Digest, Limits, Transcript};
+
 pub use git::{GitFacts, git_facts};
-pub use prices::{ClientRates, PriceTable, Rate, Tokens};
+pub use prices::{ClientRates, PriceTable, Rate};
 pub use sessions_core::Facts;
 pub use usage::{TokenTotals, TranscriptFacts, read_transcript};
 
@@ -40,19 +41,20 @@ pub struct SessionFacts {
     /// The transcript was read to its end: counts are not cut short.
     #[serde(skip)]
     pub transcript_complete: bool,
-}
-
-/// The parts of the gathering that run off the caller's thread.
-enum Part {
-    Git(GitFacts),
-    Transcript(TranscriptFacts),
+    /// The transcript's digest, from the same pass as the facts: for the title and summary.
+    #[serde(skip)]
+    pub digest: Option<Digest>,
+    /// Why the transcript was not read, when it was not: for the log.
+    #[serde(skip)]
+    pub transcript_unread: Option<String>,
 }
 
 impl SessionFacts {
     /// Gathers what can be known by `deadline`, and returns then at the latest with what it has:
     /// facts the API would refuse (a branch name over its length limit, say) are left out.
     /// `cwd` is the session's working directory (the hook input's), else the transcript's.
-    pub fn gather(
+    /// Git and the transcript are read at the same time, each off the async threads.
+    pub async fn gather(
         transcript: Option<&Path>,
         cwd: Option<&Path>,
         end_reason: Option<&str>,
@@ -67,30 +69,52 @@ impl SessionFacts {
             },
             ..SessionFacts::default()
         };
-        let (send, parts) = mpsc::channel();
-        let transcript = transcript.map(Path::to_path_buf);
-        let cwd = cwd.map(Path::to_path_buf);
-        // Detached: if a read stalls past the deadline, the thread is left to the process's exit.
-        std::thread::spawn(move || gather_parts(transcript, cwd, deadline, &send));
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match parts.recv_timeout(left) {
-                Ok(Part::Git(git)) => fill_from_git(&mut gathered.facts, git),
-                Ok(Part::Transcript(t)) => gathered.take_transcript(t),
-                Err(_) => break,
+        let read = async {
+            match transcript {
+                Some(path) => {
+                    Some(transcript::read_within(path, Limits::default(), deadline).await)
+                }
+                None => None,
             }
+        };
+        let (git, read) = tokio::join!(git_within(cwd.map(Path::to_owned), deadline), read);
+        fill_from_git(&mut gathered.facts, git);
+        match read {
+            Some(Ok(t)) => {
+                // Without a directory from the hook, the transcript's names the repository.
+                let transcript_cwd = cwd.is_none().then(|| t.cwd.clone()).flatten();
+                gathered.take_transcript(t);
+                let git = git_within(transcript_cwd.map(PathBuf::from), deadline).await;
+                fill_from_git(&mut gathered.facts, git);
+            }
+            Some(Err(unread)) => gathered.transcript_unread = Some(unread.to_string()),
+            None => {}
         }
         gathered.facts = gathered.facts.within_bounds();
         gathered
     }
 
-    fn take_transcript(&mut self, t: TranscriptFacts) {
-        self.transcript_complete = t.complete;
-        self.unpriced_models = t.unpriced_models.clone();
-        fill_from_transcript(&mut self.facts, t);
+    fn take_transcript(&mut self, t: Transcript) {
+        let facts = TranscriptFacts::of(&t, PriceTable::pinned());
+        self.transcript_complete = facts.complete;
+        self.unpriced_models = facts.unpriced_models.clone();
+        fill_from_transcript(&mut self.facts, facts);
+        self.digest = Some(t.digest);
     }
 }
 
-fn fill_from_git(facts: &mut Facts, git: GitFacts) {
+/// The git facts of `dir`, off the async threads; nothing known without a directory or in time.
+async fn git_within(dir: Option<PathBuf>, deadline: Instant) -> Option<GitFacts> {
+    let dir = dir?;
+    blocking::within(deadline, move || git_facts(&dir))
+        .await
+        .ok()
+}
+
+fn fill_from_git(facts: &mut Facts, git: Option<GitFacts>) {
+    let Some(git) = git else {
+        return;
+    };
     facts.repo = git.repo;
     // The transcript's branch is only a fallback: git's is the branch now.
     facts.branch = git.branch.or(facts.branch.take());
@@ -122,32 +146,6 @@ fn fill_from_transcript(facts: &mut Facts, t: TranscriptFacts) {
         facts.files_touched = Some(t.files_touched);
     }
     facts.active_s = t.active_ms.map(|ms| ms / 1000);
-}
-
-/// Git first when the directory is known (it is quick), then the transcript; git after it when
-/// only the transcript names the directory.
-fn gather_parts(
-    transcript: Option<PathBuf>,
-    cwd: Option<PathBuf>,
-    deadline: Instant,
-    send: &mpsc::Sender<Part>,
-) {
-    if let Some(cwd) = &cwd {
-        let _ = send.send(Part::Git(git_facts(cwd)));
-    }
-    let Some(path) = transcript else {
-        return;
-    };
-    let Ok(facts) = read_transcript(&path, deadline, PriceTable::pinned()) else {
-        return;
-    };
-    let transcript_cwd = facts.cwd.clone();
-    let _ = send.send(Part::Transcript(facts));
-    if cwd.is_none()
-        && let Some(dir) = transcript_cwd
-    {
-        let _ = send.send(Part::Git(git_facts(Path::new(&dir))));
-    }
 }
 
 /// `path` with the home directory written `~`: the same project reads the same for everyone.

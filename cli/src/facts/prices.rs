@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 use sessions_core::Timestamp;
 
+use crate::transcript::Tokens;
+
 /// The table every estimate uses: the data file compiled in, so that a cost never depends on
 /// what a machine has lying around.
 static PINNED: LazyLock<PriceTable> = LazyLock::new(|| {
@@ -12,30 +14,6 @@ static PINNED: LazyLock<PriceTable> = LazyLock::new(|| {
     // ever did, every model reads as unpriced rather than as free.
     PriceTable::parse(include_str!("prices.toml")).unwrap_or_default()
 });
-
-/// What one API response used, as the API bills it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tokens {
-    pub input: u64,
-    pub cache_write_5m: u64,
-    pub cache_write_1h: u64,
-    pub cache_read: u64,
-    pub output: u64,
-}
-
-impl Tokens {
-    /// The request's prompt as the long-context tiers count it: everything sent, cached or not.
-    pub fn prompt(&self) -> u64 {
-        self.input
-            .saturating_add(self.cache_read)
-            .saturating_add(self.cache_write_5m)
-            .saturating_add(self.cache_write_1h)
-    }
-
-    pub fn is_zero(&self) -> bool {
-        *self == Tokens::default()
-    }
-}
 
 /// One of the five rates of a price row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

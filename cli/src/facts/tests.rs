@@ -165,8 +165,22 @@ fn the_digests_fixtures_read_without_surprises() {
     assert_eq!(basic.git_branch.as_deref(), Some("feat/retry"));
 }
 
+/// Gathering, as the worker does it, from a runtime of its own.
+fn gather(
+    transcript: Option<&Path>,
+    cwd: Option<&Path>,
+    end_reason: Option<&str>,
+    deadline: Instant,
+) -> SessionFacts {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(SessionFacts::gather(transcript, cwd, end_reason, deadline))
+}
+
 fn gather_from(transcript: &Path, cwd: Option<&Path>) -> SessionFacts {
-    SessionFacts::gather(Some(transcript), cwd, Some("prompt_input_exit"), later())
+    gather(Some(transcript), cwd, Some("prompt_input_exit"), later())
 }
 
 #[test]
@@ -243,7 +257,7 @@ fn gathering_joins_git_the_transcript_and_the_hook_input() {
 #[test]
 fn nothing_known_serializes_to_nothing() {
     assert_eq!(serde_json::to_string(&Facts::default()).unwrap(), "{}");
-    let facts = SessionFacts::gather(None, None, None, later()).facts;
+    let facts = gather(None, None, None, later()).facts;
     assert_eq!(facts.prompts, None);
     assert_eq!(facts.cost_usd, None);
     assert_eq!(facts.repo, None);
@@ -282,8 +296,7 @@ fn a_fifo_or_dev_zero_transcript_never_blocks() {
     );
     for path in [fifo.as_path(), Path::new("/dev/zero")] {
         let started = Instant::now();
-        let facts =
-            SessionFacts::gather(Some(path), Some(dir.path()), Some("other"), later()).facts;
+        let facts = gather(Some(path), Some(dir.path()), Some("other"), later()).facts;
         let took = started.elapsed();
         assert!(
             took < Duration::from_millis(500),
@@ -305,7 +318,7 @@ fn the_deadline_cuts_a_long_transcript_short() {
     .to_string();
     let (_dir, path) = transcript(&vec![line; 100_000]);
     let started = Instant::now();
-    let gathered = SessionFacts::gather(
+    let gathered = gather(
         Some(&path),
         None,
         None,

@@ -1,17 +1,18 @@
 //! `cargo-ai hooks install|uninstall|doctor`: put our hooks into a Claude Code settings file
 //! (keeping everything else, with a backup and a `--dry-run` diff), take them out again, and
-//! check the whole setup end to end.
+//! check the whole setup end to end. Each returns what it did or found; the command says it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{log, settings, summarize};
+use super::{settings, summarize};
 use crate::atomic_file;
 use crate::config::Capture;
 use crate::context::Context;
 use crate::error::{CliError, Kind};
+use crate::git;
 use crate::outbox::Outbox;
 
 /// Which settings file: the team's (committed), the project's local one, or the user's.
@@ -22,12 +23,18 @@ pub enum Scope {
     User,
 }
 
-/// The project root: the nearest directory (from the current one up) with `.claude/` or
-/// `.git`; else the current directory.
+/// The project root: the nearest directory (from the current one up) with `.claude/`, or the
+/// top of the git work tree, whichever is nearer; else the current directory.
 fn project_root() -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    cwd.ancestors()
-        .find(|d| d.join(".claude").is_dir() || d.join(".git").exists())
+    let claude = cwd.ancestors().find(|d| d.join(".claude").is_dir());
+    let repo = git::Repo::discover(&cwd);
+    let work_tree = repo.as_ref().map(git::Repo::work_tree);
+    // Both are ancestors of `cwd`: the nearer one is the longer path.
+    [claude, work_tree]
+        .into_iter()
+        .flatten()
+        .max_by_key(|d| d.components().count())
         .map_or(cwd.clone(), Path::to_path_buf)
 }
 
@@ -145,12 +152,33 @@ fn write_settings(path: &Path, old: &str, new: &str) -> Result<Option<PathBuf>, 
     Ok(backup)
 }
 
+/// What `install` or `uninstall` did to a settings file.
+#[derive(Debug)]
+pub struct Change {
+    pub path: PathBuf,
+    /// What the change is: "hooks installed" or "hooks removed".
+    pub verb: &'static str,
+    pub outcome: Outcome,
+    /// What the user should know about how the hooks call us.
+    pub warning: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// The file already says it.
+    Unchanged,
+    /// `--dry-run`: the change as a unified diff, not written.
+    WouldChange { diff: String },
+    /// Written; the previous version kept here, if there was one.
+    Written { backup: Option<PathBuf> },
+}
+
 fn change(
     scope: Scope,
     dry_run: bool,
     edit: impl FnOnce(&mut Value) -> Result<(), String>,
-    verb: &str,
-) -> Result<(), CliError> {
+    verb: &'static str,
+) -> Result<Change, CliError> {
     let path = settings_path(scope)?;
     let (old_text, old_value) = read_settings(&path)?;
     let mut value = old_value.clone();
@@ -161,42 +189,37 @@ fn change(
     })?;
     let new_text = settings::render(&value);
     // The same settings, however the file happens to be laid out, are left alone.
-    if value == old_value {
-        println!("{}: nothing to change ({verb} already)", path.display());
-        return Ok(());
-    }
-    if dry_run {
-        println!("--- {}\n+++ {} ({verb})", path.display(), path.display());
-        print!("{}", settings::diff(&old_text, &new_text));
-        println!("(dry run: nothing written)");
-        return Ok(());
-    }
-    let backup = write_settings(&path, &old_text, &new_text)?;
-    match backup {
-        Some(b) => println!(
-            "{}: {verb} (previous version saved as {})",
-            path.display(),
-            b.display()
-        ),
-        None => println!("{}: {verb}", path.display()),
-    }
-    Ok(())
+    let outcome = if value == old_value {
+        Outcome::Unchanged
+    } else if dry_run {
+        Outcome::WouldChange {
+            diff: settings::diff(&old_text, &new_text),
+        }
+    } else {
+        Outcome::Written {
+            backup: write_settings(&path, &old_text, &new_text)?,
+        }
+    };
+    Ok(Change {
+        path,
+        verb,
+        outcome,
+        warning: None,
+    })
 }
 
-pub fn install(scope: Scope, dry_run: bool) -> Result<(), CliError> {
+pub fn install(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
     let (program, warning) = program(scope);
-    if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
-    }
-    change(
+    let change = change(
         scope,
         dry_run,
         |v| settings::merge(v, &program),
         "hooks installed",
-    )
+    )?;
+    Ok(Change { warning, ..change })
 }
 
-pub fn uninstall(scope: Scope, dry_run: bool) -> Result<(), CliError> {
+pub fn uninstall(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
     change(scope, dry_run, settings::remove, "hooks removed")
 }
 
@@ -218,21 +241,28 @@ fn scope_flag(scope: Scope) -> &'static str {
     }
 }
 
-/// Checks every link of the chain and says what to fix. Fails if the hooks cannot work.
-pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
+/// One finding of `doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finding {
+    Ok,
+    /// The hooks cannot work until this is fixed.
+    Fail,
+    /// Worth knowing; the hooks work anyway.
+    Warn,
+}
+
+/// Checks every link of the chain and hands each finding to `found` as it is made, with what
+/// to fix. Fails if the hooks cannot work.
+pub async fn doctor(ctx: &Context, mut found: impl FnMut(Finding, &str)) -> Result<(), CliError> {
     let mut problems = 0;
     let mut check = |ok: bool, essential: bool, what: String| {
-        println!(
-            "{} {what}",
-            if ok {
-                "ok  "
-            } else if essential {
-                "FAIL"
-            } else {
-                "warn"
-            }
-        );
-        if !ok && essential {
+        let finding = match (ok, essential) {
+            (true, _) => Finding::Ok,
+            (false, true) => Finding::Fail,
+            (false, false) => Finding::Warn,
+        };
+        found(finding, &what);
+        if finding == Finding::Fail {
             problems += 1;
         }
     };
@@ -345,11 +375,7 @@ pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
                 true,
                 format!("endpoint reachable; credentials valid ({})", id.user_arn),
             ),
-            Err(e) => check(
-                false,
-                true,
-                format!("endpoint or credentials: {}", e.message),
-            ),
+            Err(e) => check(false, true, format!("endpoint or credentials: {e}")),
         },
         Err(e) => check(false, true, format!("credentials: {}", e.message)),
     }
@@ -392,9 +418,6 @@ pub async fn doctor(ctx: &Context) -> Result<(), CliError> {
             false,
             format!("outbox: {pending} pending, {failed} refused (`cargo-ai outbox status`)"),
         );
-    }
-    if let Some(path) = log::path() {
-        println!("     hooks log: {}", path.display());
     }
     if problems > 0 {
         return Err(

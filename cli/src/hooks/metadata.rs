@@ -1,17 +1,16 @@
 //! The title and summary of `capture = "metadata"`: the project, its branch, the local time and
 //! the counts of the transcript, and never a word of the conversation.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Instant;
 
 use chrono::{DateTime, Local, NaiveDateTime};
 use sessions_core::{SessionId, Summary, Timestamp, Title};
 
-use super::worker::{Summarized, UNREADABLE_SUMMARY};
-use crate::facts::read_small;
+use super::outcome::{Summarized, UNREADABLE_SUMMARY};
+use crate::blocking;
+use crate::git::Repo;
 use crate::transcript::Counts;
-
-/// The most a git file read here may hold (`HEAD`, `.git`, `commondir` are one line).
-const MAX_GIT_FILE_BYTES: u64 = 4096;
 
 /// Where a session ran: its project's name and, in a git repository, the branch checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,68 +20,30 @@ pub struct Place {
 }
 
 impl Place {
-    /// The repository's name and branch when `cwd` is inside one (its `.git` found walking
-    /// up), else the directory's own name. `None` without a directory to name.
+    /// The repository's name and branch when `cwd` is inside one, else the directory's own
+    /// name. `None` without a directory to name. Blocking reads: for `blocking::within`.
     pub fn of(cwd: &Path) -> Option<Place> {
-        let repo = cwd.ancestors().find_map(Repo::at);
+        let repo = Repo::discover(cwd);
         let project = repo
             .as_ref()
-            .and_then(Repo::name)
+            .and_then(|repo| file_name(&repo.main_work_tree()))
             .or_else(|| file_name(cwd))?;
         Some(Place {
             project,
-            branch: repo.as_ref().and_then(Repo::head),
-        })
-    }
-}
-
-/// A git repository as its files show it, without running git.
-struct Repo {
-    /// The directory holding `.git`.
-    root: PathBuf,
-    /// The git directory of this work tree (its own, for a linked work tree).
-    git_dir: PathBuf,
-}
-
-impl Repo {
-    fn at(dir: &Path) -> Option<Repo> {
-        let dot_git = dir.join(".git");
-        let git_dir = if dot_git.is_dir() {
-            dot_git
-        } else {
-            // A linked work tree or a submodule: `.git` is a file saying `gitdir: <path>`.
-            let text = read_small(&dot_git, MAX_GIT_FILE_BYTES)?;
-            dir.join(text.strip_prefix("gitdir:")?.trim())
-        };
-        Some(Repo {
-            root: dir.to_owned(),
-            git_dir,
+            branch: repo
+                .and_then(|r| r.head())
+                .map(|head| head.short_name().to_owned()),
         })
     }
 
-    /// The repository's name: the directory of its main work tree, which a linked work tree's
-    /// `commondir` points to; else the directory holding `.git`.
-    fn name(&self) -> Option<String> {
-        let common = read_small(&self.git_dir.join("commondir"), MAX_GIT_FILE_BYTES)
-            .map(|c| self.git_dir.join(c.trim()));
-        let main_tree = common
-            .and_then(|c| c.canonicalize().ok())
-            .filter(|c| c.file_name().is_some_and(|n| n == ".git"))
-            .and_then(|c| c.parent().map(Path::to_owned));
-        file_name(main_tree.as_deref().unwrap_or(&self.root))
-    }
-
-    /// The branch checked out, or the short hash of a detached HEAD.
-    fn head(&self) -> Option<String> {
-        let head = read_small(&self.git_dir.join("HEAD"), MAX_GIT_FILE_BYTES)?;
-        let head = head.trim();
-        if let Some(reference) = head.strip_prefix("ref:") {
-            let reference = reference.trim();
-            let branch = reference.strip_prefix("refs/heads/").unwrap_or(reference);
-            return (!branch.is_empty()).then(|| branch.to_owned());
-        }
-        let is_hash = head.len() >= 40 && head.bytes().all(|b| b.is_ascii_hexdigit());
-        is_hash.then(|| head[..7].to_owned())
+    /// `Place::of`, off the async threads; `None` when the file system does not answer by
+    /// `deadline`.
+    pub async fn read_within(cwd: &Path, deadline: Instant) -> Option<Place> {
+        let cwd = cwd.to_owned();
+        blocking::within(deadline, move || Place::of(&cwd))
+            .await
+            .ok()
+            .flatten()
     }
 }
 
@@ -147,21 +108,21 @@ pub fn local(at: Timestamp) -> NaiveDateTime {
 }
 
 /// The worker's title and summary under `capture = "metadata"`: from the transcript's counts
-/// only. The session started at its transcript's first entry (else it is named by its end).
+/// and the place only. The session started at its transcript's first entry (else it is named
+/// by its end).
 pub fn summarize(
     session_id: &SessionId,
     counts: Option<&Counts>,
-    cwd: Option<&Path>,
+    place: Option<&Place>,
     finished_at: Timestamp,
 ) -> Summarized {
     let started = counts.and_then(|c| c.first_at).unwrap_or(finished_at);
-    let place = cwd.and_then(Place::of);
     let summary = match counts {
         Some(counts) => Summary::truncating(&summary(counts)),
         None => Summary::truncating(UNREADABLE_SUMMARY),
     };
     Summarized {
-        title: title(session_id, place.as_ref(), local(started)),
+        title: title(session_id, place, local(started)),
         summary: summary.unwrap_or_else(Summary::placeholder),
         sources: ("metadata", "counts"),
     }

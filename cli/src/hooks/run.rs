@@ -11,36 +11,40 @@ use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::process::Stdio;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
 
+use super::handoff::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV};
 use super::input::HookInput;
+use super::metadata::{self, Place};
 use super::process::Process;
 use super::state::{self, OpenSession};
-use super::worker::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV};
-use super::{log, metadata, summarize};
+use super::{log, summarize};
+use crate::blocking;
 use crate::client::Write;
-use crate::config::{Capture, Config, Flags};
+use crate::config::{Capture, Config, Flags, working_dir};
 use crate::context::{Context, Verbosity};
 use crate::error::{CliError, Kind};
 use crate::send::{self, Delivered, Upsert, Waiting, deliver_pending};
 
-pub use super::worker::{Summarized, summarize, worker};
-
 /// A hook's whole run, within the timeout `hooks install` sets (what is not delivered by then
 /// is in the outbox or caught up later).
 const HOOK_BUDGET: Duration = Duration::from_secs(8);
+/// How long reading the project's place (its git HEAD) may take at the start of a session.
+const PLACE_BUDGET: Duration = Duration::from_secs(1);
+/// How long reading the open sessions (and their transcripts' times) may take.
+const STATE_BUDGET: Duration = Duration::from_secs(1);
 /// Where no process can be asked: a session with no activity for this long, and no SessionEnd,
 /// is over.
 const ABANDONED_AFTER: Duration = Duration::from_secs(30 * 60);
 
 /// The settings as seen from the session's project directory (its `.cargo-ai.toml`).
 fn context_for(cwd: Option<&Path>) -> Result<Context, CliError> {
-    if let Some(dir) = cwd.filter(|d| d.is_dir()) {
-        let _ = std::env::set_current_dir(dir);
-    }
-    let config = Config::load(&Flags::default())?;
+    let start = cwd
+        .filter(|d| d.is_dir())
+        .map_or_else(working_dir, Path::to_owned);
+    let config = Config::load(&Flags::default(), &start)?;
     Ok(Context::new(config, Verbosity::Quiet))
 }
 
@@ -116,14 +120,17 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     // Other sessions' business goes on whatever this project's level: their updates were
     // queued, and their workers started, under their own.
     deliver_pending(&ctx).await;
-    catch_up(&session_id)?;
+    catch_up(&session_id).await?;
     if !recorded {
         return Ok(());
     }
     let title = match capture {
         // Claude Code's title of a resumed session comes from the conversation.
         Capture::Metadata => {
-            let place = input.cwd.as_deref().and_then(metadata::Place::of);
+            let place = match input.cwd.as_deref() {
+                Some(dir) => Place::read_within(dir, Instant::now() + PLACE_BUDGET).await,
+                None => None,
+            };
             metadata::title(&session_id, place.as_ref(), metadata::local(started_at))
         }
         _ => input
@@ -153,10 +160,26 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     }
 }
 
-/// Ends the sessions other than `current` whose SessionEnd never came.
-fn catch_up(current: &SessionId) -> Result<(), CliError> {
-    for abandoned in state::abandoned(current, ABANDONED_AFTER) {
-        let ended = state::last_activity(&abandoned).unwrap_or_else(Timestamp::now);
+/// Ends the sessions other than `current` whose SessionEnd never came. Their files (and their
+/// transcripts' times, which may sit on a slow mount) are read off the async threads.
+async fn catch_up(current: &SessionId) -> Result<(), CliError> {
+    let current = current.clone();
+    let found = blocking::within(Instant::now() + STATE_BUDGET, move || {
+        state::abandoned(&current, ABANDONED_AFTER)
+            .into_iter()
+            .map(|session| {
+                let ended = state::last_activity(&session);
+                (session, ended)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    let Ok(found) = found else {
+        log::line("open sessions not read in time; caught up at a later start");
+        return Ok(());
+    };
+    for (abandoned, ended) in found {
+        let ended = ended.unwrap_or_else(Timestamp::now);
         state::forget(&abandoned.session_id);
         log::line(&format!(
             "session {} never ended; catching it up",
@@ -305,10 +328,19 @@ pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
     }
     log_panics(name);
     let run = async {
-        let input = match HookInput::from_stdin() {
-            Ok(input) => input,
-            Err(e) => {
+        // Off the async threads: a writer that never closes stdin cannot hold the hook.
+        let read_by = Instant::now() + HOOK_BUDGET;
+        let input = match blocking::within(read_by, HookInput::from_stdin).await {
+            Ok(Ok(input)) => input,
+            Ok(Err(e)) => {
                 log::line(&format!("{name}: {e}"));
+                return;
+            }
+            Err(_) => {
+                log::line(&format!(
+                    "{name}: no hook input on stdin within {} s",
+                    HOOK_BUDGET.as_secs()
+                ));
                 return;
             }
         };

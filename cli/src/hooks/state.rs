@@ -11,6 +11,10 @@ use sessions_core::{SessionId, Timestamp};
 use super::log;
 use super::process::Process;
 use crate::atomic_file;
+use crate::files::read_small;
+
+/// An open session's file holds a few paths and ids.
+const MAX_STATE_FILE_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenSession {
@@ -99,7 +103,8 @@ pub fn abandoned(current: &SessionId, idle: Duration) -> Vec<OpenSession> {
         .map(|e| e.path())
         .filter(|path| path.extension().is_some_and(|x| x == "json"))
         .filter_map(|path| {
-            let session = match serde_json::from_slice::<OpenSession>(&fs::read(&path).ok()?) {
+            let text = read_small(&path, MAX_STATE_FILE_BYTES)?;
+            let session = match serde_json::from_str::<OpenSession>(&text) {
                 Ok(session) => session,
                 Err(e) => {
                     log::line(&format!(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sessions_core::{Session, Usd};
 
-use crate::report::window::Window;
+use crate::listing::window::Window;
 
 /// How many days and titles the report names.
 const BUSIEST_DAYS: usize = 5;

@@ -134,8 +134,8 @@ fn cells(t: &Tally) -> [String; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::listing::window::Window;
     use crate::report::model::{Day, Recent};
-    use crate::report::window::Window;
     use sessions_core::Usd;
 
     fn report() -> Report {

@@ -1,17 +1,13 @@
-//! Folding transcript entries into a digest: what was asked, which tools ran, which files changed.
+//! The conversation's words in a digest: what was asked, the titles, and the end of the conversation as text.
 
-use std::path::Path;
-
-use sessions_core::Timestamp;
 use sessions_core::redaction::redact;
 
 use super::digest::Digest;
-use super::entry::{AssistantMessage, Entry, Turn, UserMessage};
-use super::lines::LineEnd;
-use super::prompt::{Prompt, prompt};
+use super::entry::{Entry, Kind};
+use super::prompt::Prompt;
 use super::tail::{Speaker, Tail};
 
-/// Builds a `Digest` entry by entry.
+/// Builds the text of a `Digest` entry by entry; the numbers are the pass's.
 pub struct Digester {
     digest: Digest,
     tail: Tail,
@@ -36,78 +32,30 @@ impl Digester {
         self.tail.mark_gap();
     }
 
+    /// The digest's text; its counts are left to the caller.
     pub fn finish(mut self) -> Digest {
-        let d = &mut self.digest;
-        d.prompt_count = d.prompts.len();
-        d.counts.prompts = d.prompt_count;
-        d.counts.tool_calls = d.tools.values().sum();
-        d.counts.files_touched = d.files.len();
-        d.counts.partial = d.partial;
         self.digest.conversation_tail = self.tail.finish();
         self.digest
     }
 
-    /// A line of the head or the tail: every entry counts.
-    pub fn take_line(&mut self, bytes: &[u8], end: LineEnd) {
-        if end == LineEnd::Overlong {
-            self.digest.skipped_lines += 1;
-            return;
-        }
-        match Entry::parse(bytes) {
-            Some(entry) => self.take_entry(entry),
-            // Blank lines are neither entries nor damage.
-            None if bytes.iter().all(u8::is_ascii_whitespace) => {}
-            None => self.digest.skipped_lines += 1,
-        }
-    }
-
-    /// A line of the middle: only titles count.
-    pub fn take_title_line(&mut self, bytes: &[u8]) {
-        if let Some(entry) = Entry::parse(bytes) {
-            self.take_title(&entry);
-        }
-    }
-
-    fn take_entry(&mut self, entry: Entry) {
-        if let Entry::User(Turn { timestamp, .. }) | Entry::Assistant(Turn { timestamp, .. }) =
-            &entry
-            && let Some(at) = timestamp
-                .as_deref()
-                .and_then(|t| Timestamp::parse("timestamp", t).ok())
-        {
-            self.digest.counts.saw_time(at);
-        }
-        match entry {
-            Entry::User(turn) if !turn.is_aside() => self.take_user(turn),
-            Entry::Assistant(turn) if !turn.is_aside() => self.take_assistant(turn),
-            entry => self.take_title(&entry),
-        }
-    }
-
-    /// The last non-empty title of each kind wins.
-    fn take_title(&mut self, entry: &Entry) {
-        let (slot, title) = match entry {
-            Entry::CustomTitle(t) => (&mut self.digest.custom_title, t.title()),
-            Entry::AiTitle(t) => (&mut self.digest.ai_title, t.title()),
+    /// The last non-empty title of each kind wins, wherever in the file it is.
+    pub fn take_title(&mut self, entry: &Entry) {
+        let slot = match entry.kind() {
+            Kind::CustomTitle => &mut self.digest.custom_title,
+            Kind::AiTitle => &mut self.digest.ai_title,
             _ => return,
         };
-        if let Some(title) = title.map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(title) = entry.title().map(str::trim).filter(|t| !t.is_empty()) {
             *slot = Some(redact(title).into_owned());
         }
     }
 
-    fn take_user(&mut self, turn: Turn<UserMessage>) {
-        let Some(content) = turn.message.and_then(|m| m.content) else {
-            return;
+    /// A prompt of the head or the tail.
+    pub fn take_prompt(&mut self, prompt: Prompt) {
+        let (prompt, is_command) = match prompt {
+            Prompt::Typed(text) => (text, false),
+            Prompt::Command(command) => (command, true),
         };
-        match prompt(content.texts()) {
-            Some(Prompt::Typed(text)) => self.take_prompt(text, false),
-            Some(Prompt::Command(command)) => self.take_prompt(command, true),
-            None => {}
-        }
-    }
-
-    fn take_prompt(&mut self, prompt: String, is_command: bool) {
         self.tail.say(Speaker::User, &prompt);
         // Titles and summaries are cut from prompts; a secret cut in half is no longer
         // recognisable, so secrets go before anything is cut. (The tail is only read by the
@@ -121,40 +69,19 @@ impl Digester {
         self.digest.prompts.push(prompt);
     }
 
-    fn take_assistant(&mut self, turn: Turn<AssistantMessage>) {
-        let Some(content) = turn.message.and_then(|m| m.content) else {
-            return;
-        };
+    /// A reply of the head or the tail: its words, not its tool calls (those are counted).
+    pub fn take_reply(&mut self, entry: &Entry) {
         // An API error is Claude Code's message, not the assistant's words.
-        if !turn.is_api_error_message {
-            for text in content.texts() {
-                let text = text.trim();
-                if !text.is_empty() {
-                    self.tail.say(Speaker::Assistant, text);
-                }
-            }
+        if entry.is_api_error_message {
+            return;
         }
-        for tool_use in content.tool_uses() {
-            let Some(name) = tool_use.name.as_deref() else {
-                continue;
-            };
-            *self.digest.tools.entry(name.to_owned()).or_default() += 1;
-            if let Some(path) = tool_use.edited_file() {
-                self.digest
-                    .files
-                    .insert(relative_to(path, turn.cwd.as_deref()));
+        for text in entry.content().map(|c| c.texts()).unwrap_or_default() {
+            let text = text.trim();
+            if !text.is_empty() {
+                self.tail.say(Speaker::Assistant, text);
             }
         }
     }
-}
-
-/// `path` relative to `cwd` when inside it: shorter in a summary, and the same on every machine.
-fn relative_to(path: &str, cwd: Option<&str>) -> String {
-    cwd.and_then(|cwd| Path::new(path).strip_prefix(cwd).ok())
-        .and_then(Path::to_str)
-        .filter(|relative| !relative.is_empty())
-        .unwrap_or(path)
-        .to_owned()
 }
 
 #[cfg(test)]
@@ -163,7 +90,7 @@ mod tests {
     use sessions_core::Timestamp;
 
     use crate::transcript::counts::Counts;
-    use crate::transcript::digest::{Digest, Limits, digest};
+    use crate::transcript::digest::{Digest, Limits};
     use crate::transcript::heuristic::{TITLE_MAX_CHARS, heuristic_summary, heuristic_title};
     use crate::transcript::testing::*;
 

@@ -5,13 +5,13 @@ use std::time::Duration;
 use sessions_core::Timestamp;
 
 /// What a session did, in numbers: safe to send where the conversation itself may not go
-/// (`capture = "metadata"`). Counted while the transcript is digested; grows with the facts
-/// a transcript can tell.
+/// (`capture = "metadata"`). Counted over the whole transcript in the same pass as the facts,
+/// which are these same numbers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Prompts the user typed or slash commands with arguments (`Digest::prompts`).
     pub prompts: usize,
-    /// Tool calls the model made, of every tool.
+    /// Tool calls the model made, of every tool, each once.
     pub tool_calls: usize,
     /// Distinct files edited or written.
     pub files_touched: usize,
@@ -19,7 +19,8 @@ pub struct Counts {
     pub first_at: Option<Timestamp>,
     /// The latest time a conversation entry of the transcript records.
     pub last_at: Option<Timestamp>,
-    /// Only the head and tail of a long transcript were counted: the numbers are lower bounds.
+    /// The transcript was not read to its end (its deadline came first): the numbers are lower
+    /// bounds.
     pub partial: bool,
 }
 
@@ -75,7 +76,7 @@ mod tests {
             user("no time at all"),
             at("2026-11-20T10:05:00.250Z"),
         ]);
-        let counts = crate::transcript::digest(&path, crate::transcript::Limits::default())
+        let counts = digest(&path, crate::transcript::Limits::default())
             .unwrap()
             .counts;
         assert_eq!(counts.prompts, 5);
@@ -85,7 +86,7 @@ mod tests {
         );
 
         let (_dir, path) = transcript(&[user("no time"), assistant("nor here")]);
-        let counts = crate::transcript::digest(&path, crate::transcript::Limits::default())
+        let counts = digest(&path, crate::transcript::Limits::default())
             .unwrap()
             .counts;
         assert_eq!((counts.first_at, counts.duration()), (None, None));

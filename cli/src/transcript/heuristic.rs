@@ -26,7 +26,7 @@ pub fn heuristic_summary(d: &Digest) -> String {
             clip_at_word(&collapse_whitespace(p), SUMMARY_PROMPT_CHARS)
         )
     };
-    let at_least = if d.partial { "at least " } else { "" };
+    let at_least = if d.counts.partial { "at least " } else { "" };
     let mut parts = Vec::new();
     match (d.first_prompt.as_deref(), d.prompts.last()) {
         (None, _) | (_, None) => parts.push("No prompts.".to_owned()),

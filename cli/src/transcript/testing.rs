@@ -1,13 +1,21 @@
 //! Transcripts for the tests: the checked-in fixtures, and files written line by line.
 
+use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::digest::{Digest, Limits, digest};
+use super::digest::{Digest, Limits};
+use super::read::read;
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/claude-code");
 pub const FIRST_PROMPT: &str = "The S3 uploader in src/upload.rs gives up on the first 503. Add exponential backoff with full jitter, max 5 attempts, and a unit test.";
+
+/// The digest of the transcript at `path`, read with no deadline to speak of.
+pub fn digest(path: &Path, limits: Limits) -> io::Result<Digest> {
+    read(path, limits, Instant::now() + Duration::from_secs(600)).map(|t| t.digest)
+}
 
 pub fn fixture(name: &str) -> Digest {
     let path = Path::new(FIXTURES).join(name);

@@ -19,7 +19,8 @@ use sessions_function::{aws, local, telemetry};
 #[derive(Parser)]
 #[command(version, after_help = local_keys_help())]
 struct Args {
-    /// Address to listen on. Loopback by default; anything else exposes the API to the network.
+    /// Address to listen on (port 0: a free one, named in the "listening on" line). Loopback by
+    /// default; anything else exposes the API to the network.
     #[arg(long, env = "SESSIONS_BIND", default_value = "127.0.0.1:8787")]
     bind: SocketAddr,
 
@@ -81,15 +82,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if !args.bind.ip().is_loopback() {
+    // With port 0 the system picks the port: say the one it picked.
+    let bound = listener.local_addr().unwrap_or(args.bind);
+    if !bound.ip().is_loopback() {
         eprintln!(
-            "WARNING: listening on {} - NOT loopback. Anyone who can reach this address and knows the documented local keys can write sessions.",
-            args.bind
+            "WARNING: listening on {bound} - NOT loopback. Anyone who can reach this address and knows the documented local keys can write sessions."
         );
     }
     eprintln!(
-        "sessions-local listening on http://{} (table {})",
-        args.bind, args.table
+        "sessions-local listening on http://{bound} (table {})",
+        args.table
     );
     let api = Arc::new(Api::new(DynamoStore::new(client, args.table), allow_list));
     local::serve(

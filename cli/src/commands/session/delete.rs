@@ -6,9 +6,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use sessions_core::wire::DeletedSession;
 use sessions_core::{Session, SessionId, Timestamp};
 
+use crate::commands::print::{self, Report};
 use crate::context::Context;
 use crate::error::{CliError, Kind};
-use crate::render::{self, Report};
 
 #[derive(Debug, clap::Args)]
 pub struct DeleteArgs {
@@ -58,7 +58,7 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<(), CliError> {
     let deleted = client
         .delete(workspace, &args.session_id, Timestamp::now())
         .await?;
-    render::report(&deleted, args.json)
+    print::report(&deleted, args.json)
 }
 
 /// Shows the row and asks on the terminal; only `y` or `yes` deletes.

@@ -3,9 +3,9 @@
 use sessions_core::SessionId;
 
 use crate::commands::Output;
+use crate::commands::print;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::render;
 
 #[derive(Debug, clap::Args)]
 pub struct GetArgs {
@@ -21,5 +21,5 @@ pub async fn run(ctx: &Context, args: GetArgs) -> Result<(), CliError> {
     let workspace = ctx.config.workspace()?;
     let client = ctx.connect().await?;
     let session = client.get(workspace, &args.session_id).await?;
-    render::session(&session, args.output.format())
+    print::session(&session, args.output.format())
 }

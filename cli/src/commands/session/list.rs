@@ -8,12 +8,13 @@ use sessions_core::fields::LIST_MAX_LIMIT;
 use sessions_core::{Session, Timestamp};
 
 use crate::client::ListFilter;
-use crate::commands::Output;
+use crate::commands::print;
+use crate::commands::{Output, Progress};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::render::{self, Format};
-use crate::report::fetch::{Search, Selection, each_session, parse_repo};
-use crate::report::window::Window;
+use crate::listing::window::Window;
+use crate::listing::{Search, Selection, each_session, parse_repo};
+use crate::render::Format;
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
@@ -83,15 +84,24 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     } else {
         limit.min(LIST_MAX_LIMIT as usize) as u32
     };
-    each_session(ctx, &selection, page_size, |session| {
-        sessions.push(session);
-        if sessions.len() == limit {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    })
-    .await?;
+    let mut progress = Progress::new(ctx);
+    let walked = each_session(
+        ctx,
+        &selection,
+        page_size,
+        &mut |n| progress.fetched(n),
+        |session| {
+            sessions.push(session);
+            if sessions.len() == limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .await;
+    progress.done();
+    walked?;
     let format = if csv { Format::Csv } else { output.format() };
-    render::sessions(&sessions, format)
+    print::sessions(&sessions, format)
 }

@@ -3,9 +3,9 @@
 use sessions_core::{SessionId, Summary, Timestamp, Title, UpsertBody};
 
 use crate::client::Write;
+use crate::commands::print;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::render;
 use crate::send::{self, Delivered, Upsert, Waiting};
 
 /// The arguments, each checked against the API's rules as it is read: nothing invalid is sent.
@@ -60,7 +60,7 @@ pub async fn run(ctx: &Context, args: UpsertArgs) -> Result<(), CliError> {
         write: Write::Upsert,
     };
     match send::deliver(ctx, upsert, Waiting::Person).await? {
-        Delivered::Stored(session) => render::json(&session),
+        Delivered::Stored(session) => print::json(&session),
         Delivered::Queued(queued) => Err(queued),
     }
 }

@@ -32,7 +32,8 @@ const PALETTE: [&str; 8] = [
 ];
 const OTHERS: &str = "#9c9c9c";
 
-/// Where the page goes: a file, replaced only once it is complete, or stdout (`-`).
+/// Where the page goes: a file, replaced only once it is complete, or a stream the command
+/// gives (stdout, for `-`).
 pub struct HtmlReport {
     target: Target,
     rows: BufWriter<File>,
@@ -43,37 +44,41 @@ pub struct HtmlReport {
 
 enum Target {
     File(PathBuf),
-    Stdout,
+    Stream(Box<dyn Write>),
 }
 
 impl HtmlReport {
+    /// A page written to `out` as a whole once it is complete.
+    pub fn streamed(out: Box<dyn Write>) -> Result<HtmlReport, CliError> {
+        HtmlReport::with_target(Target::Stream(out))
+    }
+
     /// Checks that `path` can be written before any session is fetched, so that a typo in the
     /// directory fails in a second rather than after paging through the window.
     pub fn create(path: &Path) -> Result<HtmlReport, CliError> {
-        let target = if path == Path::new("-") {
-            Target::Stdout
-        } else {
-            let dir = parent(path);
-            if !dir.is_dir() {
-                return Err(CliError::new(
-                    Kind::Invalid,
-                    format!(
-                        "cannot write {}: {} is not a directory",
-                        path.display(),
-                        dir.display()
-                    ),
-                )
-                .help("create the directory first, or name a file in an existing one"));
-            }
-            if path.is_dir() {
-                return Err(CliError::new(
-                    Kind::Invalid,
-                    format!("cannot write {}: it is a directory", path.display()),
-                )
-                .help("name a file, like --html report.html"));
-            }
-            Target::File(path.to_owned())
-        };
+        let dir = parent(path);
+        if !dir.is_dir() {
+            return Err(CliError::new(
+                Kind::Invalid,
+                format!(
+                    "cannot write {}: {} is not a directory",
+                    path.display(),
+                    dir.display()
+                ),
+            )
+            .help("create the directory first, or name a file in an existing one"));
+        }
+        if path.is_dir() {
+            return Err(CliError::new(
+                Kind::Invalid,
+                format!("cannot write {}: it is a directory", path.display()),
+            )
+            .help("name a file, like --html report.html"));
+        }
+        HtmlReport::with_target(Target::File(path.to_owned()))
+    }
+
+    fn with_target(target: Target) -> Result<HtmlReport, CliError> {
         let rows = tempfile::tempfile().map_err(|e| io_error("a temporary file", &e))?;
         Ok(HtmlReport {
             target,
@@ -107,11 +112,8 @@ impl HtmlReport {
         rows.rewind()
             .map_err(|e| io_error("a temporary file", &e))?;
         match self.target {
-            Target::Stdout => {
-                let mut out = io::stdout().lock();
-                assemble(&mut out, &head, &mut rows, &tail)
-                    .map_err(|e| io_error("standard output", &e))
-            }
+            Target::Stream(mut out) => assemble(&mut out, &head, &mut rows, &tail)
+                .map_err(|e| io_error("standard output", &e)),
             Target::File(path) => {
                 // A new file gets what `fs::write` would give it; a replaced one keeps its own.
                 let permissions = std::fs::metadata(&path)
@@ -342,8 +344,8 @@ fn controls(report: &Report, sessions: u64) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::listing::window::Window;
     use crate::report::model::Builder;
-    use crate::report::window::Window;
 
     #[test]
     fn a_missing_directory_or_a_directory_is_refused_before_any_fetch() {

@@ -1,8 +1,9 @@
 //! Pages through the workspace's sessions, newest first, handing each one inside the window
-//! (and matching `--search`) to the caller as it arrives, so that a long report never holds
-//! more than a page. Progress goes to stderr on a terminal.
+//! (and matching `--search`) to the caller as it arrives, so that a long listing or report
+//! never holds more than a page. Used by `session list` and `report` alike.
 
-use std::io::IsTerminal;
+pub mod window;
+
 use std::ops::ControlFlow;
 
 use sessions_core::facts::check_repo;
@@ -12,7 +13,7 @@ use sessions_core::{Cursor, Session};
 use crate::client::{ApiClient, ListFilter};
 use crate::context::Context;
 use crate::error::{CliError, Kind};
-use crate::report::window::{Place, Window};
+use window::{Place, Window};
 
 /// Which sessions to walk through.
 #[derive(Debug, Clone, Default)]
@@ -54,22 +55,18 @@ pub fn parse_repo(raw: &str) -> Result<String, String> {
 
 /// Calls `each` with every selected session, newest first, until the listing reaches the
 /// window's start, ends, or `each` breaks. `page_size` bounds the first request: a listing
-/// that stops after a few sessions should not fetch a full page.
+/// that stops after a few sessions should not fetch a full page. `fetched` hears how many
+/// sessions have come in after each page but the last, for a progress line.
 pub async fn each_session(
     ctx: &Context,
     selection: &Selection,
     page_size: u32,
+    fetched: &mut dyn FnMut(usize),
     mut each: impl FnMut(Session) -> ControlFlow<()>,
 ) -> Result<(), CliError> {
     let workspace = ctx.config.workspace()?;
     let client = ctx.connect().await?;
-    let progress = Progress::new(!ctx.quiet() && std::io::stderr().is_terminal());
-    let result = walk(
-        &client, workspace, selection, page_size, &progress, &mut each,
-    )
-    .await;
-    progress.done();
-    result
+    walk(&client, workspace, selection, page_size, fetched, &mut each).await
 }
 
 /// `each_session` for a consumer that can fail (writing CSV or a page): its first error ends
@@ -78,14 +75,17 @@ pub async fn try_each_session(
     ctx: &Context,
     selection: &Selection,
     page_size: u32,
+    fetched: &mut dyn FnMut(usize),
     mut each: impl FnMut(Session) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let mut failed = None;
-    each_session(ctx, selection, page_size, |session| match each(session) {
-        Ok(()) => ControlFlow::Continue(()),
-        Err(e) => {
-            failed = Some(e);
-            ControlFlow::Break(())
+    each_session(ctx, selection, page_size, fetched, |session| {
+        match each(session) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                ControlFlow::Break(())
+            }
         }
     })
     .await?;
@@ -97,7 +97,7 @@ async fn walk(
     workspace: &sessions_core::WorkspaceId,
     selection: &Selection,
     page_size: u32,
-    progress: &Progress,
+    fetched: &mut dyn FnMut(usize),
     each: &mut impl FnMut(Session) -> ControlFlow<()>,
 ) -> Result<(), CliError> {
     let mut cursor: Option<Cursor> = None;
@@ -129,35 +129,7 @@ async fn walk(
         })?);
         // Past the first page the listing is long: fetch the largest pages the API serves.
         want = LIST_MAX_LIMIT;
-        progress.fetched(seen);
-    }
-}
-
-/// "fetched N sessions..." on one rewritten stderr line, erased at the end.
-struct Progress {
-    on: bool,
-    shown: std::cell::Cell<bool>,
-}
-
-impl Progress {
-    fn new(on: bool) -> Progress {
-        Progress {
-            on,
-            shown: std::cell::Cell::new(false),
-        }
-    }
-
-    fn fetched(&self, n: usize) {
-        if self.on {
-            eprint!("\rfetched {n} sessions...");
-            self.shown.set(true);
-        }
-    }
-
-    fn done(&self) {
-        if self.shown.get() {
-            eprint!("\r\x1b[K");
-        }
+        fetched(seen);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Opening only regular files, so that a FIFO, a device or a socket in a path can never block a read.
+//! The one way a transcript or a file git keeps is opened: regular files only, so that a FIFO, a device or a socket in a path can never block a read.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
