@@ -393,7 +393,6 @@ fn probe(client: &mut Client, table: &PriceTable, at: Timestamp, id: &str) -> Ou
         }
         let (client_mixed, our_mixed) = (nanodollars(&mixed), ours(&prompt.mixed()));
         let agrees = client_mixed == our_mixed;
-        // The long output call's prompt is the long input call: its cost is taken off.
         let mut client_costs = [0u64; 5];
         if !agrees || documented.is_some() {
             for (cost, rate) in client_costs.iter_mut().zip(Rate::ALL) {
@@ -406,6 +405,7 @@ fn probe(client: &mut Client, table: &PriceTable, at: Timestamp, id: &str) -> Ou
         let our_costs = Rate::ALL.map(|r| ours(&prompt.isolating(r)));
         let first = lines.len();
         for (i, rate) in Rate::ALL.into_iter().enumerate() {
+            // The long output call's prompt is the long input call: its cost is taken off.
             let base = |costs: [u64; 5]| match (prompt, rate) {
                 (Prompt::Long, Rate::Output) => costs[0],
                 _ => 0,
