@@ -25,7 +25,7 @@ use crate::blocking;
 use crate::transcript::{self, Digest, Limits, Transcript};
 
 pub use git::{GitFacts, git_facts};
-pub use prices::PriceTable;
+pub use prices::{ClientRates, PriceTable, Rate};
 pub use sessions_core::Facts;
 pub use usage::{TokenTotals, TranscriptFacts, read_transcript};
 
