@@ -25,10 +25,12 @@ pub struct SecretCase {
 }
 
 impl SecretCase {
-    /// The same secret with nothing around it: no service name, no `key=`.
+    /// The same secret with nothing around it that says what it is (no service name, no
+    /// `key=`), at the end of a line as it is pasted. (A text that starts with the secret would
+    /// start with `-` for a PEM block, which `cargo-ai`'s argument parser takes for a flag.)
     pub fn alone(&self) -> SecretCase {
         SecretCase {
-            text: self.secret.clone(),
+            text: format!("pasted from my notes: {}", self.secret),
             ..self.clone()
         }
     }
