@@ -17,7 +17,7 @@ mod history;
 mod objects;
 mod worktree;
 
-pub use history::{MAX_COMMITS, MadeCommit, SessionChange, Start};
+pub use history::{SessionChange, Start};
 
 /// `.git` files, `HEAD`, `commondir` and loose refs hold one line.
 const MAX_POINTER_BYTES: u64 = 4 * 1024;

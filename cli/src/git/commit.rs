@@ -26,8 +26,12 @@ pub struct Commit {
 impl Commit {
     pub fn read(objects: &Objects, id: Oid) -> Result<Commit, ReadError> {
         let data = objects.read_kind(id, Kind::Commit, MAX_COMMIT_BYTES)?;
-        parse_commit(id, &data)
-            .ok_or_else(|| ReadError::Corrupt(format!("commit {id} is malformed")))
+        let mut commit = parse_commit(id, &data)
+            .ok_or_else(|| ReadError::Corrupt(format!("commit {id} is malformed")))?;
+        if objects.is_shallow(id) {
+            commit.parents.clear();
+        }
+        Ok(commit)
     }
 
     /// The message's first line.
@@ -208,7 +212,7 @@ pub fn between(
         .filter(|(id, _)| marks.get(id) == Some(&FROM_END))
         .filter_map(|(_, c)| c)
         .collect();
-    commits.sort_by(|a, b| b.committed_at.cmp(&a.committed_at).then(a.id.cmp(&b.id)));
+    let commits = newest_first(commits, &[to]);
     let start_reached = from.is_none_or(|f| marks.get(&f) == Some(&(FROM_END | FROM_START)));
     Ok(Walk {
         commits,
@@ -256,8 +260,43 @@ pub fn made_since(
         queue.extend(commit.parents.iter().copied());
         found.push(commit);
     }
-    found.sort_by(|a, b| b.committed_at.cmp(&a.committed_at).then(a.id.cmp(&b.id)));
-    Ok(found)
+    Ok(newest_first(found, tips))
+}
+
+/// `commits` with every commit before its parents (those made in the same second too), then
+/// the latest made first.
+fn newest_first(commits: Vec<Commit>, tips: &[Oid]) -> Vec<Commit> {
+    let mut by_id: HashMap<Oid, Commit> = commits.into_iter().map(|c| (c.id, c)).collect();
+    let mut post_order = Vec::new();
+    let mut visited = std::collections::HashSet::new();
+    let mut roots: Vec<Oid> = tips.to_vec();
+    let mut rest: Vec<Oid> = by_id.keys().copied().collect();
+    rest.sort_unstable();
+    roots.extend(rest);
+    for root in roots {
+        // Iterative depth-first search: (commit, parents already pushed).
+        let mut stack = vec![(root, false)];
+        while let Some((id, expanded)) = stack.pop() {
+            if expanded {
+                post_order.push(id);
+                continue;
+            }
+            if !by_id.contains_key(&id) || !visited.insert(id) {
+                continue;
+            }
+            stack.push((id, true));
+            for parent in by_id[&id].parents.iter().rev() {
+                stack.push((*parent, false));
+            }
+        }
+    }
+    let mut ordered: Vec<Commit> = post_order
+        .into_iter()
+        .rev()
+        .filter_map(|id| by_id.remove(&id))
+        .collect();
+    ordered.sort_by(|a, b| b.committed_at.cmp(&a.committed_at));
+    ordered
 }
 
 #[cfg(test)]

@@ -26,7 +26,6 @@ const CONTEXT: usize = 3;
 /// Git looks for a NUL in this many leading bytes to call a file binary.
 const BINARY_PROBE: usize = 8000;
 const GITLINK: u32 = 0o160000;
-const SYMLINK: u32 = 0o120000;
 
 /// One path a change touched: its mode and object before and after (none: absent).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -282,3 +282,268 @@ fn config_get(config: &str, section: &str, key: &str) -> Option<String> {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::git::testing::{git, init};
+
+    fn commit(work: &Path, who: &str, message: &str) -> String {
+        git(work, &["add", "-A"]);
+        let email = format!("user.email={who}@example.com");
+        git(
+            work,
+            &["-c", "user.name=x", "-c", &email, "commit", "-qm", message],
+        );
+        git(work, &["rev-parse", "HEAD"])
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    fn change(work: &Path, start: &Start) -> SessionChange {
+        let far = Instant::now() + Duration::from_secs(60);
+        Repo::discover(work)
+            .unwrap()
+            .session_change(Some(start), now() + 5, far)
+    }
+
+    fn ids(change: &SessionChange) -> Vec<String> {
+        change
+            .commits
+            .iter()
+            .flatten()
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// A repository whose user is ann, with one commit made before the session.
+    fn project() -> (tempfile::TempDir, std::path::PathBuf, Start) {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("p");
+        std::fs::create_dir(&work).unwrap();
+        init(&work, &[]);
+        git(&work, &["config", "user.email", "ann@example.com"]);
+        std::fs::write(work.join("f.txt"), "one\ntwo\n").unwrap();
+        let head = commit(&work, "ann", "before");
+        let start = Start {
+            head: Some(head),
+            at: now() - 1,
+        };
+        (dir, work, start)
+    }
+
+    #[test]
+    fn the_users_commits_since_the_start_not_a_teammates_nor_a_merge() {
+        let (_dir, work, start) = project();
+        std::fs::write(work.join("f.txt"), "one\ntwo\nthree\n").unwrap();
+        let a = commit(
+            &work,
+            "ann",
+            "Add three\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
+        );
+        git(&work, &["switch", "-qc", "side", "HEAD~1"]);
+        std::fs::write(work.join("g.txt"), "bob's\n").unwrap();
+        let bob = commit(&work, "bob", "Bob's work");
+        git(&work, &["switch", "-q", "main"]);
+        git(
+            &work,
+            &["-c", "user.name=x", "merge", "-q", "--no-edit", "side"],
+        );
+        std::fs::write(work.join("h.txt"), "h\n").unwrap();
+        let b = commit(&work, "ann", "Add h");
+        std::fs::write(work.join("h.txt"), "h\nh2\n").unwrap();
+        let b2 = commit(&work, "ann", "Add h, amended");
+        git(&work, &["reset", "-q", "--soft", "HEAD~2"]);
+        let amended = commit(&work, "ann", "Add h (amended)");
+        std::fs::write(work.join("f.txt"), "one\n").unwrap();
+
+        let found = change(&work, &start);
+        assert_eq!(
+            ids(&found),
+            [amended.clone(), a.clone()],
+            "not {bob}, {b}, {b2}"
+        );
+        let commits = found.commits.as_ref().unwrap();
+        assert!(!commits[0].claude && commits[1].claude);
+        assert_eq!((commits[0].added, commits[0].removed), (2, 0));
+        assert_eq!((commits[1].added, commits[1].removed), (1, 0));
+        let lines = found.lines.unwrap();
+        // Commits 3 added; the uncommitted edit removes two lines of f.txt.
+        assert_eq!((lines.added, lines.removed, lines.paths.len()), (3, 2, 2));
+        assert_eq!(found.commit_count, Some(2));
+    }
+
+    #[test]
+    fn a_rewritten_start_falls_back_to_the_users_commits_in_the_window() {
+        let (_dir, work, start) = project();
+        std::thread::sleep(Duration::from_millis(1100));
+        let start = Start { at: now(), ..start };
+        std::fs::write(work.join("f.txt"), "rewritten\n").unwrap();
+        git(&work, &["add", "-A"]);
+        git(
+            &work,
+            &[
+                "-c",
+                "user.name=x",
+                "commit",
+                "-q",
+                "--amend",
+                "-m",
+                "before, amended",
+            ],
+        );
+        let amended = git(&work, &["rev-parse", "HEAD"]);
+        let found = change(&work, &start);
+        assert_eq!(ids(&found), [amended]);
+    }
+
+    #[test]
+    fn detached_worktree_shallow_empty_and_no_repository() {
+        let (dir, work, start) = project();
+        std::fs::write(work.join("d.txt"), "d\n").unwrap();
+        let made = commit(&work, "ann", "on main");
+        git(&work, &["checkout", "-q", "--detach"]);
+        std::fs::write(work.join("e.txt"), "e\n").unwrap();
+        let detached = commit(&work, "ann", "detached");
+        assert_eq!(
+            ids(&change(&work, &start)),
+            [detached.clone(), made.clone()]
+        );
+
+        let linked = dir.path().join("linked");
+        git(
+            &work,
+            &[
+                "worktree",
+                "add",
+                "-q",
+                "-b",
+                "wt",
+                linked.to_str().unwrap(),
+                &made,
+            ],
+        );
+        std::fs::write(linked.join("w.txt"), "w\n").unwrap();
+        let in_linked = commit(&linked, "ann", "in the linked tree");
+        assert_eq!(ids(&change(&linked, &start)), [in_linked, made.clone()]);
+
+        let shallow = dir.path().join("shallow");
+        let url = format!("file://{}", work.display());
+        git(
+            dir.path(),
+            &[
+                "clone",
+                "-q",
+                "--depth",
+                "1",
+                "--branch",
+                "main",
+                &url,
+                shallow.to_str().unwrap(),
+            ],
+        );
+        git(&shallow, &["config", "user.email", "ann@example.com"]);
+        assert!(shallow.join(".git/shallow").exists());
+        std::fs::write(shallow.join("s.txt"), "s\n").unwrap();
+        let in_shallow = commit(&shallow, "ann", "in the shallow clone");
+        // The start is beyond the boundary: the walk ends there, and the start counts as
+        // rewritten, so the window decides.
+        let found = change(&shallow, &start);
+        assert_eq!(ids(&found), [in_shallow, made], "{:?}", found.unknown);
+
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        git(&empty, &["init", "-q"]);
+        let unborn = Start {
+            head: None,
+            at: now() - 1,
+        };
+        let nothing = change(&empty, &unborn);
+        assert_eq!(nothing.commits, Some(Vec::new()));
+        assert_eq!(nothing.lines.map(|l| l.added), Some(0));
+        std::fs::write(empty.join("first"), "1\n2\n").unwrap();
+        git(&empty, &["config", "user.email", "ann@example.com"]);
+        let first = commit(&empty, "ann", "first");
+        let found = change(&empty, &unborn);
+        assert_eq!(ids(&found), [first]);
+        assert_eq!(found.lines.map(|l| l.added), Some(2));
+
+        let outside = tempfile::tempdir().unwrap();
+        assert_eq!(Repo::discover(outside.path()), None);
+    }
+
+    #[test]
+    fn a_hundred_thousand_commits_are_no_slower_to_answer() {
+        let (_dir, work, _) = project();
+        // 100,000 commits through fast-import, each changing one file.
+        let mut stream = String::new();
+        let base = now() - 100_000;
+        for i in 0..100_000 {
+            let data = format!("{i}\n");
+            stream.push_str(&format!(
+                "commit refs/heads/main\nmark :{m}\ncommitter Bob <bob@example.com> {t} +0000\ndata 1\nx\n{from}M 644 inline n.txt\ndata {len}\n{data}\n",
+                m = i + 1,
+                t = base + i,
+                from = if i == 0 { "from refs/heads/main^0\n".to_owned() } else { String::new() },
+                len = data.len(),
+            ));
+        }
+        let mut child = std::process::Command::new("git")
+            .args(["fast-import", "--quiet", "--force"])
+            .current_dir(&work)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stream.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        git(&work, &["reset", "-q", "--hard"]);
+        let head = git(&work, &["rev-parse", "HEAD"]);
+        let start = Start {
+            head: Some(head),
+            at: now() - 1,
+        };
+        std::fs::write(work.join("n.txt"), "mine\n").unwrap();
+        let mine = commit(&work, "ann", "mine");
+        let begun = Instant::now();
+        let found = change(&work, &start);
+        assert_eq!(ids(&found), [mine]);
+        assert!(
+            begun.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            begun.elapsed()
+        );
+
+        // A start the walk would have to read all history for: stopped by its bounds, in time.
+        let root = git(&work, &["rev-list", "--max-parents=0", "HEAD"]);
+        let far_start = Start {
+            head: Some(root.lines().next().unwrap().to_owned()),
+            at: now() - 1,
+        };
+        let begun = Instant::now();
+        let deadline = begun + Duration::from_secs(3);
+        let found =
+            Repo::discover(&work)
+                .unwrap()
+                .session_change(Some(&far_start), now() + 5, deadline);
+        assert!(
+            begun.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            begun.elapsed()
+        );
+        assert_eq!(found.commits, None, "{:?}", found.unknown);
+    }
+}

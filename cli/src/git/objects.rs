@@ -132,6 +132,9 @@ pub struct Object {
 /// The object database of one repository.
 pub struct Objects {
     dir: PathBuf,
+    /// A shallow clone's boundary (the `shallow` file): commits read as having no parents,
+    /// as git reads them.
+    shallow: std::collections::HashSet<Oid>,
     packs: Vec<Pack>,
     /// Inflated delta bases by (pack, offset).
     cache: RefCell<Cache>,
@@ -155,11 +158,26 @@ impl Objects {
             names.sort();
             packs.extend(names.iter().filter_map(|idx| Pack::open(idx)));
         }
+        let shallow = dir
+            .parent()
+            .and_then(|git_dir| crate::files::read_small(&git_dir.join("shallow"), MAX_INDEX_BYTES))
+            .map(|text| {
+                text.lines()
+                    .filter_map(|l| Oid::from_hex(l.trim()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Objects {
             dir: dir.to_owned(),
+            shallow,
             packs,
             cache: RefCell::default(),
         }
+    }
+
+    /// Whether `id` is on a shallow clone's boundary: its parents are not there.
+    pub fn is_shallow(&self, id: Oid) -> bool {
+        self.shallow.contains(&id)
     }
 
     /// The object `id`, if it is at most `max` bytes.
