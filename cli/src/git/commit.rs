@@ -207,7 +207,7 @@ pub fn between(
             push(&mut queue, &mut marks, &mut read, parent, mark)?;
         }
     }
-    let mut commits: Vec<Commit> = read
+    let commits: Vec<Commit> = read
         .into_iter()
         .filter(|(id, _)| marks.get(id) == Some(&FROM_END))
         .filter_map(|(_, c)| c)
