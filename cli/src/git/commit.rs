@@ -295,7 +295,7 @@ fn newest_first(commits: Vec<Commit>, tips: &[Oid]) -> Vec<Commit> {
         .rev()
         .filter_map(|id| by_id.remove(&id))
         .collect();
-    ordered.sort_by(|a, b| b.committed_at.cmp(&a.committed_at));
+    ordered.sort_by_key(|c| std::cmp::Reverse(c.committed_at));
     ordered
 }
 

@@ -8,6 +8,7 @@
 // caller's bound is refused, never inflated. Delta bases are cached, because walking trees that
 // share one base would otherwise inflate it again and again.
 
+use std::rc::Rc;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -140,9 +141,12 @@ pub struct Objects {
     cache: RefCell<Cache>,
 }
 
+/// An inflated object, shared between the cache and the deltas built on it.
+type Inflated = (Kind, Rc<Vec<u8>>);
+
 #[derive(Default)]
 struct Cache {
-    entries: HashMap<(usize, u64), (Kind, std::rc::Rc<Vec<u8>>)>,
+    entries: HashMap<(usize, u64), Inflated>,
     bytes: usize,
 }
 
@@ -251,7 +255,7 @@ impl Objects {
         offset: u64,
         max: u64,
         depth: usize,
-    ) -> Result<(Kind, std::rc::Rc<Vec<u8>>), ReadError> {
+    ) -> Result<Inflated, ReadError> {
         if let Some((kind, data)) = self.cache.borrow().entries.get(&(n, offset)) {
             return Ok((*kind, data.clone()));
         }
@@ -270,7 +274,7 @@ impl Objects {
                         size: entry.size,
                     });
                 }
-                (kind, std::rc::Rc::new(pack.inflate(&entry)?))
+                (kind, Rc::new(pack.inflate(&entry)?))
             }
             Some(base) => {
                 // The delta is small; its header says the result's size before any work.
@@ -292,17 +296,17 @@ impl Objects {
                     }
                     Base::Id(id) => {
                         let object = self.read(id, u64::MAX)?;
-                        (object.kind, std::rc::Rc::new(object.data))
+                        (object.kind, Rc::new(object.data))
                     }
                 };
                 let data = apply_delta(&base, &delta)?;
-                (kind, std::rc::Rc::new(data))
+                (kind, Rc::new(data))
             }
         };
         Ok(result)
     }
 
-    fn remember(&self, n: usize, offset: u64, kind: Kind, data: std::rc::Rc<Vec<u8>>) {
+    fn remember(&self, n: usize, offset: u64, kind: Kind, data: Rc<Vec<u8>>) {
         let mut cache = self.cache.borrow_mut();
         if cache.bytes + data.len() > CACHE_BYTES {
             cache.entries.clear();
