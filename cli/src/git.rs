@@ -15,9 +15,11 @@ mod commit;
 mod diff;
 mod history;
 mod objects;
+mod revision;
 mod worktree;
 
 pub use history::{SessionChange, Start};
+pub use revision::CommitInfo;
 
 /// `.git` files, `HEAD`, `commondir` and loose refs hold one line.
 const MAX_POINTER_BYTES: u64 = 4 * 1024;

@@ -166,9 +166,14 @@ impl Repo {
             }
         };
         match (start, end) {
-            (None, _) => change
-                .unknown
-                .push("no HEAD recorded at the start: commits unknown".to_owned()),
+            (None, _) => {
+                // Without the start, the committed part is unknown: lines of the uncommitted
+                // part alone would pass for the session's whole change.
+                change
+                    .unknown
+                    .push("no HEAD recorded at the start: commits unknown".to_owned());
+                return change;
+            }
             (Some(_), None) => {
                 change.commits = Some(Vec::new());
                 change.commit_count = Some(0);

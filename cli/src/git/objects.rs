@@ -8,7 +8,6 @@
 // caller's bound is refused, never inflated. Delta bases are cached, because walking trees that
 // share one base would otherwise inflate it again and again.
 
-use std::rc::Rc;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -16,6 +15,7 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::files::open_regular;
 
@@ -182,6 +182,26 @@ impl Objects {
     /// Whether `id` is on a shallow clone's boundary: its parents are not there.
     pub fn is_shallow(&self, id: Oid) -> bool {
         self.shallow.contains(&id)
+    }
+
+    /// The one object whose id starts with `hex` (lowercase, 2 to 40 digits); `None` when
+    /// none does or several do.
+    pub fn find_prefix(&self, hex: &str) -> Option<Oid> {
+        let mut found: Vec<Oid> = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(self.dir.join(hex.get(..2)?)) {
+            for entry in entries.flatten() {
+                let name = format!("{}{}", &hex[..2], entry.file_name().to_string_lossy());
+                if name.starts_with(hex) {
+                    found.extend(Oid::from_hex(&name));
+                }
+            }
+        }
+        for pack in &self.packs {
+            found.extend(pack.with_prefix(hex));
+        }
+        found.sort_unstable();
+        found.dedup();
+        (found.len() == 1).then(|| found[0])
     }
 
     /// The object `id`, if it is at most `max` bytes.
@@ -428,6 +448,29 @@ impl Pack {
             }
         }
         None
+    }
+
+    /// The ids in this pack that start with `hex` (at most two: enough to tell ambiguity).
+    fn with_prefix(&self, hex: &str) -> Vec<Oid> {
+        let mut low = hex.to_owned();
+        low.extend(std::iter::repeat_n('0', 40 - hex.len()));
+        let Some(low) = Oid::from_hex(&low) else {
+            return Vec::new();
+        };
+        let (mut start, mut end) = (0, self.count);
+        while start < end {
+            let mid = (start + end) / 2;
+            if self.id_of(mid) < &low.0[..] {
+                start = mid + 1;
+            } else {
+                end = mid;
+            }
+        }
+        (start..self.count)
+            .map(|i| Oid::from_bytes(self.id_of(i)))
+            .map_while(|id| id.filter(|id| id.to_hex().starts_with(hex)))
+            .take(2)
+            .collect()
     }
 
     /// The id of the entry at `offset`: for messages only (a linear search).

@@ -42,9 +42,11 @@ impl GitStart {
     /// HEAD in the repository holding `dir`; `None` outside one. Blocking reads.
     pub fn read(dir: &Path) -> Option<GitStart> {
         let repo = crate::git::Repo::discover(dir)?;
+        // No HEAD to read (a reftable repository): unknown, not an unborn branch.
+        let head = repo.head()?;
         Some(GitStart {
             head: repo.head_commit(),
-            branch: repo.head().map(|h| h.short_name().to_owned()),
+            branch: Some(head.short_name().to_owned()),
         })
     }
 }

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use sessions_e2e::{Stack, new_workspace};
+use sessions_e2e::{Run, Stack, alice, cargo_ai, new_workspace, run};
+
+const UPLOADER_URL: &str = "https://github.com/acme/uploader.git";
 
 use super::*;
 
@@ -95,10 +97,10 @@ async fn the_row_holds_the_sessions_own_commits_and_lines() {
     identify(&code, "ann");
     write(&code, "upload.rs", "fn upload() {\n    send();\n}\n");
     commit(&code, "Start");
-    git(
-        &code,
-        &["remote", "add", "origin", origin.to_str().unwrap()],
-    );
+    // The team's remote, served from a bare repository here.
+    git(&code, &["remote", "add", "origin", UPLOADER_URL]);
+    let served = format!("url.{}.insteadOf", origin.display());
+    git(&code, &["config", &served, UPLOADER_URL]);
     git(&code, &["push", "-q", "origin", "main"]);
     let teammate = p.root.join("teammate");
     git(
@@ -198,4 +200,48 @@ async fn the_row_holds_the_sessions_own_commits_and_lines() {
         (n("claude_lines_added"), n("claude_lines_removed")),
         (38, 4)
     );
+
+    // From each commit back to its session: by its id, and a cherry-picked copy by its patch
+    // id; the teammate's commit has none.
+    let for_commit = |rev: &str| {
+        let mut cmd = cargo_ai(&stack, &ws, alice());
+        cmd.current_dir(&code);
+        let rev = rev.to_owned();
+        async move {
+            run(
+                cmd,
+                &[
+                    "workspaceManagement",
+                    "session",
+                    "for-commit",
+                    &rev,
+                    "--json",
+                ],
+            )
+            .await
+        }
+    };
+    for sha in [&amended, &with_claude] {
+        let found = for_commit(sha).await;
+        assert_eq!(found.code, 0, "{}", found.stderr);
+        let json = found.json();
+        assert_eq!(json["session_id"], p.session_id.as_str());
+        assert_eq!(json["matched_commit"]["matched_by"], "sha");
+        assert_eq!(json["matched_commit"]["sha"], sha.as_str());
+    }
+    git(&code, &["switch", "-q", "-c", "copy", &with_claude]);
+    git(&code, &["cherry-pick", &amended]);
+    let copy = git(&code, &["rev-parse", "HEAD"]);
+    assert_ne!(copy, amended);
+    let found = for_commit("HEAD").await;
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    let json = found.json();
+    assert_eq!(json["session_id"], p.session_id.as_str());
+    assert_eq!(json["matched_commit"]["matched_by"], "patch_id");
+    assert_eq!(json["matched_commit"]["stored"]["sha"], amended.as_str());
+    let Run {
+        code: exit, stderr, ..
+    } = for_commit(&bobs[..7]).await;
+    assert_ne!(exit, 0);
+    assert!(stderr.contains("no session known for"), "{stderr}");
 }
