@@ -60,7 +60,9 @@ impl HookInput {
 
     /// A subagent fired the hook: what it says is not about the session's row.
     pub fn is_subagent(&self) -> bool {
-        self.agent_id.as_deref().is_some_and(|id| !id.trim().is_empty())
+        self.agent_id
+            .as_deref()
+            .is_some_and(|id| !id.trim().is_empty())
     }
 
     /// The model the session starts with, as the API names it (`claude-opus-5-5[1m]` is
@@ -172,7 +174,12 @@ mod tests {
         .unwrap();
         assert_eq!(input.session_id.as_str(), "s1");
         assert_eq!(
-            (input.model, input.session_title, input.agent_id, input.source),
+            (
+                input.model,
+                input.session_title,
+                input.agent_id,
+                input.source
+            ),
             (None, None, None, None)
         );
         assert_eq!(input.cwd, None);
