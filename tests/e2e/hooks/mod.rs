@@ -272,6 +272,7 @@ async fn wait_for_log(project: &Project, any: &[&str]) -> String {
 
 mod capture;
 mod facts;
+mod input;
 mod lifecycle;
 mod redaction;
 mod setup;
