@@ -175,6 +175,16 @@ fn text<'a>(row: &'a Item, name: &str) -> Option<&'a str> {
 /// of it: two rows, the fork's naming the session it came from.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_claude_code_a_named_session_and_its_fork_are_two_rows() {
+    a_named_session_and_its_fork(Release::Current).await;
+}
+
+/// The same with the oldest Claude Code release the hooks still support.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_supported_claude_code_forks_into_two_rows_too() {
+    a_named_session_and_its_fork(Release::Oldest).await;
+}
+
+async fn a_named_session_and_its_fork(release: Release) {
     let stack = Stack::start().await;
     let ws = new_workspace();
     let p = Project::new(&stack, &ws);
@@ -199,7 +209,6 @@ async fn real_claude_code_a_named_session_and_its_fork_are_two_rows() {
     let installed = install.output().await.expect("run cargo-ai hooks install");
     assert!(installed.status.success(), "{installed:?}");
 
-    let release = Release::Current;
     let run = |args: &[&str]| {
         let mut claude = release.command(&home, &fake.url());
         sessions_e2e::fake_anthropic::put_first_on_path(&mut claude, &bin);
