@@ -143,26 +143,31 @@ async fn rows(stack: &Stack) -> Vec<Item> {
         .unwrap_or_default()
 }
 
-/// Waits until `n` rows are finished, and returns them.
-async fn finished_rows(stack: &Stack, n: usize, p: &Project) -> Vec<Item> {
-    let deadline = Instant::now() + Duration::from_secs(40);
+/// Waits until `n` rows of the test's table are `done`, and returns them.
+async fn rows_once(
+    stack: &Stack,
+    p: &Project,
+    n: usize,
+    done: impl Fn(&Item) -> bool,
+) -> Vec<Item> {
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let done: Vec<Item> = rows(stack)
-            .await
-            .into_iter()
-            .filter(|r| r.contains_key("finished_at"))
-            .collect();
-        if done.len() >= n {
-            return done;
+        let found: Vec<Item> = rows(stack).await.into_iter().filter(&done).collect();
+        if found.len() >= n {
+            return found;
         }
         assert!(
             Instant::now() < deadline,
-            "{} of {n} rows finished; hooks log: {}",
-            done.len(),
+            "{} of {n} rows; hooks log: {}",
+            found.len(),
             p.read("state/hooks.log")
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+fn finished(row: &Item) -> bool {
+    row.contains_key("finished_at")
 }
 
 fn text<'a>(row: &'a Item, name: &str) -> Option<&'a str> {
@@ -241,7 +246,7 @@ async fn a_named_session_and_its_fork(release: Release) {
         "Add retries to the uploader",
     ])
     .await;
-    let first = finished_rows(&stack, 1, &p).await.remove(0);
+    let first = rows_once(&stack, &p, 1, finished).await.remove(0);
     let first_id = text(&first, "session_id").expect("a session id").to_owned();
     assert_eq!(text(&first, "title"), Some("uploader: retries"));
     assert_eq!(text(&first, "forked_from"), None, "no fork");
@@ -254,7 +259,7 @@ async fn a_named_session_and_its_fork(release: Release) {
         "Now log each retry",
     ])
     .await;
-    let rows = finished_rows(&stack, 2, &p).await;
+    let rows = rows_once(&stack, &p, 2, finished).await;
     assert_eq!(rows.len(), 2, "a fork is a new session: {rows:?}");
     let fork = rows
         .iter()
@@ -284,4 +289,98 @@ async fn a_named_session_and_its_fork(release: Release) {
     let first_now = stack.raw_item(&ws, &first_id).await.expect("the first row");
     assert_eq!(first_now.get("forked_from"), None);
     assert_eq!(first_now.get("uuid"), first.get("uuid"));
+}
+
+/// Only an interactive session names its model at SessionStart (`claude -p` does not): the
+/// real CLI in a terminal (`script`), started with `--model`, has its row carry that model
+/// from the start, before any answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_claude_code_in_a_terminal_starts_its_row_with_its_model() {
+    use tokio::io::AsyncWriteExt;
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    let p = Project::new(&stack, &ws);
+    let home = p.root.join("home");
+    let fake = FakeAnthropic::replying("Sure.");
+    let bin = p.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(cargo_ai_path(), bin.join("cargo-ai")).unwrap();
+    let mut install = cargo_ai(&stack, &ws, alice());
+    install
+        .env_remove("CARGO_AI_ENDPOINT")
+        .env_remove("CARGO_AI_WORKSPACE")
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .current_dir(&p.root)
+        .args(["hooks", "install", "--project"]);
+    assert!(install.output().await.unwrap().status.success());
+    // A user who has been through the first-run screens and trusts the project.
+    std::fs::create_dir_all(&home).unwrap();
+    let key = "sk-ant-offline-test-key";
+    std::fs::write(
+        home.join(".claude.json"),
+        json!({
+            "hasCompletedOnboarding": true,
+            "theme": "dark",
+            "customApiKeyResponses": {"approved": [&key[key.len() - 20..]], "rejected": []},
+            "projects": {p.root.display().to_string(): {
+                "hasTrustDialogAccepted": true, "hasCompletedProjectOnboarding": true}},
+        })
+        .to_string(),
+    )
+    .unwrap();
+
+    let release = Release::Current;
+    let mut claude = release.command(&home, &fake.url());
+    sessions_e2e::fake_anthropic::put_first_on_path(&mut claude, &bin);
+    let mut terminal = tokio::process::Command::new("script");
+    terminal
+        .env_clear()
+        .envs(
+            claude
+                .get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        )
+        .env("TERM", "xterm")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", alice().access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", alice().secret_access_key)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CARGO_AI_STATE_DIR", &p.state)
+        .env("CARGO_AI_CLAUDE", release.bin())
+        .arg("-qfc")
+        .arg(format!(
+            "'{}' --model claude-opus-5-5",
+            release.bin().display()
+        ))
+        .arg("/dev/null")
+        .current_dir(&p.root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let mut session = terminal.spawn().expect("run script (util-linux)");
+    let mut keyboard = session.stdin.take().unwrap();
+
+    let started = rows_once(&stack, &p, 1, |_| true).await.remove(0);
+    assert_eq!(
+        text(&started, "models"),
+        Some("claude-opus-5-5"),
+        "{started:?}"
+    );
+    assert_eq!(text(&started, "summary"), Some("Session in progress."));
+
+    // Then a prompt, and /exit once it is answered.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    keyboard.write_all(b"say hi\r").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while fake.messages().is_empty() {
+        assert!(Instant::now() < deadline, "the prompt was never sent");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    keyboard.write_all(b"/exit\r").await.unwrap();
+    let ended = rows_once(&stack, &p, 1, finished).await.remove(0);
+    assert_eq!(text(&ended, "models"), Some("claude-opus-5-5"));
+    assert_eq!(text(&ended, "end_reason"), Some("prompt_input_exit"));
+    drop(keyboard);
+    let _ = tokio::time::timeout(Duration::from_secs(10), session.wait()).await;
 }
