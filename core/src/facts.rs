@@ -3,17 +3,18 @@
 
 // One definition for the PUT body, the session JSON, the outbox and the store. The names are
 // the table's attribute names and the JSON field names, in the order the API returns them.
-// Text facts (repo, branch, cwd, host, claude_version, end_reason, models) are people's data
-// like a title: they pass through redaction wherever a title does.
+// Text facts (repo, branch, cwd, host, claude_version, end_reason, forked_from, models) are
+// people's data like a title: they pass through redaction wherever a title does.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::fields::{SESSION_ID_MAX_CHARS, SessionId};
 pub use crate::money::Usd;
 
 /// Every fact's field name, in the order the session JSON holds them.
-pub const FIELDS: [&str; 23] = [
+pub const FIELDS: [&str; 24] = [
     "repo",
     "branch",
     "cwd",
@@ -30,6 +31,7 @@ pub const FIELDS: [&str; 23] = [
     "files_touched",
     "active_s",
     "end_reason",
+    "forked_from",
     "commit_count",
     "lines_added",
     "lines_removed",
@@ -40,13 +42,14 @@ pub const FIELDS: [&str; 23] = [
 ];
 
 /// The text facts and their longest accepted length in bytes.
-pub const TEXT_LIMITS: [(&str, usize); 6] = [
+pub const TEXT_LIMITS: [(&str, usize); 7] = [
     ("repo", 256),
     ("branch", 256),
     ("cwd", 1024),
     ("host", 256),
     ("claude_version", 64),
     ("end_reason", 1024),
+    ("forked_from", SESSION_ID_MAX_CHARS),
 ];
 pub const MAX_MODELS: usize = 32;
 pub const MODEL_MAX_BYTES: usize = 128;
@@ -108,6 +111,9 @@ pub struct Facts {
     /// SessionEnd's `reason`, or `caught_up` when the catch-up closed the session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<String>,
+    /// The session this one was forked from (`claude --resume ID --fork-session`): a session id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<String>,
     /// Commits the session made (its user's, in its window, merges aside), listed or not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_count: Option<u64>,
@@ -151,7 +157,7 @@ pub struct CommitFact {
 
 impl Facts {
     /// The text facts by name (`TEXT_LIMITS` order).
-    pub fn texts(&self) -> [(&'static str, Option<&str>); 6] {
+    pub fn texts(&self) -> [(&'static str, Option<&str>); 7] {
         [
             ("repo", self.repo.as_deref()),
             ("branch", self.branch.as_deref()),
@@ -159,10 +165,11 @@ impl Facts {
             ("host", self.host.as_deref()),
             ("claude_version", self.claude_version.as_deref()),
             ("end_reason", self.end_reason.as_deref()),
+            ("forked_from", self.forked_from.as_deref()),
         ]
     }
 
-    pub fn texts_mut(&mut self) -> [(&'static str, &mut Option<String>); 6] {
+    pub fn texts_mut(&mut self) -> [(&'static str, &mut Option<String>); 7] {
         [
             ("repo", &mut self.repo),
             ("branch", &mut self.branch),
@@ -170,6 +177,7 @@ impl Facts {
             ("host", &mut self.host),
             ("claude_version", &mut self.claude_version),
             ("end_reason", &mut self.end_reason),
+            ("forked_from", &mut self.forked_from),
         ]
     }
 
@@ -501,6 +509,9 @@ fn check_text(name: &str, text: &str) -> Result<(), String> {
     if name == "repo" {
         check_repo(text)?;
     }
+    if name == "forked_from" {
+        SessionId::parse(text).map_err(|e| format!("is not a session id: {}", e.message))?;
+    }
     Ok(())
 }
 
@@ -566,6 +577,7 @@ mod tests {
             files_touched: Some(4),
             active_s: Some(3720),
             end_reason: Some("prompt_input_exit".into()),
+            forked_from: Some("7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01".into()),
             commit_count: Some(2),
             lines_added: Some(40),
             lines_removed: Some(7),
@@ -630,6 +642,7 @@ mod tests {
     fn each_wrong_value_names_its_field() {
         let long = format!(r#"{{"branch":"{}"}}"#, "b".repeat(257));
         let many = format!(r#"{{"models":{:?}}}"#, vec!["m"; 33]);
+        let too_long_id = format!(r#"{{"forked_from":"{}"}}"#, "a".repeat(129));
         let cases = [
             (r#"{"repo":5}"#, "repo"),
             (r#"{"repo":"https://bob:tok@github.com/a/b"}"#, "repo"),
@@ -649,6 +662,10 @@ mod tests {
             (r#"{"cost_usd":1.0000001}"#, "cost_usd"),
             (r#"{"cost_usd":-0.5}"#, "cost_usd"),
             (r#"{"cost_usd":1000000.000001}"#, "cost_usd"),
+            (r#"{"forked_from":7}"#, "forked_from"),
+            (r#"{"forked_from":"a/b"}"#, "forked_from"),
+            (r#"{"forked_from":".."}"#, "forked_from"),
+            (&too_long_id, "forked_from"),
             (r#"{"lines_added":-3}"#, "lines_added"),
             (r#"{"commits":{}}"#, "commits"),
             (r#"{"commits":[1]}"#, "commits[0]"),
@@ -723,6 +740,7 @@ mod tests {
             input_tokens: Some(MAX_COUNT + 1),
             models: Some(vec!["ok".into(), "a,b".into()]),
             cost_usd: Some(Usd::from_micros(MAX_COST_USD * 1_000_000 + 1)),
+            forked_from: Some("not/a session".into()),
             ..full()
         };
         let kept = odd.within_bounds();
@@ -732,6 +750,7 @@ mod tests {
         );
         assert_eq!(kept.models, Some(vec!["ok".to_owned()]));
         assert_eq!(kept.cost_usd, None);
+        assert_eq!(kept.forked_from, None);
         assert_eq!(kept.repo, full().repo);
         assert_eq!(full().within_bounds(), full());
     }

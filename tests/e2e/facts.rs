@@ -37,6 +37,7 @@ pub(super) fn all_facts() -> Value {
         "files_touched": 4,
         "active_s": 3720,
         "end_reason": "prompt_input_exit",
+        "forked_from": "7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01",
         "commit_count": 2,
         "lines_added": 40,
         "lines_removed": 7,
@@ -161,6 +162,7 @@ async fn facts_are_flat_attributes_kept_by_writes_without_facts_and_bound_by_obs
         ("files_touched", n("4")),
         ("active_s", n("3720")),
         ("end_reason", s("prompt_input_exit")),
+        ("forked_from", s("7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01")),
         ("commit_count", n("2")),
         ("lines_added", n("40")),
         ("lines_removed", n("7")),
@@ -269,6 +271,9 @@ async fn a_malformed_fact_is_refused_naming_the_field() {
         ),
         (json!({"branch": "x".repeat(257)}), "branch"),
         (json!({"end_reason": 5}), "end_reason"),
+        (json!({"forked_from": "../other"}), "forked_from"),
+        (json!({"forked_from": "a".repeat(129)}), "forked_from"),
+        (json!({"forked_from": ["7f3c2a10"]}), "forked_from"),
     ];
     for (facts, field) in cases {
         let reply = put(

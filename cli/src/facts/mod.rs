@@ -97,6 +97,7 @@ impl SessionFacts {
     }
 
     fn take_transcript(&mut self, t: Transcript) {
+        self.facts.forked_from = t.forked_from.clone();
         let facts = TranscriptFacts::of(&t, PriceTable::pinned());
         self.transcript_complete = facts.complete;
         self.unpriced_models = facts.unpriced_models.clone();

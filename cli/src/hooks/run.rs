@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
+use sessions_core::{ErrorCode, Facts, SessionId, Summary, Timestamp, Title, UpsertBody};
 
 use super::handoff::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV, START_HEAD_ENV, STARTED_AT_ENV};
 use super::input::HookInput;
@@ -103,6 +103,7 @@ pub(super) async fn deliver(
 pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     // Every write here is observed at the start event, before any SessionEnd that follows it.
     let started_at = Timestamp::now();
+    let facts = start_facts(&input);
     let session_id = input.session_id;
     let (ctx, capture) = project_settings("session-start", input.cwd.as_deref());
     let Some(ctx) = ctx else { return Ok(()) };
@@ -155,7 +156,7 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         summary: Summary::placeholder(),
         finished_at: None,
         observed_at: started_at,
-        facts: Default::default(),
+        facts: Box::new(facts),
     };
     match deliver(&ctx, &session_id, placeholder, Write::CreateOnly).await {
         Ok(_) => Ok(()),
@@ -169,6 +170,17 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// What the start knows of the session's facts: the model it starts with, until the
+/// transcript's responses name the models that answered (the end's facts replace it; an end
+/// with no response leaves it).
+fn start_facts(input: &HookInput) -> Facts {
+    Facts {
+        models: input.start_model().map(|m| vec![m.to_owned()]),
+        ..Facts::default()
+    }
+    .within_bounds()
 }
 
 /// Ends the sessions other than `current` whose SessionEnd never came. Their files (and their
@@ -369,6 +381,15 @@ pub async fn guarded_hook<F: Future<Output = Result<(), CliError>>>(
             }
         };
         let session_id = input.session_id.clone();
+        // A subagent's start or end shares the session's id but is not the session's: one
+        // session, one row, ended by its own SessionEnd only.
+        if input.is_subagent() {
+            log::line(&format!(
+                "{name} {session_id}: fired for subagent {}; the session's row is left as it is",
+                input.agent_type.as_deref().unwrap_or("(no type)")
+            ));
+            return;
+        }
         match tokio::time::timeout(HOOK_BUDGET, hook(input)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => log::line(&format!("{name} {session_id}: {}", e.message)),

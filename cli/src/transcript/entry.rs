@@ -49,6 +49,13 @@ pub struct Entry {
     /// The API request an assistant line answers: the lines of one streamed response share it.
     #[serde(with = "As::<DefaultOnError>")]
     pub request_id: Option<String>,
+    /// The session the line belongs to.
+    #[serde(with = "As::<DefaultOnError>")]
+    pub session_id: Option<String>,
+    /// On an assistant line a fork copied from the session it continues: the session that made
+    /// the request (Claude Code 2.1.330 and later).
+    #[serde(with = "As::<DefaultOnError>")]
+    pub request_session_id: Option<String>,
     /// Injected by Claude Code (caveats, reminders), not said by anyone.
     #[serde(with = "As::<DefaultOnError>")]
     pub is_meta: bool,
@@ -116,6 +123,14 @@ impl Entry {
             || self.is_sidechain
             || self.is_compact_summary
             || self.is_visible_in_transcript_only
+    }
+
+    /// The session whose request this response answered, when it is not the line's own: the
+    /// line was copied into a fork from the session it continues.
+    pub fn copied_from(&self) -> Option<&str> {
+        let origin = self.request_session_id.as_deref()?.trim();
+        let own = self.session_id.as_deref().map(str::trim);
+        (!origin.is_empty() && own != Some(origin)).then_some(origin)
     }
 
     /// The message's content, when it has one.

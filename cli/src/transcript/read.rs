@@ -52,6 +52,9 @@ pub struct Transcript {
     pub git_branch: Option<String>,
     /// The last Claude Code version the entries name.
     pub claude_version: Option<String>,
+    /// The session this one was forked from: the last the copied responses name (responses
+    /// copied into the parent from its own parent come before its own).
+    pub forked_from: Option<String>,
     /// Every API response, once.
     pub responses: Responses,
     /// Lines Claude's own edits added and removed: the last `cost-state` entry's totals.
@@ -196,6 +199,9 @@ impl Pass {
                 }
             }
             Kind::Assistant => {
+                if let Some(origin) = entry.copied_from() {
+                    self.transcript.forked_from = Some(origin.to_owned());
+                }
                 self.transcript.responses.take(entry, at);
                 if !entry.is_aside() {
                     self.take_tool_calls(entry);
@@ -574,5 +580,128 @@ mod tests {
             "{summary}"
         );
         assert!(summary.contains("Edit ×"), "{summary}");
+    }
+
+    fn read_fixture(name: &str) -> Transcript {
+        let path = Path::new(FIXTURES).join(name);
+        read(
+            &path,
+            Limits::default(),
+            Instant::now() + Duration::from_secs(60),
+        )
+        .unwrap()
+    }
+
+    /// A fork's transcript starts with the history it continues, copied: the copied responses
+    /// name the session that made them (checked with Claude Code 2.1.332 and 2.1.330,
+    /// `claude -p --resume ID --fork-session`). A fork of a fork names both: the last is its
+    /// parent.
+    #[test]
+    fn a_fork_names_the_session_it_was_forked_from() {
+        let fork = read_fixture("transcript-fork.jsonl");
+        assert_eq!(
+            fork.forked_from.as_deref(),
+            Some("ffdebe93-0beb-4f6c-bdfa-be89c4c61482")
+        );
+        assert_eq!(fork.claude_version.as_deref(), Some("2.1.332"));
+        assert_eq!(read_fixture("transcript-basic.jsonl").forked_from, None);
+
+        let line = |session: &str, request_session: Option<&str>| {
+            let mut entry = json!({"type": "assistant", "sessionId": session,
+                "message": {"id": format!("msg_{session}"), "content": []}});
+            if let Some(origin) = request_session {
+                entry["requestSessionId"] = origin.into();
+            }
+            entry.to_string()
+        };
+        let forked_from = |lines: &[String]| {
+            let (_dir, path) = transcript(lines);
+            read(
+                &path,
+                Limits::default(),
+                Instant::now() + Duration::from_secs(60),
+            )
+            .unwrap()
+            .forked_from
+        };
+        // A response of the session's own request, named or not, is no copy.
+        assert_eq!(
+            forked_from(&[line("s2", None), line("s2", Some("s2"))]),
+            None
+        );
+        assert_eq!(forked_from(&[line("s2", Some(" "))]), None);
+        assert_eq!(
+            forked_from(&[
+                line("s3", Some("s1")),
+                line("s3", Some("s2")),
+                line("s3", None)
+            ]),
+            Some("s2".to_owned())
+        );
+    }
+
+    /// New entry types appear every few releases: lines of types this reader does not know,
+    /// of any shape and size, change neither the digest nor the facts.
+    #[test]
+    fn entry_types_it_does_not_know_change_nothing() {
+        use crate::facts::{PriceTable, TranscriptFacts};
+        let known = read_fixture("transcript-basic.jsonl");
+        let mut lines: Vec<String> =
+            std::fs::read_to_string(Path::new(FIXTURES).join("transcript-unknown-types.jsonl"))
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect();
+        // Too large to check in: a 2 MiB entry of nested arrays, and a 2 MiB line that is an
+        // array, near the start and near the end (where the words are kept), the whole file
+        // still within the size whose words are all read.
+        let nested =
+            json!({"type": "index-snapshot", "sessionId": "7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01",
+            "chunks": vec![json!([[1, 2.5, "x"], {"k": [null, true]}]); 30_000],
+            "note": "y".repeat(1 << 20)})
+            .to_string();
+        let array = format!("[{}]", vec!["\"unknown\""; 200_000].join(","));
+        assert!(nested.len() > 2_000_000 && array.len() > 2_000_000);
+        lines.insert(3, nested.clone());
+        lines.insert(lines.len() - 2, array);
+        lines.insert(lines.len() - 1, nested);
+        let size: usize = lines.iter().map(|l| l.len() + 1).sum();
+        assert!(size < Limits::default().max_bytes as usize, "{size} bytes");
+        let (_dir, path) = transcript(&lines);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let unknown = read(&path, Limits::default(), deadline).unwrap();
+
+        assert!(unknown.complete);
+        assert!(unknown.entries > known.entries, "the new lines were read");
+        assert_eq!(unknown.digest, known.digest);
+        assert_eq!(unknown.digest.skipped_lines, 0, "no line is damage");
+        let without_entries = |t: &Transcript| Transcript {
+            entries: 0,
+            ..t.clone()
+        };
+        assert_eq!(without_entries(&unknown), without_entries(&known));
+        let prices = PriceTable::pinned();
+        let facts = |t: &Transcript| TranscriptFacts {
+            entries: 0,
+            ..TranscriptFacts::of(t, prices)
+        };
+        assert_eq!(facts(&unknown), facts(&known));
+        assert!(facts(&known).tokens.is_some() && facts(&known).prompts > 0);
+
+        // Past the line limit, an unknown line is skipped unread like any other: counted as
+        // skipped; the numbers stay the same (the words of so large a file are its head's and
+        // tail's, whatever its lines).
+        let huge = json!({"type": "file-blob", "content": "z".repeat(MAX_LINE_BYTES)}).to_string();
+        lines.insert(5, huge);
+        let (_dir, path) = transcript(&lines);
+        let skipped = read(&path, Limits::default(), deadline).unwrap();
+        assert_eq!(skipped.digest.skipped_lines, 1);
+        assert_eq!(
+            TranscriptFacts {
+                skipped_lines: 0,
+                ..facts(&skipped)
+            },
+            facts(&known)
+        );
     }
 }

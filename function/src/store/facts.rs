@@ -142,6 +142,7 @@ mod tests {
             files_touched: Some(7),
             active_s: Some(1_000_000_000_000),
             end_reason: Some("other".into()),
+            forked_from: Some("7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01".into()),
             commit_count: Some(8),
             lines_added: Some(9),
             lines_removed: Some(10),
@@ -162,6 +163,7 @@ mod tests {
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value))
             .collect();
+        assert_eq!(item.len(), sessions_core::facts::FIELDS.len());
         assert_eq!(item.len(), 23);
         assert!(matches!(&item["commits"], AttributeValue::L(l) if l.len() == 1));
         assert_eq!(item["cost_usd"], AttributeValue::N("1.09".into()));

@@ -273,6 +273,7 @@ async fn wait_for_log(project: &Project, any: &[&str]) -> String {
 mod capture;
 mod commits;
 mod facts;
+mod input;
 mod lifecycle;
 mod redaction;
 mod setup;

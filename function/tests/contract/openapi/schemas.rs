@@ -92,6 +92,7 @@ fn sample_facts() -> Facts {
         files_touched: Some(7),
         active_s: Some(8),
         end_reason: Some("other".into()),
+        forked_from: Some("7f3c2a10-4b5e-4c1d-9a77-2e1f0c9b8d01".into()),
         commit_count: Some(1),
         lines_added: Some(9),
         lines_removed: Some(10),
