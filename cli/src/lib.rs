@@ -16,7 +16,7 @@ mod files;
 mod git;
 pub mod hooks;
 mod listing;
-pub mod mirror;
+mod mirror;
 mod outbox;
 mod render;
 mod report;
