@@ -177,7 +177,7 @@ async fn syncs_follow_creates_updates_deletes_and_another_users_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_killed_halfway_resumes_without_loss_or_duplicates() {
-    const SESSIONS: usize = 40;
+    const SESSIONS: usize = 60;
     let stack = Stack::start().await;
     let ws = new_workspace();
     for i in 0..SESSIONS {
@@ -460,4 +460,32 @@ async fn bad_queries_are_clear_usage_errors_and_odd_ones_are_searched() {
     let searched = run(cargo_ai(&stack, &ws, alice()), &["search", &long, "--json"]).await;
     assert!(matches!(searched.code, 0 | 2), "{}", searched.stderr);
     assert!(!searched.stderr.contains("panicked"), "{}", searched.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_syncs_at_once_both_finish_and_agree() {
+    const SESSIONS: usize = 30;
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    for i in 0..SESSIONS {
+        seed(
+            &stack,
+            &ws,
+            alice(),
+            &format!("s-{i:03}"),
+            &format!("Task {i}"),
+            30,
+        )
+        .await;
+    }
+    let args = ["sync", "--page-limit", "3", "--json"];
+    let (one, two) = tokio::join!(
+        run(cargo_ai(&stack, &ws, alice()), &args),
+        run(cargo_ai(&stack, &ws, bob()), &args),
+    );
+    for synced in [one.json(), two.json()] {
+        assert_eq!(synced["mirror"]["rows"], SESSIONS, "{synced}");
+    }
+    let hits = search(&stack, &ws, alice(), &["task", "--limit", "100"]).await;
+    assert_eq!(ids(&hits).len(), SESSIONS);
 }
