@@ -16,6 +16,7 @@ mod files;
 mod git;
 pub mod hooks;
 mod listing;
+mod mirror;
 mod outbox;
 mod render;
 mod report;

@@ -100,6 +100,9 @@ pub async fn run(ctx: &Context, args: ForCommitArgs) -> Result<(), CliError> {
             until: Some(committed.plus_seconds(1)),
         },
         search: None,
+        limit: None,
+        // Through the API, as before the local mirror.
+        mirror: false,
     };
     let mut by_patch: Option<(Session, CommitFact)> = None;
     let mut found: Option<(Session, Match)> = None;
