@@ -16,6 +16,7 @@ mod files;
 mod git;
 pub mod hooks;
 mod listing;
+mod mcp_log;
 mod outbox;
 mod render;
 mod report;
