@@ -562,18 +562,22 @@ fn redact_signature(name: &str, value: &str) -> String {
 impl ApiClient {
     /// One page of what changed in `workspace` at or after `since` (the server's clock), oldest
     /// change first, tombstones included; `cursor` is the previous page's `next_cursor`. Pages
-    /// are as large as the API serves them (up to 1 MB).
+    /// are as large as the API serves them (up to 1 MB), or at most `limit` changes.
     pub async fn list_changes(
         &self,
         workspace: &WorkspaceId,
         since: Timestamp,
         cursor: Option<&Cursor>,
+        limit: Option<u32>,
     ) -> Result<sessions_core::wire::ChangePage, RequestError> {
         // Canonical (sorted, RFC 3986) form, which is what SigV4 signs.
         let since = utf8_percent_encode(&since.to_string(), QUERY_VALUE).to_string();
         let mut query = Vec::new();
         if let Some(cursor) = cursor {
             query.push(format!("cursor={}", cursor.as_str()));
+        }
+        if let Some(limit) = limit {
+            query.push(format!("limit={limit}"));
         }
         query.push(format!("updated_since={since}"));
         let path = format!(

@@ -491,7 +491,7 @@ async fn cargo_ai_s_client_pulls_the_feed_page_by_page() {
     let workspace = WorkspaceId::parse(&ws).expect("workspace");
     let since = Timestamp::parse("since", EPOCH).expect("epoch");
     let page = client
-        .list_changes(&workspace, since, None)
+        .list_changes(&workspace, since, None, None)
         .await
         .expect("a page");
     let ids: Vec<&str> = page.changes.iter().map(Change::session_id).collect();
@@ -501,7 +501,7 @@ async fn cargo_ai_s_client_pulls_the_feed_page_by_page() {
     let last = page.changes[2].updated_at();
     let since = Timestamp::parse("since", last).expect("updated_at");
     let again = client
-        .list_changes(&workspace, since, None)
+        .list_changes(&workspace, since, None, None)
         .await
         .expect("a page");
     assert_eq!(again.changes, page.changes[2..]);
@@ -516,7 +516,7 @@ async fn cargo_ai_s_client_pulls_the_feed_page_by_page() {
         Cursor::parse(reply.json["next_cursor"].as_str().expect("a cursor")).expect("cursor");
     let since = Timestamp::parse("since", EPOCH).expect("epoch");
     let rest = client
-        .list_changes(&workspace, since, Some(&cursor))
+        .list_changes(&workspace, since, Some(&cursor), None)
         .await
         .expect("a page");
     assert_eq!(rest.changes, page.changes[1..]);
