@@ -2,30 +2,50 @@
 //! `TeamLog`, with the background sync's last failure for the answers' freshness line.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use sessions_core::{Session, SessionId};
 use sessions_mcp::log::{person_matches, repo_matches};
 use sessions_mcp::{Freshness, Hit, LogError, RecentQuery, SearchQuery, TeamLog};
 use sessions_mirror::{Among, Marks, Mirror, MirrorError};
 
-/// What the background sync last said: `None` once a sync worked, else why the latest failed.
-/// Shared by the sync (writer) and the log (reader).
+/// What the background sync last said: whether one has finished yet, and why the latest
+/// failed (`None` once one worked). Shared by the sync (writer) and the log (reader).
 #[derive(Debug, Default)]
-pub struct SyncState(Mutex<Option<String>>);
+pub struct SyncState {
+    last: Mutex<Option<Option<String>>>,
+    finished: Condvar,
+}
 
 impl SyncState {
+    /// A sync finished: `error` is why it failed, `None` if it worked.
     pub fn set(&self, error: Option<String>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = error;
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+        self.finished.notify_all();
     }
 
     fn error(&self) -> Option<String> {
-        self.0
+        self.last
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+            .flatten()
+    }
+
+    /// Waits until the first sync has finished, for at most `wait`.
+    fn wait_first(&self, wait: Duration) {
+        let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .finished
+            .wait_timeout_while(last, wait, |last| last.is_none());
     }
 }
+
+/// How long a read of a mirror that has never synced waits for the first sync: a new
+/// teammate's first question should find the team's work, not an empty file. The sync goes
+/// on past it; the read then answers from what there is and says it has not synced.
+const FIRST_SYNC_WAIT: Duration = Duration::from_secs(5);
 
 /// The mirror of the configured workspace, opened on first use and kept open (a SQLite
 /// connection is not `Sync`: one at a time, behind a lock). A read that fails closes it, so
@@ -51,7 +71,7 @@ impl MirrorLog {
         MirrorLog {
             source: Err(why),
             mirror: Mutex::new(None),
-            sync: Arc::default(),
+            sync: Arc::new(SyncState::default()),
         }
     }
 
@@ -62,6 +82,9 @@ impl MirrorLog {
             *slot = Some(Mirror::open(path).map_err(LogError::new)?);
         }
         let mirror = slot.as_ref().ok_or_else(|| LogError::new("no mirror"))?;
+        if mirror.last_sync().is_ok_and(|at| at.is_none()) {
+            self.sync.wait_first(FIRST_SYNC_WAIT);
+        }
         let read = read(mirror);
         if read
             .as_ref()
