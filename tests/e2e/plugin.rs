@@ -1,8 +1,8 @@
 //! The `cargo-ai` plugin and the marketplace this repository is, under the real Claude Code
 //! CLI: both validate, the plugin installs from the marketplace and comes with a team's
 //! settings, its hooks are the ones `cargo-ai hooks install` writes and record a session, its
-//! team-log server answers a tool call, and a missing `cargo-ai` is named without breaking
-//! the session.
+//! team-log server (the real `cargo-ai mcp`) answers a tool call from the team's log, and a
+//! missing `cargo-ai` is named without breaking the session.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,9 @@ use sessions_e2e::fake_anthropic::{
     FakeAnthropic, Release, claude_bin, init_event, put_first_on_path, stream_json_events,
     user_text,
 };
-use sessions_e2e::{Stack, alice, cargo_ai_path, fixtures, new_workspace, repo_root};
+use sessions_e2e::{Stack, alice, cargo_ai_path, new_workspace, repo_root};
+
+use crate::mcp_tools::{QUERY, assert_found_the_teammate, seed_team_log, server_env};
 
 const MARKETPLACE: &str = "sessions";
 const PLUGIN_ID: &str = "cargo-ai@sessions";
@@ -69,14 +71,6 @@ impl World {
     fn write_json(&self, path: &Path, value: &Value) {
         std::fs::create_dir_all(path.parent().expect("a parent dir")).expect("create dirs");
         std::fs::write(path, serde_json::to_vec_pretty(value).expect("JSON")).expect("write");
-    }
-
-    /// An executable script at `bin/cargo-ai`.
-    fn stand_in_cargo_ai(&self, script: &str) {
-        let path = self.bin.join("cargo-ai");
-        std::fs::write(&path, script).expect("write the stand-in cargo-ai");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-            .expect("make it executable");
     }
 }
 
@@ -430,39 +424,42 @@ async fn the_plugins_hooks_record_the_session() {
     assert_eq!(stack.item_count().await, 1);
 }
 
-/// The plugin's `.mcp.json` starts `cargo-ai mcp` through the launcher, and Claude Code calls
-/// its tool under the plugin's name. The server is a stand-in (`cargo-ai mcp` runs the stub
-/// MCP server) so that this proves the packaging, whatever the real server answers.
-#[test]
-fn the_plugins_team_log_server_answers_a_tool_call() {
-    team_log_server_answers_a_tool_call(Release::Current);
+/// The plugin's `.mcp.json` starts the real `cargo-ai mcp` through the launcher, Claude Code
+/// calls its search under the plugin's name, and the answer is the teammate's session seeded
+/// through the API (nothing deleted, nothing of another workspace); the plugin's hooks record
+/// the session itself meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugins_team_log_server_answers_a_tool_call() {
+    team_log_server_answers_a_tool_call(Release::Current).await;
 }
 
-#[test]
-fn the_oldest_supported_claude_code_calls_the_plugins_tool_too() {
-    team_log_server_answers_a_tool_call(Release::Oldest);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_supported_claude_code_calls_the_plugins_tool_too() {
+    team_log_server_answers_a_tool_call(Release::Oldest).await;
 }
 
-fn team_log_server_answers_a_tool_call(release: Release) {
+async fn team_log_server_answers_a_tool_call(release: Release) {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
     let world = World::new();
-    world.stand_in_cargo_ai(&format!(
-        "#!/bin/sh\n\
-         if [ \"$1\" = mcp ]; then exec python3 '{}'; fi\n\
-         cat >/dev/null\n",
-        fixtures::mcp_stub_server().display()
-    ));
+    std::os::unix::fs::symlink(cargo_ai_path(), world.bin.join("cargo-ai"))
+        .expect("put cargo-ai on PATH");
     let fake = FakeAnthropic::replying("Bob already fixed the uploader retries.");
-    fake.call_tool("__search_sessions", json!({ "query": "uploader retries" }));
+    fake.call_tool("__search_sessions", json!({ "query": QUERY }));
 
-    let out = world
-        .claude_of(release, &fake)
+    let mut claude = world.claude_of(release, &fake);
+    claude
         .env("ENABLE_TOOL_SEARCH", "false")
+        .envs(server_env(&stack, &ws, &world.home.join("cargo-ai-state")))
         .args(["-p", "Fix the uploader retries", "--plugin-dir"])
         .arg(plugin_dir())
         .args(["--allowedTools", SEARCH_TOOL])
-        .args(["--output-format", "stream-json", "--verbose"])
-        .output()
-        .expect("run claude");
+        .args(["--output-format", "stream-json", "--verbose"]);
+    let (out, fake) = tokio::task::spawn_blocking(move || (claude.output(), fake))
+        .await
+        .expect("join");
+    let out = out.expect("run claude");
     let events = stream_json_events(ok(&out).as_bytes());
     let init = init_event(&events);
     assert_eq!(init["claude_code_version"], release.version());
@@ -480,16 +477,17 @@ fn team_log_server_answers_a_tool_call(release: Release) {
         );
     }
 
-    let results = fake.tool_results();
-    assert_eq!(results.len(), 1, "one tool call came back: {results:#?}");
-    assert_eq!(results[0].tool_name, SEARCH_TOOL);
-    assert!(
-        results[0].text.contains("bob fixed the uploader retries"),
-        "{:?}",
-        results[0]
-    );
+    assert_found_the_teammate(&fake, SEARCH_TOOL);
     let result = events.last().expect("a result event");
     assert_eq!(result["result"], "Bob already fixed the uploader retries.");
+    let session_id = fake.messages()[0]
+        .header("x-claude-code-session-id")
+        .expect("the session id header")
+        .to_owned();
+    assert!(
+        stack.raw_item(&ws, &session_id).await.is_some(),
+        "the plugin's hooks recorded the session"
+    );
 }
 
 /// The launcher runs the real `cargo-ai`: never itself (were the plugin's scripts on PATH),
