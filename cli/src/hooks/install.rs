@@ -179,7 +179,15 @@ fn change(
     edit: impl FnOnce(&mut Value) -> Result<(), String>,
     verb: &'static str,
 ) -> Result<Change, CliError> {
-    let path = settings_path(scope)?;
+    change_file(settings_path(scope)?, dry_run, edit, verb)
+}
+
+fn change_file(
+    path: PathBuf,
+    dry_run: bool,
+    edit: impl FnOnce(&mut Value) -> Result<(), String>,
+    verb: &'static str,
+) -> Result<Change, CliError> {
     let (old_text, old_value) = read_settings(&path)?;
     let mut value = old_value.clone();
     edit(&mut value).map_err(|why| {
@@ -208,19 +216,83 @@ fn change(
     })
 }
 
-pub fn install(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
+/// Installs our hooks in `scope`'s settings file; with `approve_server`, approves the
+/// project's team-log server there too (one write, one backup of the file as it was).
+pub fn install(scope: Scope, dry_run: bool, approve_server: bool) -> Result<Change, CliError> {
     let (program, warning) = program(scope);
     let change = change(
         scope,
         dry_run,
-        |v| settings::merge(v, &program),
+        |v| {
+            settings::merge(v, &program)?;
+            if approve_server && scope != Scope::User {
+                settings::approve_server(v, true)?;
+            }
+            Ok(())
+        },
         "hooks installed",
     )?;
     Ok(Change { warning, ..change })
 }
 
+/// Removes our hooks, and the approval of our server, from `scope`'s settings file.
 pub fn uninstall(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
-    change(scope, dry_run, settings::remove, "hooks removed")
+    change(
+        scope,
+        dry_run,
+        |v| {
+            settings::remove(v)?;
+            settings::approve_server(v, false)
+        },
+        "hooks removed",
+    )
+}
+
+/// The file that registers MCP servers for `scope`, as Claude Code reads them: the project's
+/// `.mcp.json` (shared, or approved only in the local settings), or the user's
+/// `~/.claude.json` (every project).
+fn servers_path(scope: Scope) -> Result<PathBuf, CliError> {
+    match scope {
+        Scope::Project | Scope::Local => Ok(project_root().join(".mcp.json")),
+        Scope::User => {
+            let config_dir = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty());
+            config_dir
+                .map(PathBuf::from)
+                .or_else(dirs::home_dir)
+                .map(|dir| dir.join(".claude.json"))
+                .ok_or_else(|| {
+                    CliError::new(Kind::Config, "no home directory for the user's MCP servers")
+                        .help("set HOME")
+                })
+        }
+    }
+}
+
+/// `hooks install --mcp`: registers `cargo-ai mcp` as the `team-log` MCP server where
+/// `scope` says (`install` approves a project's server in the settings file).
+pub fn install_server(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
+    // Claude Code starts a server's command without a shell: the program unquoted.
+    let (program, _) = program(scope);
+    let program = settings::shell_words(&program)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "cargo-ai".to_owned());
+    change_file(
+        servers_path(scope)?,
+        dry_run,
+        |v| settings::merge_server(v, &program),
+        "team-log MCP server registered",
+    )
+}
+
+/// `hooks uninstall`: takes our server out again.
+pub fn uninstall_server(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
+    change_file(
+        servers_path(scope)?,
+        dry_run,
+        settings::remove_server,
+        "team-log MCP server removed",
+    )
 }
 
 /// Whether a hook's program can be started: a path must be an executable file; a bare name
