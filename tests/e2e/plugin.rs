@@ -527,3 +527,140 @@ fn the_launcher_finds_cargo_ai_in_cargos_bin_dir_and_never_runs_itself() {
         .expect("run cargo-ai --version");
     assert_eq!(ok(&found), ok(&direct));
 }
+
+/// How a project gets the team-log server and the hooks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// `cargo-ai hooks install --mcp`: the project's settings and `.mcp.json`.
+    HooksInstall,
+    /// That and the plugin (`--plugin-dir`) at once.
+    Both,
+}
+
+/// A session in a trusted project set up as `setup`, with the real `cargo-ai` on PATH and the
+/// real `claude -p` as the summarizer: Claude calls the search tool and finds the teammate's
+/// session, and the hooks record the session once, with one summary.
+async fn session_with(setup: Setup) {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
+    let world = World::new();
+    ok(&Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&world.project)
+        .output()
+        .expect("run git init"));
+    std::os::unix::fs::symlink(cargo_ai_path(), world.bin.join("cargo-ai"))
+        .expect("put cargo-ai on PATH");
+    let install = Command::new(cargo_ai_path())
+        .args(["hooks", "install", "--mcp"])
+        .current_dir(&world.project)
+        .env("HOME", &world.home)
+        .env("PATH", format!("{}:/usr/bin:/bin", world.bin.display()))
+        .output()
+        .expect("run cargo-ai hooks install --mcp");
+    ok(&install);
+    let trust = json!({ "projects": { world.project.display().to_string(): {
+        "hasTrustDialogAccepted": true,
+    }}});
+    world.write_json(&world.home.join(".claude.json"), &trust);
+    let state = world.home.join("cargo-ai-state");
+    let fake = FakeAnthropic::start(|body| {
+        if user_text(body).contains("Read the Claude Code transcript") {
+            r#"{"title": "Ask the team about uploader retries", "summary": "Claude found Bob's jittered retries in the team log."}"#.to_owned()
+        } else {
+            "Bob already fixed the uploader retries.".to_owned()
+        }
+    });
+    // The project's server's tool, not the plugin's (`..._cargo-ai_team-log__...`).
+    fake.call_tool("__team-log__search_sessions", json!({ "query": QUERY }));
+    let tool = "mcp__team-log__search_sessions";
+
+    let mut claude = world.claude(&fake);
+    claude
+        .env("ENABLE_TOOL_SEARCH", "false")
+        .envs(server_env(&stack, &ws, &state))
+        .env("CARGO_AI_CLAUDE", claude_bin())
+        .args(["-p", "Fix the uploader retries"])
+        .args(["--allowedTools", tool])
+        .args(["--output-format", "stream-json", "--verbose"]);
+    if setup == Setup::Both {
+        claude.arg("--plugin-dir").arg(plugin_dir());
+    }
+    let (out, fake) = tokio::task::spawn_blocking(move || (claude.output(), fake))
+        .await
+        .expect("join");
+    let events = stream_json_events(ok(&out.expect("run claude")).as_bytes());
+    let init = init_event(&events);
+    assert_eq!(
+        server(init, "team-log").map(|s| &s["status"]),
+        Some(&json!("connected")),
+        "{init:#}"
+    );
+    if setup == Setup::Both {
+        assert_eq!(
+            server(init, SERVER).map(|s| &s["status"]),
+            Some(&json!("connected"))
+        );
+        assert_eq!(
+            hook_responses(&events, "SessionStart").len(),
+            2,
+            "both hooks ran"
+        );
+    }
+    assert_found_the_teammate(&fake, tool);
+    let session_id = fake.messages()[0]
+        .header("x-claude-code-session-id")
+        .expect("the session id header")
+        .to_owned();
+
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let log = || std::fs::read_to_string(state.join("hooks.log")).unwrap_or_default();
+    loop {
+        let row = stack.raw_item(&ws, &session_id).await;
+        if row.is_some_and(|r| r.contains_key("finished_at")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no finished row; hooks log: {}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Long enough for a second end worker, had there been one, to ask for its summary.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let summaries = fake
+        .messages()
+        .iter()
+        .filter(|m| m.user_text().contains("Read the Claude Code transcript"))
+        .count();
+    assert_eq!(summaries, 1, "one summary; hooks log: {}", log());
+    let row = stack.raw_item(&ws, &session_id).await.expect("the row");
+    let summary = row.get("summary").and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(
+        summary.as_deref(),
+        Some("Claude found Bob's jittered retries in the team log.")
+    );
+    if setup == Setup::Both {
+        assert!(
+            log().contains("already ended by another hook"),
+            "the second SessionEnd hook stood down: {}",
+            log()
+        );
+    }
+}
+
+/// `cargo-ai hooks install --mcp` alone: the project's `.mcp.json` server answers Claude and
+/// the project's hooks record the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_install_mcp_serves_the_team_log_and_records_the_session() {
+    session_with(Setup::HooksInstall).await;
+}
+
+/// The plugin and `hooks install --mcp` both: two SessionStart and two SessionEnd hooks run,
+/// and the session is still one row with one summary (one `claude -p`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugin_and_hooks_install_together_record_a_session_once() {
+    session_with(Setup::Both).await;
+}
