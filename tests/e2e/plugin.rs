@@ -664,3 +664,46 @@ async fn hooks_install_mcp_serves_the_team_log_and_records_the_session() {
 async fn the_plugin_and_hooks_install_together_record_a_session_once() {
     session_with(Setup::Both).await;
 }
+
+/// `hooks doctor` takes the installed plugin's hooks for ours, and warns when the settings
+/// hold them too.
+#[test]
+fn hooks_doctor_recognises_the_plugins_hooks() {
+    let world = World::new();
+    let fake = FakeAnthropic::replying("unused");
+    let claude = |args: &[&str]| ok(&world.claude(&fake).args(args).output().expect("claude"));
+    let repo = repo_root().canonicalize().expect("canonical repo root");
+    claude(&["plugin", "marketplace", "add", &repo.display().to_string()]);
+    claude(&["plugin", "install", PLUGIN_ID]);
+    let cargo_ai = |args: &[&str]| {
+        let out = Command::new(cargo_ai_path())
+            .args(args)
+            .current_dir(&world.project)
+            .env("HOME", &world.home)
+            .env("CARGO_AI_STATE_DIR", world.home.join("state"))
+            .output()
+            .expect("run cargo-ai");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    let doctor = cargo_ai(&["hooks", "doctor"]);
+    let plugin_line = doctor
+        .lines()
+        .find(|l| l.contains(&format!("the {PLUGIN_ID} plugin (")))
+        .unwrap_or_else(|| panic!("{doctor}"));
+    assert!(
+        plugin_line.starts_with("ok ") && plugin_line.ends_with("SessionStart, SessionEnd"),
+        "{doctor}"
+    );
+    assert!(doctor.contains("ok   hooks are installed"), "{doctor}");
+    assert!(!doctor.contains("both by the"), "{doctor}");
+
+    cargo_ai(&["hooks", "install", "--user"]);
+    let doctor = cargo_ai(&["hooks", "doctor"]);
+    assert!(
+        doctor.contains(&format!(
+            "warn the hooks are installed both by the {PLUGIN_ID} plugin and in settings"
+        )),
+        "{doctor}"
+    );
+}

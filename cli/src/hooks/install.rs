@@ -295,6 +295,50 @@ pub fn uninstall_server(scope: Scope, dry_run: bool) -> Result<Change, CliError>
     )
 }
 
+/// An enabled `cargo-ai` plugin as Claude Code installed it, with its hooks as they run.
+struct Plugin {
+    /// `cargo-ai@<marketplace>`.
+    id: String,
+    root: PathBuf,
+    /// Its `hooks/hooks.json` with `${CLAUDE_PLUGIN_ROOT}` replaced by `root`.
+    hooks: Value,
+}
+
+/// The `cargo-ai` plugins Claude Code has installed (`~/.claude/plugins/installed_plugins.json`)
+/// and a settings file enables (`enabledPlugins`): their hooks are ours too.
+fn enabled_plugins() -> Vec<Plugin> {
+    let Some(dir) = user_claude_dir() else {
+        return Vec::new();
+    };
+    let Ok((_, installed)) = read_settings(&dir.join("plugins").join("installed_plugins.json"))
+    else {
+        return Vec::new();
+    };
+    let enabled = |id: &str| {
+        [Scope::Project, Scope::Local, Scope::User]
+            .into_iter()
+            .filter_map(|scope| read_settings(&settings_path(scope).ok()?).ok())
+            .any(|(_, settings)| settings["enabledPlugins"][id] == Value::Bool(true))
+    };
+    let Some(plugins) = installed["plugins"].as_object() else {
+        return Vec::new();
+    };
+    plugins
+        .iter()
+        .filter(|(id, _)| id.starts_with("cargo-ai@") && enabled(id))
+        .filter_map(|(id, installs)| {
+            let root = PathBuf::from(installs.as_array()?.first()?["installPath"].as_str()?);
+            let text = std::fs::read_to_string(root.join("hooks").join("hooks.json")).ok()?;
+            let text = text.replace("${CLAUDE_PLUGIN_ROOT}", root.to_str()?);
+            Some(Plugin {
+                id: id.clone(),
+                hooks: serde_json::from_str(&text).ok()?,
+                root,
+            })
+        })
+        .collect()
+}
+
 /// Whether a hook's program can be started: a path must be an executable file; a bare name
 /// must be one on PATH. `None` when it cannot be told without a shell (`$HOME/...`).
 fn runnable(program: &str) -> Option<bool> {
@@ -405,10 +449,50 @@ pub async fn doctor(ctx: &Context, mut found: impl FnMut(Finding, &str)) -> Resu
             Err(e) => check(false, true, e.message),
         }
     }
+    let plugins = enabled_plugins();
+    for plugin in &plugins {
+        let events = settings::installed(&plugin.hooks);
+        check(
+            events.len() == 2,
+            true,
+            format!(
+                "the {} plugin ({}): {}",
+                plugin.id,
+                plugin.root.display(),
+                if events.is_empty() {
+                    "no hooks of ours".to_owned()
+                } else {
+                    events.join(", ")
+                }
+            ),
+        );
+        for program in settings::our_programs(&plugin.hooks) {
+            check(
+                runnable(&program) != Some(false),
+                true,
+                format!("the {} plugin's hooks call {program}", plugin.id),
+            );
+        }
+    }
+    if !plugins.is_empty() && !installed_in.is_empty() {
+        check(
+            false,
+            false,
+            format!(
+                "the hooks are installed both by the {} plugin and in settings: each session \
+                 is still recorded once, but keep one (`cargo-ai hooks uninstall{}`, or \
+                 `claude plugin disable {}`)",
+                plugins[0].id,
+                scope_flag(installed_in[0]),
+                plugins[0].id
+            ),
+        );
+    }
+    let hooked = !installed_in.is_empty() || !plugins.is_empty();
     check(
-        !installed_in.is_empty(),
+        hooked,
         true,
-        if installed_in.is_empty() {
+        if !hooked {
             "hooks are not installed: run `cargo-ai hooks install` (team-wide) or `--user`"
                 .to_owned()
         } else {
