@@ -24,6 +24,7 @@ pub const ENDPOINT_ENV: &str = "CARGO_AI_ENDPOINT";
 pub const WORKSPACE_ENV: &str = "CARGO_AI_WORKSPACE";
 pub const PROFILE_ENV: &str = "CARGO_AI_PROFILE";
 pub const CAPTURE_ENV: &str = "CARGO_AI_CAPTURE";
+pub const MIRROR_ENV: &str = "CARGO_AI_MIRROR";
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +67,10 @@ pub struct Config {
     pub region: Option<Setting<String>>,
     /// What the hooks record; unset means `Capture::Full`.
     pub capture: Option<Setting<Capture>>,
+    /// Whether reads keep and use a local mirror; unset means on.
+    pub mirror: Option<Setting<bool>>,
+    /// How many days of sessions the mirror keeps; unset means `DEFAULT_MIRROR_DAYS`.
+    pub mirror_days: Option<Setting<u32>>,
     /// The config files that were looked for, and whether each exists.
     pub files: Vec<(PathBuf, bool)>,
 }
@@ -79,6 +84,8 @@ struct FileValues {
     profile: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
     capture: Option<Spanned<String>>,
+    mirror: Option<Spanned<String>>,
+    mirror_days: Option<Spanned<u32>>,
 }
 
 /// The settings flags every command accepts: the top layer, above the environment and files.
@@ -177,6 +184,9 @@ impl Config {
         if let Some(v) = env(CAPTURE_ENV) {
             config.capture = Some(parse_capture(&v, Source::Env(CAPTURE_ENV))?);
         }
+        if let Some(v) = env(MIRROR_ENV) {
+            config.mirror = Some(parse_mirror(&v, Source::Env(MIRROR_ENV))?);
+        }
         for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
             if let Some(v) = env(var) {
                 config.region = Some(Setting {
@@ -238,12 +248,13 @@ impl Config {
                 Kind::Config,
                 format!("{}:{line}: {}", path.display(), e.message().trim()),
             )
-            .help("the keys are endpoint, workspace, profile, region and capture, each a string, e.g. workspace = \"0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60\"")
+            .help("the keys are endpoint, workspace, profile, region, capture and mirror, each a string, and mirror_days, a number, e.g. workspace = \"0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60\"")
         })?;
-        let source = |v: &Spanned<String>| Source::File {
+        let at = |start: usize| Source::File {
             path: path.to_owned(),
-            line: line_of(&text, v.span().start),
+            line: line_of(&text, start),
         };
+        let source = |v: &Spanned<String>| at(v.span().start);
         if let Some(v) = &values.endpoint {
             self.endpoint = Some(parse_endpoint(v.get_ref(), source(v))?);
         }
@@ -265,6 +276,12 @@ impl Config {
         if let Some(v) = &values.capture {
             self.capture = Some(parse_capture(v.get_ref(), source(v))?);
         }
+        if let Some(v) = &values.mirror {
+            self.mirror = Some(parse_mirror(v.get_ref(), source(v))?);
+        }
+        if let Some(v) = &values.mirror_days {
+            self.mirror_days = Some(parse_mirror_days(*v.get_ref(), at(v.span().start))?);
+        }
         Ok(())
     }
 
@@ -284,12 +301,57 @@ impl Config {
         })
     }
 
+    /// Whether reads use the local mirror: the setting, else on.
+    pub fn mirror_on(&self) -> bool {
+        self.mirror.as_ref().is_none_or(|s| s.value)
+    }
+
+    /// How many days of sessions the mirror keeps: the setting, else the default.
+    pub fn mirror_days(&self) -> u32 {
+        self.mirror_days
+            .as_ref()
+            .map_or(sessions_mirror::DEFAULT_MIRROR_DAYS, |s| s.value)
+    }
+
     /// What the hooks record: the setting, else `full`.
     pub fn capture(&self) -> Capture {
         self.capture
             .as_ref()
             .map_or(Capture::default(), |s| s.value)
     }
+}
+
+/// `on` or `off`, in any case.
+fn parse_mirror(raw: &str, source: Source) -> Result<Setting<bool>, CliError> {
+    let value = match raw.trim().to_ascii_lowercase().as_str() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            return Err(CliError::new(
+                Kind::Config,
+                format!("mirror {raw:?} (from {source}) is not on or off"),
+            )
+            .help(
+                "set mirror to on (keep a local copy of the workspace's sessions: fast, \
+                 offline reads) or off (every read goes to the API)",
+            ));
+        }
+    };
+    Ok(Setting { value, source })
+}
+
+fn parse_mirror_days(days: u32, source: Source) -> Result<Setting<u32>, CliError> {
+    if days == 0 {
+        return Err(CliError::new(
+            Kind::Config,
+            format!("mirror_days 0 (from {source}) keeps nothing"),
+        )
+        .help("set mirror_days to the number of days of sessions to keep locally, e.g. 365"));
+    }
+    Ok(Setting {
+        value: days,
+        source,
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -449,6 +511,46 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn the_mirror_is_on_for_365_days_unless_set_and_off_from_the_environment_wins() {
+        let dir = tempdir();
+        let none = |_: &str| None;
+        let c = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap();
+        assert_eq!((c.mirror_on(), c.mirror_days()), (true, 365));
+
+        write(
+            dir.join("project/.cargo-ai.toml"),
+            "mirror = \"on\"\nmirror_days = 30\n",
+        );
+        let off = |name: &str| (name == MIRROR_ENV).then(|| "OFF".to_owned());
+        let c = Config::load_from(&Flags::default(), &off, &places(&dir)).unwrap();
+        assert!(!c.mirror_on());
+        assert_eq!(c.mirror.as_ref().unwrap().source, Source::Env(MIRROR_ENV));
+        assert_eq!(c.mirror_days(), 30);
+        assert_eq!(
+            c.mirror_days.unwrap().source,
+            Source::File {
+                path: dir.join("project/.cargo-ai.toml"),
+                line: 2
+            }
+        );
+
+        for bad in [
+            "mirror = \"sometimes\"\n",
+            "mirror_days = 0\n",
+            "mirror_days = -3\n",
+        ] {
+            write(dir.join("project/.cargo-ai.toml"), bad);
+            let e = Config::load_from(&Flags::default(), &none, &places(&dir)).unwrap_err();
+            assert_eq!(e.kind, Kind::Config, "{bad}");
+            assert!(
+                e.message.contains(".cargo-ai.toml:1"),
+                "{bad}: {}",
+                e.message
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub const EXIT_QUEUED: u8 = 9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A command line that cannot be run as written (a search with no words to look for).
+    Usage,
     /// Missing or invalid settings (endpoint, workspace).
     Config,
     /// No credentials, or the API refused who we are.
@@ -76,6 +78,7 @@ impl CliError {
 
     pub fn exit_code(&self) -> u8 {
         match self.kind {
+            Kind::Usage => EXIT_USAGE,
             Kind::Config => EXIT_CONFIG,
             Kind::Auth => EXIT_AUTH,
             Kind::Invalid => EXIT_INVALID,

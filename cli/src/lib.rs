@@ -17,7 +17,7 @@ mod git;
 pub mod hooks;
 mod listing;
 mod mcp_log;
-pub mod mirror;
+mod mirror;
 mod outbox;
 mod render;
 mod report;

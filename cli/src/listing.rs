@@ -1,18 +1,22 @@
-//! Pages through the workspace's sessions, newest first, handing each one inside the window
-//! (and matching `--search`) to the caller as it arrives, so that a long listing or report
-//! never holds more than a page. Used by `session list` and `report` alike.
+//! Hands the workspace's sessions inside the window (and matching `--search`) to the caller,
+//! newest first: from the local mirror when it is on and covers the window, else paging
+//! through the API so that a long listing or report never holds more than a page. Used by
+//! `session list` and `report` alike.
 
 pub mod window;
 
 use std::ops::ControlFlow;
+use std::time::Instant;
 
 use sessions_core::facts::check_repo;
 use sessions_core::fields::LIST_MAX_LIMIT;
-use sessions_core::{Cursor, Session};
+use sessions_core::{Cursor, Session, Timestamp, WorkspaceId};
+use sessions_mirror::{Mirror, MirrorError, SearchQuery, prune_cutoff};
 
 use crate::client::{ApiClient, ListFilter};
 use crate::context::Context;
 use crate::error::{CliError, Kind};
+use crate::mirror::{self, Fresh, FreshNotice, SyncError, SyncOptions};
 use window::{Place, Window};
 
 /// Which sessions to walk through.
@@ -21,6 +25,10 @@ pub struct Selection {
     pub filter: ListFilter,
     pub window: Window,
     pub search: Option<Search>,
+    /// The most sessions the caller takes (`None`: every one).
+    pub limit: Option<usize>,
+    /// Whether the local mirror may answer (when the configuration has it on).
+    pub mirror: bool,
 }
 
 /// `--search`: text a session's title or summary contains, ignoring case.
@@ -30,6 +38,10 @@ pub struct Search(String);
 impl Search {
     pub fn new(text: &str) -> Search {
         Search(text.to_lowercase())
+    }
+
+    pub fn text(&self) -> &str {
+        &self.0
     }
 
     /// Whether the title or the summary contains the text, in any case. The API stores them
@@ -56,17 +68,160 @@ pub fn parse_repo(raw: &str) -> Result<String, String> {
 /// Calls `each` with every selected session, newest first, until the listing reaches the
 /// window's start, ends, or `each` breaks. `page_size` bounds the first request: a listing
 /// that stops after a few sessions should not fetch a full page. `fetched` hears how many
-/// sessions have come in after each page but the last, for a progress line.
+/// sessions have come in after each page but the last, for a progress line. Returns what the
+/// user should know about a mirror's answer (how old it is when the API could not be reached).
 pub async fn each_session(
     ctx: &Context,
     selection: &Selection,
     page_size: u32,
     fetched: &mut dyn FnMut(usize),
     mut each: impl FnMut(Session) -> ControlFlow<()>,
-) -> Result<(), CliError> {
+) -> Result<Option<FreshNotice>, CliError> {
     let workspace = ctx.config.workspace()?;
     let client = ctx.connect().await?;
-    walk(&client, workspace, selection, page_size, fetched, &mut each).await
+    if let Some((sessions, notice)) = from_mirror(ctx, &client, workspace, selection).await? {
+        for session in sessions {
+            if each(session).is_break() {
+                break;
+            }
+        }
+        return Ok(notice);
+    }
+    walk(&client, workspace, selection, page_size, fetched, &mut each).await?;
+    Ok(None)
+}
+
+/// Whether reads of this configuration and selection go to the mirror: it is on, and the
+/// window starts inside the days it keeps.
+pub fn mirror_covers(ctx: &Context, window: &Window, allowed: bool) -> bool {
+    allowed
+        && ctx.config.mirror_on()
+        && window
+            .since
+            .is_none_or(|since| since >= prune_cutoff(Timestamp::now(), ctx.config.mirror_days()))
+}
+
+/// The mirror for a read, synced first when it is stale (within a time bound), and what the
+/// user should know about its answers. `None`: it has never synced and the API cannot be
+/// reached now, so it has nothing to answer with.
+pub async fn fresh_mirror(
+    ctx: &Context,
+    client: &ApiClient,
+    workspace: &WorkspaceId,
+) -> Result<Option<Fresh>, CliError> {
+    let path = mirror::place(&ctx.config)?;
+    let options = SyncOptions {
+        // A person reading expects what was just written: an unchanged workspace costs one
+        // request.
+        fresh_for: std::time::Duration::ZERO,
+        ..SyncOptions::from_config(&ctx.config)
+    };
+    let fresh = mirror::fresh(client, workspace, &path, &options).await?;
+    let never_synced = matches!(
+        fresh.notice,
+        Some(FreshNotice::Stale {
+            last_sync: None,
+            ..
+        })
+    );
+    Ok((!never_synced).then_some(fresh))
+}
+
+/// Runs a read of the mirror off the async threads.
+pub async fn read_mirror<T: Send + 'static>(
+    mirror: Mirror,
+    work: impl FnOnce(&Mirror) -> Result<T, MirrorError> + Send + 'static,
+) -> Result<T, CliError> {
+    let deadline = Instant::now() + mirror::READ_SYNC_BUDGET;
+    crate::blocking::within(deadline, move || work(&mirror))
+        .await
+        .map_err(SyncError::from)?
+        .map_err(mirror_read_error)
+}
+
+/// A failed read of the mirror: an empty search is the caller's to fix; anything else the
+/// mirror's.
+pub fn mirror_read_error(e: MirrorError) -> CliError {
+    match e {
+        MirrorError::EmptyQuery => CliError::new(Kind::Usage, e.to_string()),
+        e => SyncError::Mirror(e).into(),
+    }
+}
+
+/// The selected sessions from the mirror, when it answers for this selection.
+async fn from_mirror(
+    ctx: &Context,
+    client: &ApiClient,
+    workspace: &WorkspaceId,
+    selection: &Selection,
+) -> Result<Option<(Vec<Session>, Option<FreshNotice>)>, CliError> {
+    if !mirror_covers(ctx, &selection.window, selection.mirror) {
+        return Ok(None);
+    }
+    let Some(Fresh { mirror, notice }) = fresh_mirror(ctx, client, workspace).await? else {
+        return Ok(None);
+    };
+    let user_arn = if selection.filter.mine {
+        Some(client.whoami().await?.user_arn)
+    } else {
+        selection.filter.user.clone()
+    };
+    let selection = selection.clone();
+    let sessions = read_mirror(mirror, move |m| select(m, &selection, user_arn)).await?;
+    Ok(Some((sessions, notice)))
+}
+
+/// The selection, newest first, from the mirror: a `--search` ranks its matches (the best
+/// thousand) and lists them newest first like any listing.
+fn select(
+    mirror: &Mirror,
+    selection: &Selection,
+    user_arn: Option<String>,
+) -> Result<Vec<Session>, MirrorError> {
+    let Selection {
+        filter,
+        window,
+        search,
+        limit,
+        ..
+    } = selection;
+    let branch = filter.branch.as_deref();
+    let mut sessions = match search {
+        Some(search) => {
+            let mut query = SearchQuery::new(search.text());
+            query.repo = filter.repo.clone();
+            query.user_arn = user_arn;
+            query.since = window.since;
+            query.limit = usize::MAX;
+            let mut found: Vec<Session> = mirror
+                .search(&query)?
+                .into_iter()
+                .map(|hit| hit.session)
+                .collect();
+            found.sort_by(|a, b| {
+                b.created_at
+                    .cmp(&a.created_at)
+                    .then_with(|| a.session_id.cmp(&b.session_id))
+            });
+            found
+        }
+        None => mirror.list(&sessions_mirror::ListFilter {
+            user_arn,
+            repo: filter.repo.clone(),
+            since: window.since,
+            until: window.until,
+            // The branch is not a column the mirror filters on: count after it.
+            limit: limit.filter(|_| branch.is_none()),
+        })?,
+    };
+    sessions.retain(|s| {
+        window.place(&s.created_at) == Place::Inside
+            && branch.is_none_or(|b| s.facts.branch.as_deref() == Some(b))
+    });
+    if let Some(n) = limit {
+        sessions.truncate(*n);
+    }
+    Ok(sessions)
 }
 
 /// `each_session` for a consumer that can fail (writing CSV or a page): its first error ends
@@ -77,9 +232,9 @@ pub async fn try_each_session(
     page_size: u32,
     fetched: &mut dyn FnMut(usize),
     mut each: impl FnMut(Session) -> Result<(), CliError>,
-) -> Result<(), CliError> {
+) -> Result<Option<FreshNotice>, CliError> {
     let mut failed = None;
-    each_session(ctx, selection, page_size, fetched, |session| {
+    let notice = each_session(ctx, selection, page_size, fetched, |session| {
         match each(session) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
@@ -89,7 +244,7 @@ pub async fn try_each_session(
         }
     })
     .await?;
-    failed.map_or(Ok(()), Err)
+    failed.map_or(Ok(notice), Err)
 }
 
 async fn walk(

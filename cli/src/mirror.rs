@@ -15,6 +15,9 @@ use uuid::Uuid;
 
 use crate::blocking;
 use crate::client::{ApiClient, RequestError};
+use crate::config::Config;
+use crate::error::{CliError, Kind};
+use crate::outbox::{STATE_DIR_ENV, state_dir};
 
 /// How far before the first page's server time the next sync starts. A write the server
 /// stamped just before that time may reach the change feed's index a little later (the index
@@ -22,7 +25,8 @@ use crate::client::{ApiClient, RequestError};
 /// costs a few rows, each applied harmlessly twice, and misses nothing.
 pub const OVERLAP: Duration = Duration::from_secs(120);
 
-/// A mirror synced this recently answers a read without asking the API first.
+/// A mirror synced this recently answers a read without asking the API first (a long-running
+/// reader's default, so that a burst of reads costs one sync).
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
 
 /// How long a read waits for the sync it starts; past it the read answers from the mirror as
@@ -45,6 +49,15 @@ pub fn mirror_path(state_dir: &Path, endpoint: &Url, workspace: &WorkspaceId) ->
     state_dir.join("mirror").join(format!("{name}.sqlite3"))
 }
 
+/// Where the configured endpoint and workspace's mirror lives.
+pub fn place(config: &Config) -> Result<PathBuf, CliError> {
+    let dir = state_dir().ok_or_else(|| {
+        CliError::new(Kind::Config, "no state directory for the local mirror")
+            .help(format!("set {STATE_DIR_ENV} or HOME"))
+    })?;
+    Ok(mirror_path(&dir, config.endpoint()?, config.workspace()?))
+}
+
 /// How a sync runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
@@ -52,6 +65,18 @@ pub struct SyncOptions {
     pub mirror_days: u32,
     /// Changes per page (`None`: as many as the API serves in one page).
     pub page_limit: Option<u32>,
+    /// A read syncs first when the last sync is older than this (see `fresh`).
+    pub fresh_for: Duration,
+}
+
+impl SyncOptions {
+    pub fn from_config(config: &Config) -> Self {
+        SyncOptions {
+            mirror_days: config.mirror_days(),
+            page_limit: None,
+            fresh_for: FRESH_FOR,
+        }
+    }
 }
 
 impl Default for SyncOptions {
@@ -59,6 +84,7 @@ impl Default for SyncOptions {
         SyncOptions {
             mirror_days: sessions_mirror::DEFAULT_MIRROR_DAYS,
             page_limit: None,
+            fresh_for: FRESH_FOR,
         }
     }
 }
@@ -131,6 +157,24 @@ impl std::error::Error for SyncError {
             SyncError::Request(e) => Some(e),
             SyncError::Mirror(e) => Some(e),
             SyncError::TimedOut => None,
+        }
+    }
+}
+
+/// A sync's failure as a command reports it.
+impl From<SyncError> for CliError {
+    fn from(e: SyncError) -> CliError {
+        match e {
+            SyncError::Request(e) => e.into(),
+            SyncError::Mirror(e) => CliError::new(Kind::Unavailable, e.to_string())
+                .help("run `cargo-ai sync` again; `cargo-ai sync --status` shows the mirror's file")
+                .caused_by(e),
+            SyncError::TimedOut => CliError::new(
+                Kind::Unavailable,
+                "the sync did not finish in time",
+            )
+            .help("run `cargo-ai sync` again: it goes on from where the last finished sync ended")
+            .retryable(),
         }
     }
 }
@@ -355,7 +399,7 @@ pub fn age(at: Timestamp) -> String {
 }
 
 /// The mirror at `path` for a read: synced first when its last sync is older than
-/// `FRESH_FOR`, for at most `READ_SYNC_BUDGET`. When that sync cannot finish for want of the
+/// `options.fresh_for`, for at most `READ_SYNC_BUDGET`. When that sync cannot finish for want of the
 /// network (or time), the mirror answers as it is and the notice says how old it is; any
 /// other failure (refused credentials, a workspace not allowed) is an error.
 pub async fn fresh(
@@ -370,7 +414,7 @@ pub async fn fresh(
     let (mirror, last_sync) = with_mirror(mirror, deadline, |m| m.last_sync()).await?;
     let recent = last_sync.is_some_and(|at| {
         let millis = Timestamp::now().unix_millis() - at.unix_millis();
-        (0..FRESH_FOR.as_millis() as i128).contains(&millis)
+        (0..options.fresh_for.as_millis() as i128).contains(&millis)
     });
     if recent {
         return Ok(Fresh {

@@ -58,7 +58,8 @@ def bench(release, env, work, sessions, runs, loadgen, cpu_seconds, pids):
     after one untimed round. `env` is a teammate's shell on the stack; `loadgen(args, env)` runs
     the load generator; `pids` names the stack's processes for `cpu_seconds(pid)`."""
     workspace = str(uuid.uuid4())
-    env = dict(env, CARGO_AI_WORKSPACE=workspace,
+    # Through the API, as before the local mirror (CARGO_AI_MIRROR=off).
+    env = dict(env, CARGO_AI_WORKSPACE=workspace, CARGO_AI_MIRROR="off",
                CARGO_AI_STATE_DIR=str(work / "report-scale-state"))
     seeded = loadgen(["seed", "--workspace", workspace, "--sessions", str(sessions),
                       "--people", "8", "--repos", "6", "--days", "7"], env)

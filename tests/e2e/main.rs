@@ -25,4 +25,5 @@ mod report_html;
 mod request_log;
 mod security;
 mod store_model;
+mod sync;
 mod team_view;

@@ -42,6 +42,10 @@ struct Settings {
     profile: Row,
     region: Row,
     capture: Row,
+    mirror: Row,
+    mirror_days: Row,
+    /// Where this endpoint and workspace's mirror lives, when both are set.
+    mirror_file: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -71,10 +75,16 @@ fn row<T: ToString>(setting: Option<&Setting<T>>, unset: &str) -> Row {
     }
 }
 
-/// Unlike the others, capture always has a value: `full` when nothing sets it.
-fn capture_row(c: &Config) -> Row {
-    let mut shown = row(c.capture.as_ref(), "default");
-    shown.value.get_or_insert_with(|| c.capture().to_string());
+/// A setting that always has a value: `default` when nothing sets it.
+fn defaulted_row<T: ToString>(setting: Option<&Setting<T>>, default: impl ToString) -> Row {
+    let mut shown = row(setting, "default");
+    shown.value.get_or_insert_with(|| default.to_string());
+    shown
+}
+
+fn mirror_row(c: &Config) -> Row {
+    let mut shown = defaulted_row(c.mirror.as_ref(), "on");
+    shown.value = Some(if c.mirror_on() { "on" } else { "off" }.to_owned());
     shown
 }
 
@@ -88,9 +98,14 @@ impl Report for Shown {
             ("profile", &s.profile),
             ("region", &s.region),
             ("capture", &s.capture),
+            ("mirror", &s.mirror),
+            ("mirror_days", &s.mirror_days),
         ] {
             let value = row.value.as_deref().unwrap_or("-");
-            out.push_str(&format!("{key:<10} {value:<40} ({})\n", row.source));
+            out.push_str(&format!("{key:<11} {value:<40} ({})\n", row.source));
+        }
+        if let Some(file) = &s.mirror_file {
+            out.push_str(&format!("{:<11} {}\n", "mirror file", file.display()));
         }
         out.push_str(
             "\nconfig files, lowest precedence first (flags and environment override them):\n",
@@ -111,7 +126,10 @@ fn show(ctx: &Context, as_json: bool) -> Result<(), CliError> {
             workspace: row(c.workspace.as_ref(), "not set"),
             profile: row(c.profile.as_ref(), "AWS default chain"),
             region: row(c.region.as_ref(), "AWS profile or default chain"),
-            capture: capture_row(c),
+            capture: defaulted_row(c.capture.as_ref(), c.capture()),
+            mirror: mirror_row(c),
+            mirror_days: defaulted_row(c.mirror_days.as_ref(), c.mirror_days()),
+            mirror_file: crate::mirror::place(c).ok(),
         },
         files: c
             .files

@@ -11,7 +11,9 @@ pub mod mcp;
 pub mod outbox;
 mod print;
 pub mod report;
+pub mod search;
 pub mod session;
+pub mod sync;
 pub mod whoami;
 
 use std::io::IsTerminal;
@@ -129,6 +131,28 @@ pub enum Command {
         cargo-ai report --since 30d --html team.html      # charts and a searchable table, one file")]
     Report(report::ReportArgs),
 
+    /// The team's sessions that best match some words: who already worked on this?
+    ///
+    /// Ranked over titles, summaries, repositories, branches and names, from the local
+    /// mirror (synced first, answered offline with its age). With the mirror off or
+    /// --no-sync, a substring match through the API, newest first.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai search upload retries\n  \
+        cargo-ai search '\"exponential backoff\"' --repo github.com/acme/uploader\n  \
+        cargo-ai search sign-in --mine --since 30d\n  \
+        cargo-ai search 'upload*' --limit 5 --json")]
+    Search(search::SearchArgs),
+
+    /// Bring the local mirror of the workspace's sessions up to date, or show its status.
+    ///
+    /// Reads (session list, search, report) sync by themselves; this does it now and says
+    /// what changed. The first sync pulls the last mirror_days days (365 unless set); later
+    /// ones only what changed. mirror = "off" (or CARGO_AI_MIRROR=off) turns the mirror off.
+    #[command(
+        after_help = "Examples:\n  cargo-ai sync\n  cargo-ai sync --status\n  cargo-ai sync --status --json"
+    )]
+    Sync(sync::SyncArgs),
+
     /// Who you are to the API: your AWS ARN, the user_uuid recorded for you, and the settings in use.
     #[command(after_help = "Example:\n  cargo-ai whoami\n  cargo-ai whoami --json")]
     Whoami(whoami::WhoamiArgs),
@@ -209,6 +233,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let ctx = global.context()?;
             deliver_pending(&ctx).await;
             report::run(&ctx, args).await
+        }
+        Command::Search(args) => {
+            let ctx = global.context()?;
+            deliver_pending(&ctx).await;
+            search::run(&ctx, args).await
+        }
+        Command::Sync(args) => {
+            let ctx = global.context()?;
+            deliver_pending(&ctx).await;
+            sync::run(&ctx, args).await
         }
         Command::Whoami(args) => {
             let ctx = global.context()?;

@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::error::CliError;
 use crate::listing::window::Window;
 use crate::listing::{Selection, each_session, parse_repo, try_each_session};
+use crate::mirror::FreshNotice;
 use crate::render::csv::CsvWriter;
 use crate::report::html::HtmlReport;
 use crate::report::model::Builder;
@@ -54,6 +55,10 @@ pub struct ReportArgs {
     /// it to stdout. An existing FILE is replaced only once the page is complete.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// Ask the API alone (no local mirror, no sync).
+    #[arg(long)]
+    pub no_sync: bool,
 }
 
 pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
@@ -67,6 +72,8 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
         },
         window: Window::parse(Some(&args.since), args.until.as_deref(), &now)?,
         search: None,
+        limit: None,
+        mirror: !args.no_sync,
     };
     let page_size = sessions_core::fields::LIST_MAX_LIMIT;
     let mut progress = Progress::new(ctx);
@@ -78,7 +85,7 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
         })
         .await;
         progress.done();
-        walked?;
+        say(ctx, walked?);
         return csv.finish();
     }
     if let Some(path) = &args.html {
@@ -93,7 +100,7 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
     })
     .await;
     progress.done();
-    walked?;
+    say(ctx, walked?);
     let report = builder.finish(selection.window);
     if args.json {
         print::json(&report)
@@ -118,11 +125,12 @@ async fn html(
         HtmlReport::create(path)?
     };
     let mut builder = Builder::default();
-    try_each_session(ctx, &selection, page_size, fetched, |session| {
+    let notice = try_each_session(ctx, &selection, page_size, fetched, |session| {
         builder.add(&session);
         page.add(&session)
     })
     .await?;
+    say(ctx, notice);
     let report = builder.finish(selection.window);
     let bytes = page.finish(&report, now)?;
     if !ctx.quiet() && path != Path::new("-") {
@@ -134,6 +142,13 @@ async fn html(
         );
     }
     Ok(())
+}
+
+/// What the user should know about the mirror's answer, on stderr unless `--quiet`.
+fn say(ctx: &Context, notice: Option<FreshNotice>) {
+    if let Some(notice) = notice.filter(|_| !ctx.quiet()) {
+        eprintln!("{notice}");
+    }
 }
 
 /// `812 KB`, `3.4 MB`.

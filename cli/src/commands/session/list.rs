@@ -42,9 +42,14 @@ pub struct ListArgs {
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
 
-    /// Only sessions whose title or summary contains this text, in any case.
+    /// Only sessions that match these words (as `cargo-ai search` finds them, newest first;
+    /// with the mirror off or --no-sync: whose title or summary contains the text, in any case).
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+
+    /// Ask the API alone (no local mirror, no sync).
+    #[arg(long)]
+    pub no_sync: bool,
 
     /// Print RFC 4180 CSV for spreadsheets: a header row, then every field of each session.
     #[arg(long, conflicts_with_all = ["json", "jsonl"])]
@@ -63,6 +68,7 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
         branch,
         since,
         search,
+        no_sync,
         csv,
         output,
     } = args;
@@ -75,6 +81,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
         },
         window: Window::parse(since.as_deref(), None, &Timestamp::now())?,
         search: search.as_deref().map(Search::new),
+        limit: Some(limit as usize),
+        mirror: !no_sync,
     };
     let limit = limit as usize;
     let mut sessions: Vec<Session> = Vec::new();
@@ -101,7 +109,9 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     )
     .await;
     progress.done();
-    walked?;
+    if let Some(notice) = walked?.filter(|_| !ctx.quiet()) {
+        eprintln!("{notice}");
+    }
     let format = if csv { Format::Csv } else { output.format() };
     print::sessions(&sessions, format)
 }

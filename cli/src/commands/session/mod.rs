@@ -63,6 +63,12 @@ pub enum SessionCommand {
         cargo-ai workspaceManagement session list --since 30d --limit 10000 --csv > sessions.csv")]
     List(list::ListArgs),
 
+    /// The sessions that best match some words, ranked (the same as `cargo-ai search`).
+    #[command(after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session search upload retries\n  \
+        cargo-ai workspaceManagement session search sign-in --mine --json")]
+    Search(crate::commands::search::SearchArgs),
+
     /// Delete one of your own sessions (asks first on a terminal).
     ///
     /// Removes the row's title, summary and every other field for everyone on the workspace:
@@ -85,6 +91,7 @@ pub async fn run(ctx: &Context, command: WorkspaceCommand) -> Result<(), CliErro
         SessionCommand::Upsert(args) => upsert::run(ctx, args).await,
         SessionCommand::Get(args) => get::run(ctx, args).await,
         SessionCommand::List(args) => list::run(ctx, args).await,
+        SessionCommand::Search(args) => crate::commands::search::run(ctx, args).await,
         SessionCommand::Delete(args) => delete::run(ctx, args).await,
     }
 }
