@@ -15,8 +15,7 @@ use crate::context::Context;
 use crate::error::{CliError, Kind};
 use crate::facts::git_facts;
 use crate::mcp_log::{MirrorLog, SyncState};
-use crate::mirror::{SyncOptions, mirror_path, sync_once};
-use crate::outbox::state_dir;
+use crate::mirror::{SyncOptions, place, sync_once};
 
 /// How often the mirror is brought up to date while Claude runs: teammates' sessions end
 /// every few minutes, and each sync is one request when nothing changed.
@@ -65,17 +64,18 @@ async fn repo_of(dir: &Path) -> Option<String> {
 /// The mirror of the configured workspace, with a sync started now and repeated every
 /// `SYNC_EVERY` while the server runs; or a log that says what is missing.
 fn serve_mirror(ctx: Context) -> MirrorLog {
-    let (endpoint, workspace, state) =
-        match (ctx.config.endpoint(), ctx.config.workspace(), state_dir()) {
-            (Ok(endpoint), Ok(workspace), Some(state)) => (endpoint.clone(), *workspace, state),
-            (Err(e), _, _) | (_, Err(e), _) => return MirrorLog::unavailable(e.to_string()),
-            (_, _, None) => {
-                return MirrorLog::unavailable(
-                    "no state directory for the mirror; set CARGO_AI_STATE_DIR".to_owned(),
-                );
-            }
-        };
-    let path = mirror_path(&state, &endpoint, &workspace);
+    if !ctx.config.mirror_on() {
+        return MirrorLog::unavailable(
+            "the team log is off here (mirror = off): the team-log tools answer from the local \
+             mirror; turn it on with mirror = \"on\" in .cargo-ai.toml or unset CARGO_AI_MIRROR"
+                .to_owned(),
+        );
+    }
+    let (path, workspace) = match (place(&ctx.config), ctx.config.workspace()) {
+        (Ok(path), Ok(workspace)) => (path, *workspace),
+        (Err(e), _) | (_, Err(e)) => return MirrorLog::unavailable(e.to_string()),
+    };
+    let options = SyncOptions::from_config(&ctx.config);
     let sync = Arc::new(SyncState::default());
     let status = Arc::clone(&sync);
     let mirror = path.clone();
@@ -91,7 +91,6 @@ fn serve_mirror(ctx: Context) -> MirrorLog {
             }
             if let Some(client) = &client {
                 let deadline = Instant::now() + SYNC_BUDGET;
-                let options = SyncOptions::default();
                 match sync_once(client, &workspace, &mirror, &options, deadline, &mut |_| {}).await
                 {
                     Ok(report) => {
