@@ -452,4 +452,45 @@ mod tests {
         );
         assert_eq!(diff("same\n", "same\n"), "");
     }
+
+    #[test]
+    fn our_server_is_registered_once_approved_once_and_taken_out_alone() {
+        let mut servers = json!({ "mcpServers": { "db": { "command": "psql-mcp" } } });
+        merge_server(&mut servers, "/opt/bin/cargo-ai").unwrap();
+        let once = servers.clone();
+        merge_server(&mut servers, "/opt/bin/cargo-ai").unwrap();
+        assert_eq!(servers, once, "idempotent");
+        assert!(has_server(&servers));
+        assert_eq!(
+            servers["mcpServers"][SERVER_NAME],
+            json!({ "type": "stdio", "command": "/opt/bin/cargo-ai", "args": ["mcp"] })
+        );
+        remove_server(&mut servers).unwrap();
+        assert_eq!(
+            servers,
+            json!({ "mcpServers": { "db": { "command": "psql-mcp" } } })
+        );
+
+        let mut foreign = json!({ "mcpServers": { SERVER_NAME: { "command": "other" } } });
+        let e = merge_server(&mut foreign, PROGRAM).unwrap_err();
+        assert!(e.contains("not cargo-ai's"), "{e}");
+        remove_server(&mut foreign).unwrap();
+        assert_eq!(
+            foreign["mcpServers"][SERVER_NAME]["command"], "other",
+            "not ours: kept"
+        );
+
+        let mut settings = json!({ "enabledMcpjsonServers": ["db"] });
+        approve_server(&mut settings, true).unwrap();
+        approve_server(&mut settings, true).unwrap();
+        assert_eq!(
+            settings["enabledMcpjsonServers"],
+            json!(["db", SERVER_NAME])
+        );
+        approve_server(&mut settings, false).unwrap();
+        assert_eq!(settings, json!({ "enabledMcpjsonServers": ["db"] }));
+        let mut empty = json!({});
+        approve_server(&mut empty, false).unwrap();
+        assert_eq!(empty, json!({}), "nothing to withdraw: unchanged");
+    }
 }
