@@ -231,6 +231,10 @@ async fn reopen(
 /// Stamps the end now and leaves; the worker does the slow part.
 pub fn session_end(input: HookInput) -> Result<(), CliError> {
     let finished_at = Timestamp::now();
+    state::forget(&input.session_id);
+    if project_settings("session-end", input.cwd.as_deref()).1 == Capture::Off {
+        return Ok(());
+    }
     // With the plugin's hooks and the settings' both installed, two SessionEnd hooks run:
     // one records the end, the other leaves.
     if !state::claim_end(&input.session_id) {
@@ -238,9 +242,6 @@ pub fn session_end(input: HookInput) -> Result<(), CliError> {
             "session-end: {} already ended by another hook",
             input.session_id
         ));
-        return Ok(());
-    }
-    if project_settings("session-end", input.cwd.as_deref()).1 == Capture::Off {
         return Ok(());
     }
     spawn_worker(
