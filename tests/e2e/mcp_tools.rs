@@ -216,3 +216,111 @@ async fn cargo_ai_mcp_answers_claude_with_a_teammates_session() {
         "Bob already added jittered retries to the uploader."
     );
 }
+
+/// A whole session of `cargo-ai mcp` driven over stdio: every byte it writes to stdout is
+/// JSON-RPC; `get_session` finds the teammate's session and not the deleted one; a bad
+/// argument is a tool error that says how to call the tool; and with the API gone, the
+/// server still answers from its mirror and says the sync failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cargo_ai_mcp_speaks_only_json_rpc_and_answers_from_its_mirror() {
+    use tokio::io::AsyncWriteExt;
+
+    let mut stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let calls = [
+        json!({"name": "search_sessions", "arguments": {"query": QUERY}}),
+        json!({"name": "get_session", "arguments": {"session_id": FOUND}}),
+        json!({"name": "get_session", "arguments": {"session_id": DELETED}}),
+        json!({"name": "recent_sessions", "arguments": {"repo": "acme/uploader"}}),
+        json!({"name": "search_sessions", "arguments": {"query": "x", "limit": 99}}),
+    ];
+    let env = server_env(&stack, &ws, &state);
+    // `pause`: how long to wait before the calls (for the background sync to have tried).
+    let run = |calls: &[Value], pause: std::time::Duration| {
+        let mut input = vec![
+            json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "e2e", "version": "1"}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        ];
+        for (i, call) in calls.iter().enumerate() {
+            input.push(
+                json!({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call", "params": call}),
+            );
+        }
+        let mut cmd = tokio::process::Command::new(cargo_ai_path());
+        cmd.arg("mcp")
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", dir.path())
+            .envs(env.clone())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        async move {
+            let mut child = cmd.spawn().expect("run cargo-ai mcp");
+            let mut stdin = child.stdin.take().expect("stdin");
+            let mut answers = Vec::new();
+            let stdout = child.stdout.take().expect("stdout");
+            let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+            // One request at a time, as a client waits for each answer.
+            for message in input {
+                stdin
+                    .write_all(format!("{message}\n").as_bytes())
+                    .await
+                    .expect("write");
+                if message.get("id").is_none() {
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                let line =
+                    tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+                        .await
+                        .expect("an answer in time")
+                        .expect("read")
+                        .expect("a line");
+                let answer: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON-RPC ({e}): {line:?}"));
+                assert_eq!(answer["jsonrpc"], "2.0", "{line}");
+                answers.push(answer);
+            }
+            drop(stdin);
+            while let Some(rest) = lines.next_line().await.expect("read") {
+                panic!("stdout after the last answer: {rest:?}");
+            }
+            assert!(child.wait().await.expect("wait").success());
+            answers
+        }
+    };
+    let text = |answer: &Value| {
+        answer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let answers = run(&calls, std::time::Duration::ZERO).await;
+    assert_eq!(answers[0]["result"]["serverInfo"]["name"], "sessions");
+    assert!(text(&answers[1]).contains(FOUND), "{}", answers[1]);
+    let got = text(&answers[2]);
+    assert!(
+        got.contains("jittered exponential backoff") && got.contains("bob"),
+        "{got}"
+    );
+    assert!(text(&answers[3]).contains("No session"), "{}", answers[3]);
+    assert!(text(&answers[4]).contains(FOUND), "{}", answers[4]);
+    assert_eq!(answers[5]["result"]["isError"], true, "{}", answers[5]);
+    assert!(text(&answers[5]).contains("pass 1-20"), "{}", answers[5]);
+
+    // The API gone: the mirror answers, and says its latest sync failed.
+    stack.stop_server().await;
+    let offline = run(&calls[..1], std::time::Duration::from_secs(2)).await;
+    let found = text(&offline[1]);
+    assert!(
+        found.contains(FOUND) && found.contains("sync failed"),
+        "{found}"
+    );
+}
