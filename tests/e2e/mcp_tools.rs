@@ -288,9 +288,8 @@ async fn cargo_ai_mcp_speaks_only_json_rpc_and_answers_from_its_mirror() {
                 answers.push(answer);
             }
             drop(stdin);
-            while let Some(rest) = lines.next_line().await.expect("read") {
-                panic!("stdout after the last answer: {rest:?}");
-            }
+            let rest = lines.next_line().await.expect("read");
+            assert_eq!(rest, None, "stdout after the last answer");
             assert!(child.wait().await.expect("wait").success());
             answers
         }
