@@ -5,7 +5,7 @@ initialize, one search), then search round trips, over a given mirror file.
   MIRROR_BENCH_FILE=/tmp/m.sqlite3 cargo bench -p sessions-mirror   # a 100,000-session mirror
   python3 mcp/bench_stdio.py target/release/cargo-ai /tmp/m.sqlite3
 
-The mirror is copied to where `cargo-ai mcp` looks for it, under a private state dir, with an
+The mirror is moved to where `cargo-ai mcp` looks for it (and back), under a private state dir, with an
 endpoint nothing listens on: the background sync fails at once, as offline, and every answer
 comes from the mirror.
 """
@@ -83,7 +83,8 @@ def main():
     name = uuid.uuid5(FILE_NAMESPACE, f"{ENDPOINT}\n{WORKSPACE}")
     os.makedirs(os.path.join(state, "mirror"))
     mirror = os.path.join(state, "mirror", f"{name}.sqlite3")
-    shutil.copy(source, mirror)
+    # Moved in and back out: a 100,000-session mirror is some 330 MB.
+    shutil.move(source, mirror)
     with sqlite3.connect(mirror) as db:
         rows = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
         # Synced a moment ago: no read waits for a first sync.
@@ -111,6 +112,7 @@ def main():
         server.search(QUERIES[i % len(QUERIES)])
         calls.append((time.perf_counter() - begun) * 1000)
     server.close()
+    shutil.move(mirror, source)
     shutil.rmtree(state)
 
     print(f"mirror: {rows} sessions")
