@@ -1,11 +1,7 @@
-//! Brings gitleaks' default rule set (v8.30.1, MIT) into the build from crates.io and turns it,
-//! with `rules/local.toml`, into Rust statics (`$OUT_DIR/rules.rs`, included by `src/rules.rs`):
-//! no rule file is read or parsed when the scanner runs.
-//!
-//! The rules are the copy that the crate `keyspoor` 0.1.4 publishes as `src/builtin_rules.json`
-//! (see `rules/README.md`). Its `.crate` is downloaded once into `OUT_DIR` and checked against
-//! the registry's SHA-256 before anything is unpacked.
-//! `SESSIONS_SECRET_RULES_CRATE=/path/to/keyspoor-0.1.4.crate` builds from a local copy (offline).
+//! Turns gitleaks' default rule set (`rules/gitleaks.toml`, v8.30.1, MIT, committed as
+//! published and checked by its SHA-256) and `rules/local.toml` into Rust statics
+//! (`$OUT_DIR/rules.rs`, included by `src/rules.rs`): no rule file is read or parsed when the
+//! scanner runs, and the build needs nothing but the source tree (no network, no tools).
 
 #[path = "src/config.rs"]
 #[allow(dead_code)]
@@ -15,18 +11,14 @@ mod generate;
 #[path = "src/pattern.rs"]
 mod pattern;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::{env, fs};
 
 use sha2::{Digest, Sha256};
 
-const CRATE: &str = "keyspoor";
-const VERSION: &str = "0.1.4";
-/// The registry's checksum of the `.crate` file (the crates.io index's `cksum`).
-const CRATE_SHA256: &str = "7c92c859990034fc8ded273dc681b600c5c2e04e9374d0a4e8b4776081f46cf7";
-const RULES_PATH: &str = "src/builtin_rules.json";
-const OFFLINE_VAR: &str = "SESSIONS_SECRET_RULES_CRATE";
+const GITLEAKS_RULES: &str = "rules/gitleaks.toml";
+/// gitleaks v8.30.1's `config/gitleaks.toml` (commit 83d9cd684c87d95d656c1458ef04895a7f1cbd8e).
+const GITLEAKS_SHA256: &str = "e163e53b9e7e8a8511e77271e2b323ed057759542a6d988258afe3a1fa329caf";
 const LOCAL_RULES: &str = "rules/local.toml";
 
 fn main() {
@@ -35,11 +27,11 @@ fn main() {
         "build/generate.rs",
         "src/config.rs",
         "src/pattern.rs",
+        GITLEAKS_RULES,
         LOCAL_RULES,
     ] {
         println!("cargo:rerun-if-changed={input}");
     }
-    println!("cargo:rerun-if-env-changed={OFFLINE_VAR}");
     if let Err(e) = run() {
         eprintln!("error: {e}");
         std::process::exit(1);
@@ -48,92 +40,30 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?);
-    let archive = match env::var_os(OFFLINE_VAR) {
-        Some(local) => verified(PathBuf::from(local))
-            .map_err(|e| format!("{e}; it was named by {OFFLINE_VAR}"))?,
-        None => download(&out)?,
-    };
-    let json = unpack_rules(&archive, &out)?;
-    let local =
-        fs::read_to_string(LOCAL_RULES).map_err(|e| format!("reading {LOCAL_RULES}: {e}"))?;
-    let code = generate::rust_source(&json, &local)?;
+    let gitleaks = verified(GITLEAKS_RULES)?;
+    let local = read(LOCAL_RULES)?;
+    let code = generate::rust_source((GITLEAKS_RULES, &gitleaks), (LOCAL_RULES, &local))?;
     let target = out.join("rules.rs");
     fs::write(&target, code).map_err(|e| format!("writing {}: {e}", target.display()))
 }
 
-fn url() -> String {
-    format!("https://static.crates.io/crates/{CRATE}/{CRATE}-{VERSION}.crate")
+fn read(path: &str) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))
 }
 
-/// The path, once its SHA-256 is the pinned one.
-fn verified(path: PathBuf) -> Result<PathBuf, String> {
-    let bytes = fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let digest: String = Sha256::digest(&bytes)
+/// gitleaks' file, once its SHA-256 is the pinned one: the rules are gitleaks' as released.
+fn verified(path: &str) -> Result<String, String> {
+    let text = read(path)?;
+    let digest: String = Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    if digest != CRATE_SHA256 {
+    if digest != GITLEAKS_SHA256 {
         return Err(format!(
-            "{} has SHA-256 {digest}, not {CRATE_SHA256} ({CRATE} {VERSION} as published at {})",
-            path.display(),
-            url()
+            "{path} has SHA-256 {digest}, not {GITLEAKS_SHA256} (gitleaks v8.30.1's \
+             config/gitleaks.toml): restore it with `git checkout -- redact/{path}`, or, to \
+             update the rules, follow redact/rules/README.md"
         ));
     }
-    Ok(path)
-}
-
-/// The `.crate` in `OUT_DIR`, downloaded unless a verified copy is already there.
-fn download(out: &Path) -> Result<PathBuf, String> {
-    let path = out.join(format!("{CRATE}-{VERSION}.crate"));
-    if path.is_file() && verified(path.clone()).is_ok() {
-        return Ok(path);
-    }
-    let url = url();
-    let partial = out.join(format!("{CRATE}-{VERSION}.crate.part"));
-    let offline_help = format!(
-        "the secret rules come from {url}; without network, download that file elsewhere \
-         (or take it from ~/.cargo/registry/cache/*/ where cargo keeps it) and build with \
-         {OFFLINE_VAR}=/path/to/{CRATE}-{VERSION}.crate"
-    );
-    let status = Command::new("curl")
-        .args(["--silent", "--show-error", "--fail", "--location"])
-        .args(["--retry", "3", "--connect-timeout", "20", "--output"])
-        .arg(&partial)
-        .arg(&url)
-        .status()
-        .map_err(|e| format!("could not run curl ({e}); {offline_help}"))?;
-    if !status.success() {
-        let _ = fs::remove_file(&partial);
-        return Err(format!(
-            "downloading failed (curl: {status}); {offline_help}"
-        ));
-    }
-    // Checked before it takes the final name, so a bad download is never reused.
-    if let Err(e) = verified(partial.clone()) {
-        let _ = fs::remove_file(&partial);
-        return Err(e);
-    }
-    fs::rename(&partial, &path).map_err(|e| format!("saving {}: {e}", path.display()))?;
-    Ok(path)
-}
-
-/// The rule file's text, unpacked from the (verified) archive into `OUT_DIR` only.
-fn unpack_rules(archive: &Path, out: &Path) -> Result<String, String> {
-    let member = format!("{CRATE}-{VERSION}/{RULES_PATH}");
-    let status = Command::new("tar")
-        .arg("-xzf")
-        .arg(archive)
-        .arg("-C")
-        .arg(out)
-        .arg(&member)
-        .status()
-        .map_err(|e| format!("could not run tar to unpack {}: {e}", archive.display()))?;
-    if !status.success() {
-        return Err(format!(
-            "tar could not unpack {member} from {} ({status})",
-            archive.display()
-        ));
-    }
-    let path = out.join(&member);
-    fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))
+    Ok(text)
 }

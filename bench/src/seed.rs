@@ -181,6 +181,7 @@ fn facts(rng: &mut fastrand::Rng, repo: &str) -> Facts {
         files_touched: Some(rng.u64(0..40)),
         active_s: (!partial).then(|| log_uniform(rng, 60.0, 4.0 * 3600.0) as u64),
         end_reason: Some(pick(rng, &END_REASONS).to_owned()),
+        ..Facts::default()
     }
 }
 

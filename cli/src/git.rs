@@ -11,6 +11,16 @@ use std::path::{Path, PathBuf};
 
 use crate::files::{open_regular, read_small};
 
+mod commit;
+mod diff;
+mod history;
+mod objects;
+mod revision;
+mod worktree;
+
+pub use history::{SessionChange, Start};
+pub use revision::CommitInfo;
+
 /// `.git` files, `HEAD`, `commondir` and loose refs hold one line.
 const MAX_POINTER_BYTES: u64 = 4 * 1024;
 /// A config with every remote and branch of a big project is a few kilobytes.
@@ -110,10 +120,6 @@ impl Repo {
 
     /// The commit HEAD is at: a detached one's own, else its branch's, from the branch's file
     /// or `packed-refs`. `None` on an unborn branch, or under reftable.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the commit facts of a session read it next")
-    )]
     pub fn head_commit(&self) -> Option<String> {
         self.resolve("HEAD")
     }

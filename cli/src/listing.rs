@@ -79,16 +79,19 @@ pub async fn each_session(
 ) -> Result<Option<FreshNotice>, CliError> {
     let workspace = ctx.config.workspace()?;
     let client = ctx.connect().await?;
-    if let Some((sessions, notice)) = from_mirror(ctx, &client, workspace, selection).await? {
-        for session in sessions {
-            if each(session).is_break() {
-                break;
+    let notice = match from_mirror(ctx, &client, workspace, selection).await? {
+        Ok((sessions, notice)) => {
+            for session in sessions {
+                if each(session).is_break() {
+                    break;
+                }
             }
+            return Ok(notice);
         }
-        return Ok(notice);
-    }
+        Err(notice) => notice,
+    };
     walk(&client, workspace, selection, page_size, fetched, &mut each).await?;
-    Ok(None)
+    Ok(notice)
 }
 
 /// Whether reads of this configuration and selection go to the mirror: it is on, and the
@@ -102,13 +105,13 @@ pub fn mirror_covers(ctx: &Context, window: &Window, allowed: bool) -> bool {
 }
 
 /// The mirror for a read, synced first when it is stale (within a time bound), and what the
-/// user should know about its answers. `None`: it has never synced and the API cannot be
-/// reached now, so it has nothing to answer with.
+/// user should know about its answers. `Err`: it has never finished a sync, so it has nothing
+/// to answer with; the read goes to the API, and the notice says why.
 pub async fn fresh_mirror(
     ctx: &Context,
     client: &ApiClient,
     workspace: &WorkspaceId,
-) -> Result<Option<Fresh>, CliError> {
+) -> Result<Result<Fresh, FreshNotice>, CliError> {
     let path = mirror::place(&ctx.config)?;
     let options = SyncOptions {
         // A person reading expects what was just written: an unchanged workspace costs one
@@ -117,14 +120,10 @@ pub async fn fresh_mirror(
         ..SyncOptions::from_config(&ctx.config)
     };
     let fresh = mirror::fresh(client, workspace, &path, &options).await?;
-    let never_synced = matches!(
-        fresh.notice,
-        Some(FreshNotice::Stale {
-            last_sync: None,
-            ..
-        })
-    );
-    Ok((!never_synced).then_some(fresh))
+    Ok(match fresh.notice {
+        Some(notice @ FreshNotice::NeverSynced { .. }) => Err(notice),
+        _ => Ok(fresh),
+    })
 }
 
 /// Runs a read of the mirror off the async threads.
@@ -148,18 +147,20 @@ pub fn mirror_read_error(e: MirrorError) -> CliError {
     }
 }
 
-/// The selected sessions from the mirror, when it answers for this selection.
+/// The selected sessions from the mirror, when it answers for this selection; else why not,
+/// if the user should know.
 async fn from_mirror(
     ctx: &Context,
     client: &ApiClient,
     workspace: &WorkspaceId,
     selection: &Selection,
-) -> Result<Option<(Vec<Session>, Option<FreshNotice>)>, CliError> {
+) -> Result<Result<(Vec<Session>, Option<FreshNotice>), Option<FreshNotice>>, CliError> {
     if !mirror_covers(ctx, &selection.window, selection.mirror) {
-        return Ok(None);
+        return Ok(Err(None));
     }
-    let Some(Fresh { mirror, notice }) = fresh_mirror(ctx, client, workspace).await? else {
-        return Ok(None);
+    let Fresh { mirror, notice } = match fresh_mirror(ctx, client, workspace).await? {
+        Ok(fresh) => fresh,
+        Err(notice) => return Ok(Err(Some(notice))),
     };
     let user_arn = if selection.filter.mine {
         Some(client.whoami().await?.user_arn)
@@ -168,7 +169,7 @@ async fn from_mirror(
     };
     let selection = selection.clone();
     let sessions = read_mirror(mirror, move |m| select(m, &selection, user_arn)).await?;
-    Ok(Some((sessions, notice)))
+    Ok(Ok((sessions, notice)))
 }
 
 /// The selection, newest first, from the mirror: a `--search` ranks its matches (the best

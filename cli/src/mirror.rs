@@ -354,11 +354,14 @@ pub struct Fresh {
 #[derive(Debug)]
 pub enum FreshNotice {
     /// The sync before the read did not finish (no network, the API failing, too slow): the
-    /// answers are as of the last sync, if there was one.
+    /// answers are as of the last sync.
     Stale {
-        last_sync: Option<Timestamp>,
+        last_sync: Timestamp,
         why: SyncError,
     },
+    /// The mirror has never finished a sync, and the one before this read did not either: it
+    /// has nothing to answer with, and the read goes to the API.
+    NeverSynced { why: SyncError },
     /// Opening had to set aside or empty the file.
     Opened(Notice),
 }
@@ -366,20 +369,15 @@ pub enum FreshNotice {
 impl fmt::Display for FreshNotice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FreshNotice::Stale {
-                last_sync: Some(at),
-                why,
-            } => write!(
+            FreshNotice::Stale { last_sync, why } => write!(
                 f,
-                "answering from the local mirror, last synced {} ago ({at}): {why}",
-                age(*at)
+                "answering from the local mirror, last synced {} ago ({last_sync}): {why}",
+                age(*last_sync)
             ),
-            FreshNotice::Stale {
-                last_sync: None,
-                why,
-            } => write!(
+            FreshNotice::NeverSynced { why } => write!(
                 f,
-                "answering from the local mirror, which has never synced: {why}"
+                "the local mirror has not finished its first sync ({why}), so this answer comes \
+                 from the API; `cargo-ai sync` fills it once (with progress), then reads are local"
             ),
             FreshNotice::Opened(notice) => write!(f, "{notice}"),
         }
@@ -399,9 +397,10 @@ pub fn age(at: Timestamp) -> String {
 }
 
 /// The mirror at `path` for a read: synced first when its last sync is older than
-/// `options.fresh_for`, for at most `READ_SYNC_BUDGET`. When that sync cannot finish for want of the
-/// network (or time), the mirror answers as it is and the notice says how old it is; any
-/// other failure (refused credentials, a workspace not allowed) is an error.
+/// `options.fresh_for`, for at most `READ_SYNC_BUDGET`. When that sync cannot finish for want
+/// of the network (or time), the mirror answers as it is and the notice says how old it is
+/// (`NeverSynced`: it has nothing to answer with); any other failure (refused credentials, a
+/// workspace not allowed) is an error.
 pub async fn fresh(
     client: &ApiClient,
     workspace: &WorkspaceId,
@@ -426,7 +425,10 @@ pub async fn fresh(
     let synced = sync_once(client, workspace, path, options, deadline, &mut |_| {}).await;
     let notice = match synced {
         Ok(report) => report.notice.map(FreshNotice::Opened).or(opened),
-        Err(why) if why.is_offline() => Some(FreshNotice::Stale { last_sync, why }),
+        Err(why) if why.is_offline() => Some(match last_sync {
+            Some(last_sync) => FreshNotice::Stale { last_sync, why },
+            None => FreshNotice::NeverSynced { why },
+        }),
         Err(e) => return Err(e),
     };
     // The sync's deadline may have passed; reading needs its own moment.
@@ -436,7 +438,53 @@ pub async fn fresh(
 
 #[cfg(test)]
 mod tests {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
     use super::*;
+    use crate::aws::AwsIdentity;
+
+    /// A client for an endpoint nothing listens on.
+    fn offline_client() -> ApiClient {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let endpoint = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let keys = sessions_aws::static_credentials("AKIDEXAMPLE", "secret");
+        let identity = AwsIdentity::new(SharedCredentialsProvider::new(keys), "us-east-1".into());
+        ApiClient::new(endpoint, identity).unwrap().single_attempt()
+    }
+
+    #[tokio::test]
+    async fn offline_a_synced_mirror_answers_with_its_age_and_a_new_one_cannot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sqlite3");
+        let workspace = WorkspaceId::parse("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60").unwrap();
+        let client = offline_client();
+        let options = SyncOptions::default();
+
+        let never = fresh(&client, &workspace, &path, &options).await.unwrap();
+        let notice = never.notice.expect("a notice");
+        assert!(
+            matches!(notice, FreshNotice::NeverSynced { .. }),
+            "{notice}"
+        );
+        assert!(notice.to_string().contains("cargo-ai sync"), "{notice}");
+
+        let mut mirror = never.mirror;
+        let an_hour_ago = Timestamp::now().plus_seconds(-3600);
+        mirror.set_cursor(an_hour_ago, an_hour_ago).unwrap();
+        drop(mirror);
+        let stale = fresh(&client, &workspace, &path, &options).await.unwrap();
+        let notice = stale.notice.expect("a notice");
+        assert!(matches!(notice, FreshNotice::Stale { .. }), "{notice}");
+        assert!(notice.to_string().contains("60 min ago"), "{notice}");
+
+        // Fresh enough: no request at all, no notice.
+        let mut mirror = stale.mirror;
+        mirror.set_cursor(an_hour_ago, Timestamp::now()).unwrap();
+        drop(mirror);
+        let recent = fresh(&client, &workspace, &path, &options).await.unwrap();
+        assert!(recent.notice.is_none());
+    }
 
     #[test]
     fn each_endpoint_and_workspace_has_its_own_file_and_keeps_it() {

@@ -231,7 +231,36 @@ fn fact_lines(f: &Facts) -> Vec<(&'static str, String)> {
     );
     add("models", f.models.as_ref().map(|m| m.join(", ")));
     add("ended", f.end_reason.clone());
+    add("changed", changed(f));
+    add("commits", f.commit_count.map(|n| n.to_string()));
+    for c in f.commits.iter().flatten() {
+        let short = c.sha.get(..crate::git::SHORT_SHA).unwrap_or(&c.sha);
+        let by = if c.claude { " (with Claude)" } else { "" };
+        add(
+            "",
+            Some(format!(
+                "{short} +{} -{} {}{by}",
+                c.added, c.removed, c.subject
+            )),
+        );
+    }
     lines
+}
+
+/// The session's change, committed or not, and how much of it Claude's edits made.
+fn changed(f: &Facts) -> Option<String> {
+    let (added, removed) = (f.lines_added?, f.lines_removed?);
+    let mut text = format!("+{added} -{removed}");
+    if let Some(files) = f.files_changed {
+        text.push_str(&format!(
+            " in {files} file{}",
+            if files == 1 { "" } else { "s" }
+        ));
+    }
+    if let (Some(a), Some(r)) = (f.claude_lines_added, f.claude_lines_removed) {
+        text.push_str(&format!(" (Claude's edits +{a} -{r})"));
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -319,6 +348,21 @@ mod tests {
             cost_usd: Some(Usd::from_micros(1_089_590)),
             active_s: Some(3720),
             end_reason: Some("prompt_input_exit".into()),
+            commit_count: Some(1),
+            lines_added: Some(40),
+            lines_removed: Some(7),
+            files_changed: Some(3),
+            claude_lines_added: Some(31),
+            claude_lines_removed: Some(5),
+            commits: Some(vec![sessions_core::facts::CommitFact {
+                sha: "3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39".into(),
+                patch_id: None,
+                subject: "Retry uploads".into(),
+                added: 30,
+                removed: 5,
+                uncounted_files: None,
+                claude: true,
+            }]),
             ..Facts::default()
         });
         s
@@ -339,6 +383,9 @@ mod tests {
             "  cost       $1.09 (estimate)\n",
             "  models     claude-opus-4-5, claude-haiku-4-5\n",
             "  ended      prompt_input_exit\n",
+            "  changed    +40 -7 in 3 files (Claude's edits +31 -5)\n",
+            "  commits    1\n",
+            "             3f2a9c1 +30 -5 Retry uploads (with Claude)\n",
         ] {
             assert!(text.contains(line), "{line:?} in {text}");
         }

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorCode};
 pub use crate::money::Usd;
 
 /// Every fact's field name, in the order the session JSON holds them.
-pub const FIELDS: [&str; 16] = [
+pub const FIELDS: [&str; 23] = [
     "repo",
     "branch",
     "cwd",
@@ -30,6 +30,13 @@ pub const FIELDS: [&str; 16] = [
     "files_touched",
     "active_s",
     "end_reason",
+    "commit_count",
+    "lines_added",
+    "lines_removed",
+    "files_changed",
+    "claude_lines_added",
+    "claude_lines_removed",
+    "commits",
 ];
 
 /// The text facts and their longest accepted length in bytes.
@@ -47,6 +54,13 @@ pub const MODEL_MAX_BYTES: usize = 128;
 pub const MAX_COUNT: u64 = 1_000_000_000_000;
 /// The largest `cost_usd` accepted, in dollars.
 pub const MAX_COST_USD: u64 = 1_000_000;
+
+/// The most commits a session lists.
+pub const MAX_COMMITS: usize = 100;
+/// The longest commit subject stored, in bytes: clients clip longer ones.
+pub const SUBJECT_MAX_BYTES: usize = 512;
+/// The longest commit subject clients send, in characters.
+pub const SUBJECT_MAX_CHARS: usize = 120;
 
 /// How `models` is stored: one string the console shows plainly.
 pub const MODELS_SEPARATOR: &str = ", ";
@@ -94,6 +108,45 @@ pub struct Facts {
     /// SessionEnd's `reason`, or `caught_up` when the catch-up closed the session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<String>,
+    /// Commits the session made (its user's, in its window, merges aside), listed or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_count: Option<u64>,
+    /// Lines its commits and what it left uncommitted added, against HEAD at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines_added: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines_removed: Option<u64>,
+    /// Files its commits and what it left uncommitted changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_changed: Option<u64>,
+    /// Lines Claude's own edits added and removed, as Claude Code counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claude_lines_added: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claude_lines_removed: Option<u64>,
+    /// The session's commits, newest first, at most `MAX_COMMITS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<Vec<CommitFact>>,
+}
+
+/// One commit a session made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitFact {
+    /// The full commit id.
+    pub sha: String,
+    /// `git patch-id --stable`: the same for a rebased or cherry-picked copy. Absent when it
+    /// cannot be computed exactly (a binary file, a file over the size bound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch_id: Option<String>,
+    /// The message's first line, redacted and clipped.
+    pub subject: String,
+    pub added: u64,
+    pub removed: u64,
+    /// Files whose lines are not in `added`/`removed`: over the size bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncounted_files: Option<u64>,
+    /// It carries a `Co-Authored-By: Claude` trailer.
+    pub claude: bool,
 }
 
 impl Facts {
@@ -121,7 +174,7 @@ impl Facts {
     }
 
     /// The counts by name.
-    pub fn counts(&self) -> [(&'static str, Option<u64>); 8] {
+    pub fn counts(&self) -> [(&'static str, Option<u64>); 14] {
         [
             ("input_tokens", self.input_tokens),
             ("output_tokens", self.output_tokens),
@@ -131,10 +184,16 @@ impl Facts {
             ("tool_calls", self.tool_calls),
             ("files_touched", self.files_touched),
             ("active_s", self.active_s),
+            ("commit_count", self.commit_count),
+            ("lines_added", self.lines_added),
+            ("lines_removed", self.lines_removed),
+            ("files_changed", self.files_changed),
+            ("claude_lines_added", self.claude_lines_added),
+            ("claude_lines_removed", self.claude_lines_removed),
         ]
     }
 
-    pub fn counts_mut(&mut self) -> [(&'static str, &mut Option<u64>); 8] {
+    pub fn counts_mut(&mut self) -> [(&'static str, &mut Option<u64>); 14] {
         [
             ("input_tokens", &mut self.input_tokens),
             ("output_tokens", &mut self.output_tokens),
@@ -144,6 +203,12 @@ impl Facts {
             ("tool_calls", &mut self.tool_calls),
             ("files_touched", &mut self.files_touched),
             ("active_s", &mut self.active_s),
+            ("commit_count", &mut self.commit_count),
+            ("lines_added", &mut self.lines_added),
+            ("lines_removed", &mut self.lines_removed),
+            ("files_changed", &mut self.files_changed),
+            ("claude_lines_added", &mut self.claude_lines_added),
+            ("claude_lines_removed", &mut self.claude_lines_removed),
         ]
     }
 
@@ -169,6 +234,9 @@ impl Facts {
         }
         if newer.cost_usd.is_some() {
             self.cost_usd = newer.cost_usd;
+        }
+        if newer.commits.is_some() {
+            self.commits.clone_from(&newer.commits);
         }
     }
 
@@ -221,6 +289,9 @@ impl Facts {
             check_cost(cost).map_err(|why| invalid("cost_usd", &why))?;
             facts.cost_usd = Some(cost);
         }
+        if let Some(value) = present(object, "commits") {
+            facts.commits = Some(commits_from(value)?);
+        }
         Ok(facts)
     }
 
@@ -250,6 +321,13 @@ impl Facts {
             (!valid.is_empty()).then_some(valid)
         });
         self.cost_usd = self.cost_usd.filter(|c| check_cost(*c).is_ok());
+        self.commits = self.commits.take().map(|commits| {
+            commits
+                .into_iter()
+                .filter(|c| check_commit(c).is_ok())
+                .take(MAX_COMMITS)
+                .collect()
+        });
         self
     }
 }
@@ -285,6 +363,112 @@ pub fn check_repo(raw: &str) -> Result<(), String> {
             "is not host/owner/name; write it like github.com/acme/uploader (no scheme, no .git)"
                 .to_owned(),
         );
+    }
+    Ok(())
+}
+
+/// `commits` of a request body: an array of at most `MAX_COMMITS` commit objects, each
+/// field of its type; an error names the commit and the field (`commits[2].sha`).
+fn commits_from(value: &Value) -> Result<Vec<CommitFact>, ApiError> {
+    let list = value.as_array().ok_or_else(|| {
+        invalid(
+            "commits",
+            "must be an array of commits ({\"sha\", \"subject\", \"added\", \"removed\", \"claude\"})",
+        )
+    })?;
+    if list.len() > MAX_COMMITS {
+        return Err(invalid(
+            "commits",
+            &format!("holds more than {MAX_COMMITS} commits"),
+        ));
+    }
+    const KNOWN: [&str; 7] = [
+        "sha",
+        "patch_id",
+        "subject",
+        "added",
+        "removed",
+        "uncounted_files",
+        "claude",
+    ];
+    let mut commits = Vec::with_capacity(list.len());
+    for (i, item) in list.iter().enumerate() {
+        let at = |field: &str| format!("commits[{i}].{field}");
+        let object = item
+            .as_object()
+            .ok_or_else(|| invalid(&format!("commits[{i}]"), "must be an object"))?;
+        if let Some(unknown) = object.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(invalid(&at(unknown), "is not a commit field"));
+        }
+        let text = |field: &str| -> Result<Option<String>, ApiError> {
+            match present(object, field) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(invalid(&at(field), "must be a string")),
+            }
+        };
+        let count = |field: &str| -> Result<Option<u64>, ApiError> {
+            present(object, field)
+                .map(|v| {
+                    v.as_u64()
+                        .filter(|c| check_count(*c).is_ok())
+                        .ok_or_else(|| {
+                            invalid(
+                                &at(field),
+                                &format!("must be a whole number from 0 to {MAX_COUNT}"),
+                            )
+                        })
+                })
+                .transpose()
+        };
+        let required = |field: &str| invalid(&at(field), "is required");
+        let commit = CommitFact {
+            sha: text("sha")?.ok_or_else(|| required("sha"))?,
+            patch_id: text("patch_id")?,
+            subject: text("subject")?.ok_or_else(|| required("subject"))?,
+            added: count("added")?.ok_or_else(|| required("added"))?,
+            removed: count("removed")?.ok_or_else(|| required("removed"))?,
+            uncounted_files: count("uncounted_files")?,
+            claude: match present(object, "claude") {
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(invalid(&at("claude"), "must be true or false")),
+                None => return Err(required("claude")),
+            },
+        };
+        check_commit(&commit).map_err(|(field, why)| invalid(&at(field), &why))?;
+        commits.push(commit);
+    }
+    Ok(commits)
+}
+
+/// Why a commit is out of bounds, and which of its fields.
+fn check_commit(commit: &CommitFact) -> Result<(), (&'static str, String)> {
+    let id = |text: &str| {
+        (text.len() == 40 || text.len() == 64)
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if !id(&commit.sha) {
+        return Err((
+            "sha",
+            "must be a full commit id: 40 or 64 lowercase hex digits".to_owned(),
+        ));
+    }
+    if commit.patch_id.as_deref().is_some_and(|p| !id(p)) {
+        return Err((
+            "patch_id",
+            "must be 40 or 64 lowercase hex digits".to_owned(),
+        ));
+    }
+    if commit.subject.len() > SUBJECT_MAX_BYTES {
+        return Err((
+            "subject",
+            format!("is longer than {SUBJECT_MAX_BYTES} bytes"),
+        ));
+    }
+    if let Some(bad) = commit.subject.chars().find(|c| c.is_control()) {
+        return Err(("subject", format!("contains the control character {bad:?}")));
     }
     Ok(())
 }
@@ -382,6 +566,21 @@ mod tests {
             files_touched: Some(4),
             active_s: Some(3720),
             end_reason: Some("prompt_input_exit".into()),
+            commit_count: Some(2),
+            lines_added: Some(40),
+            lines_removed: Some(7),
+            files_changed: Some(3),
+            claude_lines_added: Some(31),
+            claude_lines_removed: Some(5),
+            commits: Some(vec![CommitFact {
+                sha: "3f".repeat(20),
+                patch_id: Some("9a".repeat(20)),
+                subject: "Retry uploads".into(),
+                added: 30,
+                removed: 5,
+                uncounted_files: None,
+                claude: true,
+            }]),
         }
     }
 
@@ -410,6 +609,23 @@ mod tests {
         );
     }
 
+    /// A body with one commit: `extra` after its valid fields (a later key wins).
+    fn commit_with(extra: &str) -> String {
+        let sha = "ab".repeat(20);
+        format!(r#"{{"commits":[{{"sha":"{sha}","subject":"s","added":1,"removed":0,{extra}}}]}}"#)
+    }
+
+    fn too_many_commits() -> String {
+        let one = format!(
+            r#"{{"sha":"{}","subject":"s","added":1,"removed":0,"claude":false}}"#,
+            "ab".repeat(20)
+        );
+        format!(
+            r#"{{"commits":[{}]}}"#,
+            vec![one; MAX_COMMITS + 1].join(",")
+        )
+    }
+
     #[test]
     fn each_wrong_value_names_its_field() {
         let long = format!(r#"{{"branch":"{}"}}"#, "b".repeat(257));
@@ -433,6 +649,35 @@ mod tests {
             (r#"{"cost_usd":1.0000001}"#, "cost_usd"),
             (r#"{"cost_usd":-0.5}"#, "cost_usd"),
             (r#"{"cost_usd":1000000.000001}"#, "cost_usd"),
+            (r#"{"lines_added":-3}"#, "lines_added"),
+            (r#"{"commits":{}}"#, "commits"),
+            (r#"{"commits":[1]}"#, "commits[0]"),
+            (
+                r#"{"commits":[{"sha":"abc","subject":"s","added":1,"removed":0,"claude":false}]}"#,
+                "commits[0].sha",
+            ),
+            (&commit_with(r#""claude":"yes""#), "commits[0].claude"),
+            (
+                &commit_with(r#""claude":true,"added":-1"#),
+                "commits[0].added",
+            ),
+            (
+                &commit_with(r#""claude":true,"author":"x""#),
+                "commits[0].author",
+            ),
+            (
+                &commit_with(r#""claude":true,"subject":"a\nb""#),
+                "commits[0].subject",
+            ),
+            (
+                &commit_with(r#""claude":true,"patch_id":"XYZ""#),
+                "commits[0].patch_id",
+            ),
+            (
+                &commit_with(r#""claude":true,"subject":null"#),
+                "commits[0].subject",
+            ),
+            (&too_many_commits(), "commits"),
         ];
         for (body, field) in cases {
             let e = parse(body).unwrap_err();

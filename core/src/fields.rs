@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::text;
-pub use crate::timestamp::Timestamp;
 
 pub const SESSION_ID_MAX_CHARS: usize = 128;
 pub const TITLE_MAX_CHARS: usize = 256;
@@ -156,7 +155,7 @@ impl Title {
     /// the length is clipped on a character boundary). Returns `None` when nothing printable is left.
     pub fn truncating(raw: &str) -> Option<Self> {
         // Secrets go before the cut: half a secret is no longer recognisable.
-        let raw = crate::redaction::redact(raw);
+        let raw = sessions_redact::redact(raw);
         let cleaned: String = raw
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
@@ -219,7 +218,7 @@ impl Summary {
     /// spaces, the length is clipped on a character boundary).
     pub fn truncating(raw: &str) -> Option<Self> {
         // Secrets go before the cut: half a secret is no longer recognisable.
-        let raw = crate::redaction::redact(raw);
+        let raw = sessions_redact::redact(raw);
         let cleaned: String = raw
             .chars()
             .map(|c| {
@@ -286,6 +285,7 @@ pub(crate) fn clip(raw: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timestamp::Timestamp;
 
     #[test]
     fn session_id_rules() {

@@ -14,8 +14,9 @@ pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
 pub use facts::Facts;
-pub use fields::{Cursor, SessionId, Summary, Timestamp, Title, WorkspaceId};
+pub use fields::{Cursor, SessionId, Summary, Title, WorkspaceId};
 pub use identity::user_uuid;
 pub use money::Usd;
 pub use redaction::Redacted;
+pub use timestamp::Timestamp;
 pub use wire::{ErrorBody, Identity, Session, SessionPage, UpsertBody};

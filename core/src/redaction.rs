@@ -69,6 +69,11 @@ impl Facts {
                 *model = clean;
             }
         }
+        for commit in self.commits.iter_mut().flatten() {
+            if let Some(clean) = found.add(&commit.subject) {
+                commit.subject = clean;
+            }
+        }
         self.within_bounds()
     }
 }

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::facts::{self, Facts};
-use crate::fields::{Summary, Timestamp, Title};
+use crate::fields::{Summary, Title};
+use crate::timestamp::Timestamp;
 
 /// The body of `PUT .../sessions/{session_id}`: every field has passed the API's rules,
 /// whether the client built it, the server parsed it, or the outbox read it back.

@@ -1,4 +1,4 @@
-//! The build script's second half: both rule sources in, Rust statics out.
+//! The build script's second half: both rule files in, Rust statics out.
 //!
 //! gitleaks' rules come first, in their order, then `local.toml`'s; rules that need a file path
 //! are left out (a title has none). Every pattern is rewritten for Rust's `regex` here
@@ -8,27 +8,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::config::{AllowlistConfig, Catalogue, CatalogueAllowlist, CatalogueRule, RuleFile};
+use crate::config::{AllowlistConfig, RuleFile};
 use crate::pattern::for_rust;
 
-/// Rules in keyspoor 0.1.4's `builtin_rules.json` (gitleaks' 222 less `pkcs12-file`).
-const CATALOGUE_RULES: usize = 221;
-
-/// Where keyspoor departs from gitleaks v8.30.1 (its docs/RULE_SOURCES.md lists these), put back
-/// as gitleaks has them, so the scanner keeps gitleaks' behaviour. Each is checked: if the value
-/// read is not exactly keyspoor's, the build stops and the list must be looked at again.
-mod upstream {
-    pub const AIRTABLE: &str = "airtable-personnal-access-token";
-    pub const AIRTABLE_KEYSPOOR_KEYWORDS: [&str; 1] = ["pat"];
-    pub const AIRTABLE_KEYWORDS: [&str; 1] = ["airtable"];
-    pub const GENERIC: &str = "generic-api-key";
-    /// keyspoor allows only blanks after the credential word (`api_key =`), gitleaks also word
-    /// characters (`api_key_prod =`).
-    pub const GENERIC_KEYSPOOR_GAP: &str = r"(?:[ \t]{0,20})";
-    pub const GENERIC_GAP: &str = r"(?:[ \t\w.-]{0,20})";
-    /// An allowlist keyspoor added for a `topic_key` field.
-    pub const GENERIC_KEYSPOOR_ALLOWLIST: &str = r#"(?i)^topic[_-]key[ \t]*["']?[ \t]*[:=]"#;
-}
+/// Rules in gitleaks v8.30.1's `config/gitleaks.toml`, 5 of which need a file path.
+const GITLEAKS_RULES: usize = 222;
 
 /// A rule as the scanner needs it.
 struct Spec {
@@ -49,117 +33,49 @@ struct AllowSpec {
     stopwords: Vec<String>,
 }
 
-pub fn rust_source(catalogue_json: &str, local_toml: &str) -> Result<String, String> {
-    let catalogue: Catalogue = serde_json::from_str(catalogue_json)
-        .map_err(|e| format!("builtin_rules.json does not have the expected shape: {e}"))?;
-    let mut specs = gitleaks_specs(catalogue)?;
-    let gitleaks_global = specs[0].allowlists[0].clone();
-    for mut spec in local_specs(local_toml)? {
-        // gitleaks' global allowlist applies to every rule, ours included.
-        spec.allowlists.insert(0, gitleaks_global.clone());
-        specs.push(spec);
+/// `gitleaks` and `local` are the two files' text, named in errors as `gitleaks_name` and
+/// `local_name`.
+pub fn rust_source(
+    (gitleaks_name, gitleaks): (&str, &str),
+    (local_name, local): (&str, &str),
+) -> Result<String, String> {
+    let gitleaks = parse(gitleaks_name, gitleaks)?;
+    if gitleaks.rules.len() != GITLEAKS_RULES {
+        return Err(format!(
+            "{gitleaks_name} has {} rules, not {GITLEAKS_RULES}: review build/generate.rs",
+            gitleaks.rules.len()
+        ));
     }
+    // gitleaks' one global allowlist, first in each of its rules' lists, applies to every
+    // rule, ours included (as it does when gitleaks reads both files).
+    let global = match (&gitleaks.allowlist, gitleaks.allowlists.as_slice()) {
+        (Some(list), []) if list.target_rules.is_empty() => config_allowlist(list.clone())?,
+        _ => {
+            return Err(format!(
+                "{gitleaks_name}: expected one global [allowlist] for every rule: review build/generate.rs"
+            ));
+        }
+    };
+    let mut specs = file_specs(gitleaks_name, gitleaks, &[])?;
+    specs.extend(file_specs(
+        local_name,
+        parse(local_name, local)?,
+        &[global],
+    )?);
     Ok(emit(&specs))
 }
 
-fn gitleaks_specs(catalogue: Catalogue) -> Result<Vec<Spec>, String> {
-    let mut rules = catalogue.rules;
-    if rules.len() != CATALOGUE_RULES {
-        return Err(format!(
-            "builtin_rules.json has {} rules, not {CATALOGUE_RULES}: review build/generate.rs",
-            rules.len()
-        ));
-    }
-    // gitleaks' global allowlist is the first of every rule's; it is emitted once.
-    let global = rules[0]
-        .allowlist
-        .first()
-        .cloned()
-        .ok_or("no global allowlist")?;
-    if let Some(rule) = rules
-        .iter()
-        .find(|r| r.allowlist.first() != Some(&global) || !r.exclude_paths.is_empty())
-    {
-        return Err(format!("{}: allowlists not as expected", rule.id));
-    }
-    restore_upstream(&mut rules)?;
-    let global = catalogue_allowlist(&global)?;
-    let mut specs = Vec::new();
-    for rule in rules.into_iter().filter(|r| r.path.is_none()) {
-        let mut allowlists = vec![global.clone()];
-        for list in &rule.allowlist[1..] {
-            allowlists.push(catalogue_allowlist(list)?);
-        }
-        specs.push(Spec {
-            pattern: for_rust(&rule.pattern),
-            secret_group: rule.secret_group.unwrap_or(0),
-            entropy: rule.min_entropy.unwrap_or(0.0),
-            keywords: lower(&rule.keywords),
-            allowlists,
-            id: rule.id,
-        });
-    }
-    Ok(specs)
+fn parse(name: &str, text: &str) -> Result<RuleFile, String> {
+    toml::from_str(text).map_err(|e| format!("{name}: {e}"))
 }
 
-fn restore_upstream(rules: &mut [CatalogueRule]) -> Result<(), String> {
-    let find = |rules: &mut [CatalogueRule], id: &str| -> Result<usize, String> {
-        rules
-            .iter()
-            .position(|r| r.id == id)
-            .ok_or(format!("{id} is missing"))
-    };
-    let changed =
-        |what: &str| format!("keyspoor's {what} is not as expected: review build/generate.rs");
-
-    let airtable = &mut rules[find(rules, upstream::AIRTABLE)?];
-    if airtable.keywords != upstream::AIRTABLE_KEYSPOOR_KEYWORDS {
-        return Err(changed("airtable keywords"));
-    }
-    airtable.keywords = upstream::AIRTABLE_KEYWORDS.map(String::from).to_vec();
-
-    let generic = &mut rules[find(rules, upstream::GENERIC)?];
-    if generic
-        .pattern
-        .matches(upstream::GENERIC_KEYSPOOR_GAP)
-        .count()
-        != 1
-    {
-        return Err(changed("generic-api-key pattern"));
-    }
-    generic.pattern = generic
-        .pattern
-        .replace(upstream::GENERIC_KEYSPOOR_GAP, upstream::GENERIC_GAP);
-    let added = |list: &CatalogueAllowlist| {
-        list.regexes == [upstream::GENERIC_KEYSPOOR_ALLOWLIST]
-            && list.stopwords.is_empty()
-            && list.paths.is_empty()
-    };
-    let before = generic.allowlist.len();
-    generic.allowlist.retain(|list| !added(list));
-    if generic.allowlist.len() + 1 != before {
-        return Err(changed("generic-api-key allowlists"));
-    }
-    Ok(())
-}
-
-fn catalogue_allowlist(list: &CatalogueAllowlist) -> Result<AllowSpec, String> {
-    let all_must_hold = match list.condition.as_str() {
-        "or" => false,
-        "and" => true,
-        other => return Err(format!("unknown allowlist condition {other:?}")),
-    };
-    Ok(AllowSpec {
-        all_must_hold,
-        has_commit_or_path: !list.paths.is_empty(),
-        target: target(Some(&list.target))?,
-        regexes: list.regexes.iter().map(|r| for_rust(r)).collect(),
-        stopwords: stopwords(&list.stopwords),
-    })
-}
-
-fn local_specs(text: &str) -> Result<Vec<Spec>, String> {
-    let mut file: RuleFile = toml::from_str(text).map_err(|e| format!("rules/local.toml: {e}"))?;
+/// The file's rules that apply without a path. Each rule's allowlists are `inherited`, then
+/// the file's global ones (all, or those naming the rule), then its own.
+fn file_specs(
+    name: &str,
+    mut file: RuleFile,
+    inherited: &[AllowSpec],
+) -> Result<Vec<Spec>, String> {
     let globals: Vec<(Vec<String>, AllowSpec)> = file
         .global_allowlists()
         .into_iter()
@@ -170,8 +86,13 @@ fn local_specs(text: &str) -> Result<Vec<Spec>, String> {
         let pattern = rule
             .regex
             .take()
-            .ok_or(format!("rules/local.toml: {} has no regex", rule.id))?;
-        let mut allowlists = Vec::new();
+            .ok_or(format!("{name}: {} has no regex", rule.id))?;
+        let mut allowlists = inherited.to_vec();
+        for (targets, list) in &globals {
+            if targets.is_empty() || targets.contains(&rule.id) {
+                allowlists.push(list.clone());
+            }
+        }
         for list in rule.all_allowlists() {
             allowlists.push(config_allowlist(list)?);
         }
@@ -183,14 +104,6 @@ fn local_specs(text: &str) -> Result<Vec<Spec>, String> {
             allowlists,
             id: rule.id,
         });
-    }
-    // A file's global allowlists apply to every rule (or those named), gitleaks' included.
-    for (targets, list) in globals {
-        for spec in &mut specs {
-            if targets.is_empty() || targets.contains(&spec.id) {
-                spec.allowlists.push(list.clone());
-            }
-        }
     }
     Ok(specs)
 }
@@ -229,9 +142,8 @@ fn stopwords(words: &[String]) -> Vec<String> {
 }
 
 fn emit(specs: &[Spec]) -> String {
-    let mut out = String::from(
-        "// Generated by build.rs from keyspoor's builtin_rules.json and rules/local.toml.\n\n",
-    );
+    let mut out =
+        String::from("// Generated by build.rs from rules/gitleaks.toml and rules/local.toml.\n\n");
     // Allowlists, each once.
     let mut lists: Vec<&AllowSpec> = Vec::new();
     let mut rule_lists: Vec<Vec<usize>> = Vec::new();

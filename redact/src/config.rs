@@ -1,56 +1,22 @@
-//! The two rule sources' formats, read with serde by the build script (`build.rs` includes this
-//! file) and by the unit test that checks the generated rules against `rules/local.toml`.
+//! gitleaks' rule-file format, read with serde by the build script (`build.rs` includes this
+//! file) and by the unit tests that check the generated rules against the files: both
+//! `rules/gitleaks.toml` (gitleaks' own default rules) and `rules/local.toml` (ours) are in it.
 //!
-//! - gitleaks' rule set as the crate `keyspoor` publishes it (`src/builtin_rules.json`): one
-//!   object per rule, gitleaks' global allowlist merged into each rule's `allowlist`.
-//! - `rules/local.toml`, ours, in gitleaks' own config format.
-//!
-//! Unknown fields in the JSON fail the build: a new constraint in a later version must be read,
+//! Unknown fields fail the build: a new constraint in a later gitleaks release must be read,
 //! not dropped.
 
 use serde::Deserialize;
 
-/// `builtin_rules.json`.
+/// A rule file in gitleaks' config format.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Catalogue {
-    pub rules: Vec<CatalogueRule>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CatalogueRule {
-    pub id: String,
-    /// gitleaks' description.
-    pub name: String,
-    pub pattern: String,
-    /// gitleaks' `secretGroup`; `null` for "the first non-empty group, else the match".
-    pub secret_group: Option<usize>,
-    pub keywords: Vec<String>,
-    pub min_entropy: Option<f64>,
-    /// keyspoor's own label (always "medium"), not gitleaks'.
-    pub confidence: String,
-    /// Rules that apply only to files whose path matches; never to free text.
-    pub path: Option<String>,
-    pub allowlist: Vec<CatalogueAllowlist>,
-    pub exclude_paths: Vec<String>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CatalogueAllowlist {
-    /// "or" | "and".
-    pub condition: String,
-    /// "secret" | "match" | "line".
-    pub target: String,
-    pub regexes: Vec<String>,
-    pub paths: Vec<String>,
-    pub stopwords: Vec<String>,
-}
-
-/// A rule file in gitleaks' config format (`rules/local.toml`).
-#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RuleFile {
+    /// The file's name for itself (gitleaks: "gitleaks config").
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The oldest gitleaks that reads the file; the build pins one file, so it is informative.
+    #[serde(default)]
+    pub min_version: Option<String>,
     /// The legacy single global allowlist (`[allowlist]`).
     #[serde(default)]
     pub allowlist: Option<AllowlistConfig>,
@@ -61,9 +27,11 @@ pub(crate) struct RuleFile {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RuleConfig {
     pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub regex: Option<String>,
     #[serde(default)]
@@ -81,9 +49,11 @@ pub(crate) struct RuleConfig {
     pub allowlists: Vec<AllowlistConfig>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct AllowlistConfig {
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub condition: Option<String>,
     #[serde(default)]

@@ -1,12 +1,12 @@
 //! Finds secrets in free text (titles, summaries) and replaces each with `[REDACTED:<kind>]`.
 //!
-//! The rules are gitleaks' default set, pinned and brought in from crates.io by the build (see
+//! The rules are gitleaks' default set, pinned and committed as gitleaks publishes it (see
 //! `rules/README.md`), plus `rules/local.toml` for what gitleaks leaves out (authorization
 //! headers, passwords in URLs, plain `PASSWORD=` assignments, ...). The build turns them into
 //! statics; each rule's regex is compiled only when its keywords occur in a text, so a short
 //! title costs a few rules, not two hundred.
 
-// The build script uses all of the schema, the tests only part of it.
+// The build script uses all of the rule-file format, the tests only part of it.
 #[cfg(test)]
 #[allow(dead_code)]
 mod config;

@@ -18,7 +18,7 @@ fn end_at_punctuation(pattern: &str) -> String {
 
 /// RE2 reads a `{` that does not start a counted repetition (`{2}`, `{2,}`, `{2,5}` after an
 /// atom) as a literal, as in `^\${\d+}$`; Rust's parser rejects it. Escape those, and nothing
-/// else. (keyspoor's copy already escapes gitleaks' own; `local.toml` is written for RE2 too.)
+/// else (gitleaks' rules and `local.toml`'s are both written for RE2).
 fn escape_stray_braces(pattern: &str) -> String {
     let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::with_capacity(pattern.len() + 8);

@@ -37,8 +37,25 @@ pub(super) fn all_facts() -> Value {
         "files_touched": 4,
         "active_s": 3720,
         "end_reason": "prompt_input_exit",
+        "commit_count": 2,
+        "lines_added": 40,
+        "lines_removed": 7,
+        "files_changed": 3,
+        "claude_lines_added": 31,
+        "claude_lines_removed": 5,
+        "commits": [{
+            "sha": SHA,
+            "patch_id": PATCH_ID,
+            "subject": "Retry uploads",
+            "added": 30,
+            "removed": 5,
+            "claude": true,
+        }],
     })
 }
+
+const SHA: &str = "3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39";
+const PATCH_ID: &str = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b";
 
 pub(super) fn body(title: &str, observed: &str, facts: &Value) -> Value {
     let mut body = json!({
@@ -144,6 +161,28 @@ async fn facts_are_flat_attributes_kept_by_writes_without_facts_and_bound_by_obs
         ("files_touched", n("4")),
         ("active_s", n("3720")),
         ("end_reason", s("prompt_input_exit")),
+        ("commit_count", n("2")),
+        ("lines_added", n("40")),
+        ("lines_removed", n("7")),
+        ("files_changed", n("3")),
+        ("claude_lines_added", n("31")),
+        ("claude_lines_removed", n("5")),
+        (
+            "commits",
+            AttributeValue::L(vec![AttributeValue::M(
+                [
+                    ("sha", s(SHA)),
+                    ("patch_id", s(PATCH_ID)),
+                    ("subject", s("Retry uploads")),
+                    ("added", n("30")),
+                    ("removed", n("5")),
+                    ("claude", AttributeValue::Bool(true)),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            )]),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

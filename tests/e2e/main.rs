@@ -10,6 +10,7 @@ mod cli;
 mod cli_errors;
 mod cli_query;
 mod cli_stdout;
+mod client_prices;
 mod concurrency;
 mod credentials;
 mod delete;

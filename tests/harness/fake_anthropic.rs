@@ -13,6 +13,10 @@
 //! plugin's as `mcp__plugin_<plugin>_<server>__<tool>`), and records the `tool_result` Claude
 //! Code sends back in the next request's last user message (`FakeAnthropic::tool_results`).
 //!
+//! Told to (`FakeAnthropic::script`), it answers a call with the model and usage the test
+//! chooses for it (input, output, cache reads, 5-minute and 1-hour cache writes), so that a
+//! test knows exactly what Claude Code is billed for.
+//!
 //! The server runs on its own threads (plain blocking sockets, one thread per connection), so it
 //! answers while a test blocks on a child process, whatever async runtime the test uses.
 
@@ -28,6 +32,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 type ReplyFn = dyn Fn(&Value) -> String + Send + Sync;
+type ScriptFn = dyn Fn(&Request) -> Option<Scripted> + Send + Sync;
 
 /// What the stand-in answered one Messages API call with: the model and the usage it reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +50,40 @@ pub struct Usage {
     pub output_tokens: u64,
     pub cache_read_input_tokens: u64,
     pub cache_creation_input_tokens: u64,
+}
+
+/// The usage of an answer as the API bills it: cache writes split by how long they live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Billed {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write_5m: u64,
+    pub cache_write_1h: u64,
+}
+
+impl Billed {
+    /// The `usage` object of a message (the API's field names, the writes also in total).
+    fn json(&self) -> Value {
+        json!({
+            "input_tokens": self.input,
+            "output_tokens": self.output,
+            "cache_creation_input_tokens": self.cache_write_5m + self.cache_write_1h,
+            "cache_read_input_tokens": self.cache_read,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": self.cache_write_5m,
+                "ephemeral_1h_input_tokens": self.cache_write_1h,
+            },
+        })
+    }
+}
+
+/// What the stand-in answers one call with, in place of its own counts (`FakeAnthropic::script`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scripted {
+    /// The model the answer names; `None`: the one the request asked for.
+    pub model: Option<String>,
+    pub usage: Billed,
 }
 
 /// Cache tokens every answer reports, so that a reader of the usage is seen to count them.
@@ -183,6 +222,7 @@ pub fn user_text(body: &Value) -> String {
 
 struct State {
     reply: Box<ReplyFn>,
+    script: Mutex<Option<Arc<ScriptFn>>>,
     tool_call: Mutex<Option<ToolCall>>,
     tool_results: Mutex<Vec<ToolResult>>,
     requests: Mutex<Vec<Request>>,
@@ -209,6 +249,7 @@ impl FakeAnthropic {
         let addr = listener.local_addr().expect("bound address");
         let state = Arc::new(State {
             reply: Box::new(reply_text),
+            script: Mutex::new(None),
             tool_call: Mutex::new(None),
             tool_results: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
@@ -275,6 +316,12 @@ impl FakeAnthropic {
             name_suffix: name_suffix.to_owned(),
             input,
         });
+    }
+
+    /// From now on, answers each Messages API call for which `script` says something with
+    /// that model and usage (a call it returns `None` for gets the usual counts).
+    pub fn script(&self, script: impl Fn(&Request) -> Option<Scripted> + Send + Sync + 'static) {
+        *self.state.script.lock().expect("script lock") = Some(Arc::new(script));
     }
 
     /// The `tool_result`s Claude Code sent back for the stand-in's tool calls, in order.
@@ -424,30 +471,41 @@ fn respond(w: &mut TcpStream, state: &State, request: &Request) -> io::Result<()
                 "msg_fake_{:04}",
                 state.next_id.fetch_add(1, Ordering::SeqCst)
             );
-            let model = request.body["model"]
-                .as_str()
-                .unwrap_or("claude-fake")
-                .to_owned();
-            let input_tokens = (request.body.to_string().len() / 4).max(1);
-            let output_tokens = content.words().max(1);
+            let asked_model = request.body["model"].as_str().unwrap_or("claude-fake");
+            let script = state.script.lock().expect("script lock").clone();
+            let (model, billed) = match script.and_then(|script| script(request)) {
+                Some(Scripted { model, usage }) => {
+                    (model.unwrap_or_else(|| asked_model.to_owned()), usage)
+                }
+                None => (
+                    asked_model.to_owned(),
+                    Billed {
+                        input: (request.body.to_string().len() / 4).max(1) as u64,
+                        output: content.words().max(1) as u64,
+                        cache_read: CACHE_READ_TOKENS,
+                        cache_write_5m: CACHE_CREATION_TOKENS,
+                        cache_write_1h: 0,
+                    },
+                ),
+            };
             state.answers.lock().expect("answers lock").push(Answer {
                 asked: request.user_text(),
                 model: model.clone(),
                 usage: Usage {
-                    input_tokens: input_tokens as u64,
-                    output_tokens: output_tokens as u64,
-                    cache_read_input_tokens: CACHE_READ_TOKENS,
-                    cache_creation_input_tokens: CACHE_CREATION_TOKENS,
+                    input_tokens: billed.input,
+                    output_tokens: billed.output,
+                    cache_read_input_tokens: billed.cache_read,
+                    cache_creation_input_tokens: billed.cache_write_5m + billed.cache_write_1h,
                 },
             });
             if request.body["stream"] == true {
-                stream_message(w, &id, &model, &content, input_tokens, output_tokens)
+                stream_message(w, &id, &model, &content, &billed)
             } else {
                 let message = json!({
                     "id": id, "type": "message", "role": "assistant", "model": model,
                     "content": [content.block()],
                     "stop_reason": content.stop_reason(), "stop_sequence": null,
-                    "usage": usage(input_tokens, output_tokens),
+                    "usage": billed.json(),
                 });
                 write_json(w, 200, &message)
             }
@@ -606,23 +664,13 @@ fn record_tool_results(state: &State, body: &Value) {
     }
 }
 
-fn usage(input_tokens: usize, output_tokens: usize) -> Value {
-    json!({
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "cache_creation_input_tokens": CACHE_CREATION_TOKENS,
-        "cache_read_input_tokens": CACHE_READ_TOKENS,
-    })
-}
-
 /// The Messages API streaming format: one chunk per server-sent event.
 fn stream_message(
     w: &mut TcpStream,
     id: &str,
     model: &str,
     content: &Content,
-    input_tokens: usize,
-    output_tokens: usize,
+    billed: &Billed,
 ) -> io::Result<()> {
     let [block_start, block_delta, block_stop] = content.stream_events(0);
     let events = [
@@ -631,7 +679,7 @@ fn stream_message(
             json!({"type": "message_start", "message": {
                 "id": id, "type": "message", "role": "assistant", "model": model,
                 "content": [], "stop_reason": null, "stop_sequence": null,
-                "usage": usage(input_tokens, 1),
+                "usage": Billed { output: 1, ..*billed }.json(),
             }}),
         ),
         block_start,
@@ -642,13 +690,15 @@ fn stream_message(
             "message_delta",
             json!({"type": "message_delta",
                    "delta": {"stop_reason": content.stop_reason(), "stop_sequence": null},
-                   "usage": {"output_tokens": output_tokens}}),
+                   "usage": {"output_tokens": billed.output}}),
         ),
         ("message_stop", json!({"type": "message_stop"})),
     ];
-    w.write_all(
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
-          request-id: req_fake\r\ntransfer-encoding: chunked\r\n\r\n",
+    // A request id of its own, as the API gives each call: transcripts key responses by it.
+    write!(
+        w,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
+         request-id: req_{id}\r\ntransfer-encoding: chunked\r\n\r\n",
     )?;
     for (event, data) in events {
         let chunk = format!("event: {event}\ndata: {data}\n\n");

@@ -134,9 +134,12 @@ pub async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError> {
     let window = Window::parse(args.since.as_deref(), None, &Timestamp::now())?;
     let workspace = ctx.config.workspace()?;
     let client = ctx.connect().await?;
-    let (hits, notice) = if mirror_covers(ctx, &window, !args.no_sync)
-        && let Some(fresh) = fresh_mirror(ctx, &client, workspace).await?
-    {
+    let fresh = if mirror_covers(ctx, &window, !args.no_sync) {
+        fresh_mirror(ctx, &client, workspace).await?.map_err(Some)
+    } else {
+        Err(None)
+    };
+    let (hits, notice) = if let Ok(fresh) = fresh {
         let mut query = SearchQuery::new(text);
         query.repo = args.repo;
         query.user_arn = if args.mine {
@@ -159,7 +162,10 @@ pub async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError> {
             .collect();
         (hits, fresh.notice)
     } else {
-        (through_api(ctx, &args, window, &text).await?, None)
+        (
+            through_api(ctx, &args, window, &text).await?,
+            fresh.err().flatten(),
+        )
     };
     if let Some(notice) = notice.filter(|_| !ctx.quiet()) {
         say(&notice);

@@ -8,6 +8,7 @@
 // network mount). The transcript is read once: its digest (for the title and summary) comes
 // with the facts, so the summary's counts are the row's.
 
+mod commits;
 mod git;
 mod prices;
 mod remote;
@@ -24,8 +25,9 @@ use sessions_core::Usd;
 use crate::blocking;
 use crate::transcript::{self, Digest, Limits, Transcript};
 
+pub use commits::{commit_facts, fill_from_change};
 pub use git::{GitFacts, git_facts};
-pub use prices::PriceTable;
+pub use prices::{ClientRates, PriceTable, Rate};
 pub use sessions_core::Facts;
 pub use usage::{TokenTotals, TranscriptFacts, read_transcript};
 
@@ -146,6 +148,10 @@ fn fill_from_transcript(facts: &mut Facts, t: TranscriptFacts) {
         facts.files_touched = Some(t.files_touched);
     }
     facts.active_s = t.active_ms.map(|ms| ms / 1000);
+    if let Some((added, removed)) = t.claude_lines {
+        facts.claude_lines_added = Some(added);
+        facts.claude_lines_removed = Some(removed);
+    }
 }
 
 /// `path` with the home directory written `~`: the same project reads the same for everyone.

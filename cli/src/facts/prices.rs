@@ -15,6 +15,76 @@ static PINNED: LazyLock<PriceTable> = LazyLock::new(|| {
     PriceTable::parse(include_str!("prices.toml")).unwrap_or_default()
 });
 
+/// One of the five rates of a price row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rate {
+    Input,
+    CacheWrite5m,
+    CacheWrite1h,
+    CacheRead,
+    Output,
+}
+
+impl Rate {
+    pub const ALL: [Rate; 5] = [
+        Rate::Input,
+        Rate::CacheWrite5m,
+        Rate::CacheWrite1h,
+        Rate::CacheRead,
+        Rate::Output,
+    ];
+
+    /// The rate's name in `prices.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rate::Input => "input",
+            Rate::CacheWrite5m => "cache_write_5m",
+            Rate::CacheWrite1h => "cache_write_1h",
+            Rate::CacheRead => "cache_read",
+            Rate::Output => "output",
+        }
+    }
+
+    /// `n` tokens, all billed at this rate.
+    pub fn tokens(self, n: u64) -> Tokens {
+        let mut t = Tokens::default();
+        *match self {
+            Rate::Input => &mut t.input,
+            Rate::CacheWrite5m => &mut t.cache_write_5m,
+            Rate::CacheWrite1h => &mut t.cache_write_1h,
+            Rate::CacheRead => &mut t.cache_read,
+            Rate::Output => &mut t.output,
+        } = n;
+        t
+    }
+}
+
+/// Where Claude Code's own estimate of a session's cost (`claude -p --output-format json`:
+/// `total_cost_usd`, `modelUsage[...].costUSD`) prices a model otherwise than this table, as
+/// measured and explained in the model's row (`[[model.client_rates]]`). Never used for pricing:
+/// the test that compares the client with the table allows exactly these differences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRates {
+    /// The Claude Code release that was measured.
+    pub claude_code: String,
+    /// The rates are for requests whose prompt is above the long-context threshold; else for
+    /// those at or below it.
+    pub long_prompt: bool,
+    /// Why the client differs, and which side Anthropic's pages support.
+    pub reason: String,
+    /// In thousandths of a dollar per million tokens, in `Rate::ALL` order; `None`: as the table.
+    rates: [Option<u64>; 5],
+}
+
+impl ClientRates {
+    /// What the client charges at `rate`, in thousandths of a dollar per million tokens, where
+    /// it differs from the table.
+    pub fn thousandths(&self, rate: Rate) -> Option<u64> {
+        let i = Rate::ALL.iter().position(|r| *r == rate)?;
+        self.rates[i]
+    }
+}
+
 /// The price list: models, each with its dated rows.
 #[derive(Debug, Default)]
 pub struct PriceTable {
@@ -23,9 +93,11 @@ pub struct PriceTable {
 
 #[derive(Debug)]
 struct Model {
+    name: String,
     ids: Vec<String>,
     /// Oldest first; the first holds since the model's release.
     rows: Vec<Row>,
+    client_rates: Vec<ClientRates>,
 }
 
 #[derive(Debug)]
@@ -126,9 +198,16 @@ impl PriceTable {
                     long_context,
                 });
             }
+            let client_rates = model
+                .client_rates
+                .iter()
+                .map(|c| c.parse().map_err(named))
+                .collect::<Result<_, _>>()?;
             models.push(Model {
+                name: model.name.clone(),
                 ids: model.ids.clone(),
                 rows,
+                client_rates,
             });
         }
         Ok(PriceTable { models })
@@ -155,6 +234,19 @@ impl PriceTable {
             _ => row.rates,
         };
         Some(rates.nanodollars(tokens))
+    }
+
+    /// Every model of the table: its name and the ids it prices (an id ending in `*` is a
+    /// prefix of dated snapshots).
+    pub fn models(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.models
+            .iter()
+            .map(|m| (m.name.as_str(), m.ids.as_slice()))
+    }
+
+    /// Where Claude Code's own estimate is documented to price `model` otherwise.
+    pub fn client_rates(&self, model: &str) -> &[ClientRates] {
+        self.model(model).map_or(&[], |m| m.client_rates.as_slice())
     }
 
     fn model(&self, model: &str) -> Option<&Model> {
@@ -189,6 +281,56 @@ struct FileModel {
     name: String,
     ids: Vec<String>,
     prices: Vec<FileRow>,
+    #[serde(default)]
+    client_rates: Vec<FileClientRates>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileClientRates {
+    claude_code: String,
+    /// `short` or `long`, as the long_context tier counts a prompt.
+    prompt: String,
+    reason: String,
+    input: Option<f64>,
+    cache_write_5m: Option<f64>,
+    cache_write_1h: Option<f64>,
+    cache_read: Option<f64>,
+    output: Option<f64>,
+}
+
+impl FileClientRates {
+    fn parse(&self) -> Result<ClientRates, String> {
+        let long_prompt = match self.prompt.as_str() {
+            "short" => false,
+            "long" => true,
+            other => {
+                return Err(format!(
+                    "client_rates: prompt {other:?} is neither \"short\" nor \"long\""
+                ));
+            }
+        };
+        let given = [
+            self.input,
+            self.cache_write_5m,
+            self.cache_write_1h,
+            self.cache_read,
+            self.output,
+        ];
+        if given.iter().all(Option::is_none) || self.reason.trim().is_empty() {
+            return Err("client_rates: needs a reason and at least one rate".to_owned());
+        }
+        let mut rates = [None; 5];
+        for (out, usd) in rates.iter_mut().zip(given) {
+            *out = usd.map(thousandths).transpose()?;
+        }
+        Ok(ClientRates {
+            claude_code: self.claude_code.clone(),
+            long_prompt,
+            reason: self.reason.clone(),
+            rates,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -216,18 +358,11 @@ struct FileTier {
 
 /// USD per million tokens as written in the file, in thousandths of a dollar.
 fn exact(usd: [f64; 5]) -> Result<Rates, String> {
-    let mut thousandths = [0u64; 5];
-    for (out, usd) in thousandths.iter_mut().zip(usd) {
-        let scaled = usd * 1000.0;
-        let whole = scaled.round();
-        if !(usd.is_finite() && usd >= 0.0 && (scaled - whole).abs() < 1e-6) {
-            return Err(format!(
-                "rate {usd} is not a whole number of thousandths of a dollar"
-            ));
-        }
-        *out = whole as u64;
+    let mut scaled = [0u64; 5];
+    for (out, usd) in scaled.iter_mut().zip(usd) {
+        *out = thousandths(usd)?;
     }
-    let [input, cache_write_5m, cache_write_1h, cache_read, output] = thousandths;
+    let [input, cache_write_5m, cache_write_1h, cache_read, output] = scaled;
     Ok(Rates {
         input,
         cache_write_5m,
@@ -235,6 +370,18 @@ fn exact(usd: [f64; 5]) -> Result<Rates, String> {
         cache_read,
         output,
     })
+}
+
+/// One rate in USD per million tokens, in thousandths of a dollar.
+fn thousandths(usd: f64) -> Result<u64, String> {
+    let scaled = usd * 1000.0;
+    let whole = scaled.round();
+    if !(usd.is_finite() && usd >= 0.0 && (scaled - whole).abs() < 1e-6) {
+        return Err(format!(
+            "rate {usd} is not a whole number of thousandths of a dollar"
+        ));
+    }
+    Ok(whole as u64)
 }
 
 #[cfg(test)]
@@ -458,6 +605,67 @@ mod tests {
         // The most specific model wins where a prefix could mislead: Opus 4 is not Opus 4.5.
         assert_eq!(rates("claude-opus-4-5", "2026-11-28")[0], 5.0);
         assert_eq!(rates("claude-opus-4-20250514", "2026-11-28")[0], 15.0);
+    }
+
+    #[test]
+    fn client_rates_are_read_for_the_comparison_and_never_price() {
+        let row = "[[model.prices]]\ninput = 1.0\ncache_write_5m = 1.25\ncache_write_1h = 2.0\ncache_read = 0.1\noutput = 5.0\n";
+        let with = |client: &str| {
+            format!("[[model]]\nname = \"m\"\nids = [\"m\"]\n{row}[[model.client_rates]]\n{client}")
+        };
+        let documented = with(
+            "claude_code = \"2.1.332\"\nprompt = \"long\"\nreason = \"r\"\ninput = 0.5\noutput = 7.25\n",
+        );
+        let table = PriceTable::parse(&documented).unwrap();
+        let [client] = table.client_rates("m") else {
+            panic!("one entry: {table:?}");
+        };
+        assert_eq!(
+            (
+                client.claude_code.as_str(),
+                client.long_prompt,
+                client.reason.as_str()
+            ),
+            ("2.1.332", true, "r")
+        );
+        let rates = Rate::ALL.map(|r| client.thousandths(r));
+        assert_eq!(rates, [Some(500), None, None, None, Some(7250)]);
+        // Pricing is the table's own.
+        assert_eq!(
+            table.nanodollars("m", None, &Rate::Input.tokens(1_000_000)),
+            Some(1_000_000_000)
+        );
+        assert!(table.client_rates("other").is_empty());
+        assert_eq!(
+            table.models().collect::<Vec<_>>(),
+            [("m", &["m".to_owned()][..])]
+        );
+
+        for (bad, why) in [
+            (
+                "claude_code = \"x\"\nprompt = \"medium\"\nreason = \"r\"\ninput = 0.5\n",
+                "neither",
+            ),
+            (
+                "claude_code = \"x\"\nprompt = \"short\"\nreason = \"r\"\n",
+                "at least one rate",
+            ),
+            (
+                "claude_code = \"x\"\nprompt = \"short\"\nreason = \" \"\ninput = 0.5\n",
+                "a reason",
+            ),
+            (
+                "claude_code = \"x\"\nprompt = \"short\"\nreason = \"r\"\ninput = 0.0001\n",
+                "thousandths",
+            ),
+            (
+                "claude_code = \"x\"\nprompt = \"short\"\nreason = \"r\"\ninptu = 0.5\n",
+                "unknown field",
+            ),
+        ] {
+            let err = PriceTable::parse(&with(bad)).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

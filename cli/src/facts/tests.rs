@@ -72,6 +72,7 @@ fn every_fact_of_the_fixture_is_exact() {
             // 10:00:00 to 10:00:30.5 (10:00:29, written out of order, adds nothing), then the
             // 19-minute pause does not count, then 10:20:00 to 10:25:40 (a 4:29 pause counts).
             active_ms: Some(30_500 + 340_000),
+            claude_lines: None,
             entries: 29,
             // The last line, torn mid-write.
             skipped_lines: 1,
@@ -334,4 +335,12 @@ fn the_deadline_cuts_a_long_transcript_short() {
     assert!(!past.complete);
     assert_eq!(past.entries, 0);
     assert_eq!(read(&path).prompts, 100_000);
+}
+
+/// Claude Code counts the lines its edits changed in `cost-state` entries; the last one holds
+/// the session's totals.
+#[test]
+fn claude_lines_are_the_last_cost_states() {
+    let facts = read(&fixture("transcript-basic.jsonl"));
+    assert_eq!(facts.claude_lines, Some((38, 4)));
 }

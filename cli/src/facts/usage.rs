@@ -29,6 +29,8 @@ pub struct TranscriptFacts {
     pub files_touched: u64,
     /// Milliseconds of activity; `None` when no entry had a time.
     pub active_ms: Option<u64>,
+    /// Lines Claude's own edits added and removed, as Claude Code counts them.
+    pub claude_lines: Option<(u64, u64)>,
     /// Lines read as entries.
     pub entries: u64,
     /// Lines that were not JSON, were torn mid-write, or were too long to read.
@@ -68,6 +70,7 @@ impl TranscriptFacts {
             tool_calls: counts.tool_calls as u64,
             files_touched: counts.files_touched as u64,
             active_ms: t.active_ms,
+            claude_lines: t.claude_lines,
             entries: t.entries,
             skipped_lines: t.digest.skipped_lines as u64,
             complete: t.complete,

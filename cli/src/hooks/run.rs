@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use sessions_core::{ErrorCode, SessionId, Summary, Timestamp, Title, UpsertBody};
 
-use super::handoff::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV};
+use super::handoff::{CAUGHT_UP, END_REASON_ENV, OBSERVED_AT_ENV, START_HEAD_ENV, STARTED_AT_ENV};
 use super::input::HookInput;
 use super::metadata::{self, Place};
 use super::process::Process;
-use super::state::{self, OpenSession};
+use super::state::{self, GitStart, OpenSession};
 use super::{log, summarize};
 use crate::blocking;
 use crate::client::Write;
@@ -109,6 +109,16 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     let recorded = capture != Capture::Off;
     state::unclaim_end(&session_id);
     if recorded {
+        // HEAD now: the session's commits are those made since.
+        let git_start = match input.cwd.clone() {
+            Some(dir) => {
+                crate::blocking::within(Instant::now() + PLACE_BUDGET, move || GitStart::read(&dir))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+            None => None,
+        };
         // First: if this hook is cut short, a later one still catches the session up.
         let _ = state::record(&OpenSession {
             session_id: session_id.clone(),
@@ -116,6 +126,7 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
             cwd: input.cwd.clone(),
             started_at,
             claude: Process::running_this_hook(),
+            git_start,
         });
     }
     // Other sessions' business goes on whatever this project's level: their updates were
@@ -199,6 +210,7 @@ async fn catch_up(current: &SessionId) -> Result<(), CliError> {
             ended,
             CAUGHT_UP,
             Some(Timestamp::now()),
+            Some(&abandoned),
         )?;
     }
     Ok(())
@@ -231,6 +243,7 @@ async fn reopen(
 /// Stamps the end now and leaves; the worker does the slow part.
 pub fn session_end(input: HookInput) -> Result<(), CliError> {
     let finished_at = Timestamp::now();
+    let opened = state::read(&input.session_id);
     state::forget(&input.session_id);
     if project_settings("session-end", input.cwd.as_deref()).1 == Capture::Off {
         return Ok(());
@@ -251,6 +264,7 @@ pub fn session_end(input: HookInput) -> Result<(), CliError> {
         finished_at,
         input.reason.as_deref().unwrap_or_default(),
         None,
+        opened.as_ref(),
     )
 }
 
@@ -266,6 +280,7 @@ fn spawn_worker(
     finished_at: Timestamp,
     end_reason: &str,
     observed_at: Option<Timestamp>,
+    opened: Option<&OpenSession>,
 ) -> Result<(), CliError> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().map_err(|e| {
@@ -291,6 +306,15 @@ fn spawn_worker(
         .stderr(Stdio::null());
     if let Some(observed_at) = observed_at {
         command.env(OBSERVED_AT_ENV, observed_at.to_string());
+    }
+    command
+        .env_remove(START_HEAD_ENV)
+        .env_remove(STARTED_AT_ENV);
+    if let Some(opened) = opened {
+        command.env(STARTED_AT_ENV, opened.started_at.to_string());
+        if let Some(start) = &opened.git_start {
+            command.env(START_HEAD_ENV, start.head.as_deref().unwrap_or_default());
+        }
     }
     if let Some(path) = transcript {
         command.arg("--transcript").arg(path);

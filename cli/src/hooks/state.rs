@@ -26,6 +26,33 @@ pub struct OpenSession {
     /// The Claude Code process the session runs in, when `/proc` could name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claude: Option<Process>,
+    /// Where git's HEAD was at the start, when the directory is a repository: the session's
+    /// commits are those made since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_start: Option<GitStart>,
+}
+
+/// HEAD when a session started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitStart {
+    /// Its commit; none on an unborn branch.
+    pub head: Option<String>,
+    /// The branch, or the short commit of a detached HEAD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}
+
+impl GitStart {
+    /// HEAD in the repository holding `dir`; `None` outside one. Blocking reads.
+    pub fn read(dir: &Path) -> Option<GitStart> {
+        let repo = crate::git::Repo::discover(dir)?;
+        // No HEAD to read (a reftable repository): unknown, not an unborn branch.
+        let head = repo.head()?;
+        Some(GitStart {
+            head: repo.head_commit(),
+            branch: Some(head.short_name().to_owned()),
+        })
+    }
 }
 
 fn dir() -> Option<PathBuf> {
@@ -68,6 +95,11 @@ pub fn record(session: &OpenSession) -> std::io::Result<()> {
         fs::create_dir_all(parent)?;
     }
     atomic_file::write(&path, &serde_json::to_vec(session)?)
+}
+
+/// The open session `session_id`, if this machine recorded its start.
+pub fn read(session_id: &SessionId) -> Option<OpenSession> {
+    serde_json::from_slice(&fs::read(file_for(session_id)?).ok()?).ok()
 }
 
 pub fn forget(session_id: &SessionId) {
@@ -199,6 +231,7 @@ mod tests {
             cwd: None,
             started_at: started,
             claude,
+            git_start: None,
         }
     }
 

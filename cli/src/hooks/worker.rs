@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use sessions_core::{ErrorCode, Facts, SessionId, Timestamp, UpsertBody};
 
-use super::handoff::{END_REASON_ENV, OBSERVED_AT_ENV};
+use super::handoff::{END_REASON_ENV, OBSERVED_AT_ENV, START_HEAD_ENV, STARTED_AT_ENV};
 use super::metadata::{self, Place};
 use super::outcome::{Summarized, settle};
 use super::run::{contain_panics, deliver, log_panics, project_settings};
@@ -22,7 +22,8 @@ use super::{log, summarize};
 use crate::client::Write;
 use crate::config::Capture;
 use crate::error::CliError;
-use crate::facts::SessionFacts;
+use crate::facts::{SessionFacts, commit_facts, fill_from_change};
+use crate::git::Start;
 use crate::transcript::{self, Digest, Limits};
 
 /// How long reading the transcript and git may take.
@@ -85,10 +86,19 @@ async fn record_end(
             None => None,
         }
     };
-    let (mut facts, place) = tokio::join!(
+    let until = finished_at.unix_millis().div_euclid(1000) as i64 + 1;
+    let (mut facts, place, change) = tokio::join!(
         SessionFacts::gather(transcript, cwd, end_reason.as_deref(), read_by),
-        place
+        place,
+        commit_facts(cwd.map(Path::to_owned), start_from_env(), until, read_by)
     );
+    if let Some(change) = &change {
+        fill_from_change(&mut facts.facts, change);
+        facts.facts = std::mem::take(&mut facts.facts).within_bounds();
+        for why in &change.unknown {
+            log::line(&format!("session {session_id}: {why}"));
+        }
+    }
     if let (Some(why), Some(path)) = (&facts.transcript_unread, transcript) {
         log::line(&format!(
             "session {session_id}: transcript {} {why}",
@@ -242,6 +252,19 @@ async fn ask_claude(
             None
         }
     }
+}
+
+/// Where the session started, as `session-end` (or the catch-up) hands it over.
+fn start_from_env() -> Option<Start> {
+    let at = std::env::var(STARTED_AT_ENV)
+        .ok()?
+        .parse::<Timestamp>()
+        .ok()?;
+    let head = std::env::var(START_HEAD_ENV).ok()?;
+    Some(Start {
+        head: (!head.is_empty()).then_some(head),
+        at: at.unix_millis().div_euclid(1000) as i64,
+    })
 }
 
 /// The first millisecond after `at`: a write that must land after another of the same moment.

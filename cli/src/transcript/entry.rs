@@ -66,6 +66,11 @@ pub struct Entry {
     /// A `user` or `assistant` entry's message.
     #[serde(with = "As::<DefaultOnError>")]
     pub message: Option<Message>,
+    /// Lines Claude's edits added and removed so far (`cost-state` entries).
+    #[serde(with = "As::<DefaultOnError>")]
+    pub total_lines_added: Option<u64>,
+    #[serde(with = "As::<DefaultOnError>")]
+    pub total_lines_removed: Option<u64>,
     /// A `/rename` title (`custom-title` entries).
     #[serde(with = "As::<DefaultOnError>")]
     custom_title: Option<String>,

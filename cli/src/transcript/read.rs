@@ -54,6 +54,8 @@ pub struct Transcript {
     pub claude_version: Option<String>,
     /// Every API response, once.
     pub responses: Responses,
+    /// Lines Claude's own edits added and removed: the last `cost-state` entry's totals.
+    pub claude_lines: Option<(u64, u64)>,
     /// Milliseconds of activity; `None` when no entry had a time.
     pub active_ms: Option<u64>,
     /// Lines read as entries (JSON objects).
@@ -220,6 +222,12 @@ impl Pass {
         }
         if let Some(branch) = known(&entry.git_branch).filter(|b| b != "HEAD") {
             t.git_branch = Some(branch);
+        }
+        if entry.kind.as_deref() == Some("cost-state")
+            && let (Some(added), Some(removed)) =
+                (entry.total_lines_added, entry.total_lines_removed)
+        {
+            t.claude_lines = Some((added, removed));
         }
     }
 

@@ -93,6 +93,7 @@ impl Row {
                 files_touched: Some(9),
                 active_s: Some(2_340),
                 end_reason: Some("prompt_input_exit".to_owned()),
+                ..Facts::default()
             }),
         }
     }

@@ -1,9 +1,9 @@
 //! Recall on the secret corpus and false positives on the benign texts, with the figures printed
 //! (`cargo test -p sessions-redact corpus -- --nocapture`) for the README.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
-use crate::testdata::{benign, secrets};
+use crate::testdata::{SecretCase, benign, in_context, secrets};
 use crate::veto::{is_digest_hex, is_uuid};
 use crate::{redact, scan};
 
@@ -16,51 +16,77 @@ fn leaked<'s>(secret: &'s str, output: &str) -> Vec<&'s str> {
         .collect()
 }
 
+/// Whether the case's secret is gone from its redacted text, with a marker in its place.
+fn caught(case: &SecretCase) -> Result<(), String> {
+    let output = redact(&case.text);
+    if leaked(&case.secret, &output).is_empty() && output.contains("[REDACTED:") {
+        Ok(())
+    } else {
+        Err(format!("{}: {output}", case.kind))
+    }
+}
+
 #[test]
 fn every_corpus_secret_is_redacted() {
-    let cases = secrets();
-    let mut per_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    let mut misses = Vec::new();
+    let cases = in_context();
     for case in &cases {
         assert!(
             case.text.contains(&case.secret),
             "{}: the secret is not in its text",
             case.kind
         );
-        let output = redact(&case.text);
-        let leaks = leaked(&case.secret, &output);
-        let caught = leaks.is_empty() && output.contains("[REDACTED:");
-        let entry = per_kind.entry(case.kind).or_default();
-        entry.1 += 1;
-        if caught {
-            entry.0 += 1;
-        } else {
-            misses.push(format!("{}: {output}", case.kind));
-        }
     }
-    let caught: usize = per_kind.values().map(|(c, _)| c).sum();
+    let misses: Vec<String> = cases.iter().filter_map(|c| caught(c).err()).collect();
+    let kinds: BTreeSet<&str> = cases.iter().map(|c| c.kind).collect();
     println!(
-        "recall: {caught}/{} secrets, {} kinds",
+        "recall: {}/{} secrets, {} kinds",
+        cases.len() - misses.len(),
         cases.len(),
-        per_kind.len()
+        kinds.len()
     );
-    for (kind, (c, n)) in &per_kind {
-        let found: Vec<&str> = cases
-            .iter()
-            .filter(|case| case.kind == *kind)
-            .flat_map(|case| scan(&case.text).into_iter().map(|f| f.kind))
-            .collect();
-        println!("  {kind}: {c}/{n} as {}", found.join(", "));
+    for case in &cases {
+        let found: Vec<&str> = scan(&case.text).into_iter().map(|f| f.kind).collect();
+        println!("  {}: as {}", case.kind, found.join(", "));
     }
     assert!(
-        per_kind.len() >= 40,
+        kinds.len() >= 40,
         "the corpus covers {} kinds, fewer than 40",
-        per_kind.len()
+        kinds.len()
     );
     assert!(
         misses.is_empty(),
         "secrets that survived:\n{}",
         misses.join("\n")
+    );
+}
+
+/// Each secret with nothing around it: those whose format gives them away are caught, and the
+/// corpus says which those are (a `context` case caught alone is marked `alone`).
+#[test]
+fn secrets_without_context_are_caught_by_their_format() {
+    let cases: Vec<SecretCase> = in_context().iter().map(SecretCase::alone).collect();
+    let mut wrong = Vec::new();
+    let mut alone = 0;
+    for case in &cases {
+        let result = caught(case);
+        alone += usize::from(result.is_ok());
+        match (case.caught_alone, result) {
+            (true, Err(miss)) => wrong.push(format!("marked alone, not caught: {miss}")),
+            (false, Ok(())) => wrong.push(format!("{}: caught alone, mark it alone", case.kind)),
+            _ => {}
+        }
+    }
+    let distinctive = cases.iter().filter(|c| c.caught_alone).count();
+    println!(
+        "recall without context: {alone}/{} secrets alone ({distinctive} whose format gives them away, {} that only their context does)",
+        cases.len(),
+        cases.len() - distinctive
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(
+        secrets().len(),
+        cases.len() + distinctive,
+        "secrets() is every case in context plus the distinctive ones alone"
     );
 }
 

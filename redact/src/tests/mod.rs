@@ -5,6 +5,7 @@ use super::*;
 mod corpus;
 mod props;
 
+const GITLEAKS_RULES: &str = include_str!("../../rules/gitleaks.toml");
 const LOCAL_RULES: &str = include_str!("../../rules/local.toml");
 
 #[test]
@@ -21,14 +22,21 @@ fn every_pattern_compiles() {
     assert_eq!(rule_ids().count(), SCANNER.rules.len());
 }
 
-/// The generated local rules are `local.toml`'s, in order, with their keywords, secret groups,
-/// entropy floors and allowlists; gitleaks' global allowlist applies to them too.
+/// The generated rules are gitleaks.toml's then local.toml's, in order, less those that need a
+/// path, with their keywords, secret groups, entropy floors and allowlists; gitleaks' global
+/// allowlist applies to both files' rules.
 #[test]
-fn generated_local_rules_match_the_file() {
-    let file: config::RuleFile = toml::from_str(LOCAL_RULES).expect("local.toml parses");
-    let generated = &SCANNER.rules[SCANNER.rules.len() - file.rules.len()..];
+fn generated_rules_match_the_files() {
+    let parse = |text| -> config::RuleFile { toml::from_str(text).expect("rule file parses") };
+    let (mut gitleaks, mut local) = (parse(GITLEAKS_RULES), parse(LOCAL_RULES));
+    assert_eq!(gitleaks.global_allowlists().len(), 1);
+    assert!(local.global_allowlists().is_empty());
+    let gitleaks_rules = gitleaks.rules.into_iter().filter(|r| r.path.is_none());
+    let local_rules = local.rules.into_iter().filter(|r| r.path.is_none());
+    let configs: Vec<_> = gitleaks_rules.chain(local_rules).collect();
+    assert_eq!(configs.len(), SCANNER.rules.len());
     let global = SCANNER.rules[0].allowlists[0];
-    for (mut config, rule) in file.rules.into_iter().zip(generated) {
+    for (mut config, rule) in configs.into_iter().zip(SCANNER.rules) {
         assert_eq!(rule.id, config.id);
         let keywords: Vec<String> = config
             .keywords

@@ -111,3 +111,32 @@ fn prechecks_never_skip_a_match_in_the_corpus_or_benign_texts() {
         precheck_is_necessary(text).unwrap();
     }
 }
+
+/// A rule runs only on texts holding one of its keywords. gitleaks' rules are gated as gitleaks
+/// gates them; `local.toml`'s keywords are meant to be necessary: every corpus text (in its
+/// sentence and alone) and benign text a local rule's regex matches holds one of them.
+#[test]
+fn local_keywords_never_skip_a_match_in_the_corpus_or_benign_texts() {
+    let texts: Vec<String> = crate::testdata::secrets()
+        .into_iter()
+        .map(|case| case.text)
+        .chain(crate::testdata::benign().into_iter().map(String::from))
+        .collect();
+    let rules = crate::scanner::Scanner::generated().rules;
+    let local = super::LOCAL_RULES.matches("\n[[rules]]\n").count();
+    for rule in rules[rules.len() - local..]
+        .iter()
+        .filter(|r| !r.keywords.is_empty())
+    {
+        let regex = rule.regex.get().expect("compiles");
+        for text in texts.iter().filter(|t| regex.is_match(t.as_bytes())) {
+            let lower = text.to_ascii_lowercase();
+            assert!(
+                rule.keywords.iter().any(|k| lower.contains(k)),
+                "{} matches {text:?} but none of its keywords {:?} is in it",
+                rule.id,
+                rule.keywords
+            );
+        }
+    }
+}

@@ -98,6 +98,12 @@ fn expected_facts(p: &Project, end_reason: &str) -> HashMap<String, AttributeVal
         ("files_touched", n("2")),
         ("active_s", n("370")),
         ("end_reason", s(end_reason)),
+        // An unborn branch at the start and at the end, nothing tracked: no commits, no lines.
+        ("commit_count", n("0")),
+        ("lines_added", n("0")),
+        ("lines_removed", n("0")),
+        ("files_changed", n("0")),
+        ("commits", AttributeValue::L(Vec::new())),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -271,6 +271,7 @@ async fn wait_for_log(project: &Project, any: &[&str]) -> String {
 }
 
 mod capture;
+mod commits;
 mod facts;
 mod lifecycle;
 mod redaction;

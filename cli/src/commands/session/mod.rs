@@ -1,6 +1,7 @@
 //! `cargo-ai workspaceManagement session ...`: upsert, get, list and delete session rows.
 
 mod delete;
+mod for_commit;
 mod get;
 mod list;
 mod upsert;
@@ -83,6 +84,13 @@ pub enum SessionCommand {
         cargo-ai workspaceManagement session delete --session-id abc-123\n  \
         cargo-ai workspaceManagement session delete --session-id abc-123 --yes --json")]
     Delete(delete::DeleteArgs),
+
+    /// Show the session that made a commit: who, when, what it was about and cost, and its
+    /// other commits. A rebased or cherry-picked copy is found by its patch id.
+    #[command(after_help = "Examples:\n  \
+        cargo-ai workspaceManagement session for-commit\n  \
+        cargo-ai workspaceManagement session for-commit a1b2c3d --json")]
+    ForCommit(for_commit::ForCommitArgs),
 }
 
 pub async fn run(ctx: &Context, command: WorkspaceCommand) -> Result<(), CliError> {
@@ -93,5 +101,6 @@ pub async fn run(ctx: &Context, command: WorkspaceCommand) -> Result<(), CliErro
         SessionCommand::List(args) => list::run(ctx, args).await,
         SessionCommand::Search(args) => crate::commands::search::run(ctx, args).await,
         SessionCommand::Delete(args) => delete::run(ctx, args).await,
+        SessionCommand::ForCommit(args) => for_commit::run(ctx, args).await,
     }
 }

@@ -92,6 +92,21 @@ fn sample_facts() -> Facts {
         files_touched: Some(7),
         active_s: Some(8),
         end_reason: Some("other".into()),
+        commit_count: Some(1),
+        lines_added: Some(9),
+        lines_removed: Some(10),
+        files_changed: Some(11),
+        claude_lines_added: Some(12),
+        claude_lines_removed: Some(13),
+        commits: Some(vec![sessions_core::facts::CommitFact {
+            sha: "ab".repeat(20),
+            patch_id: Some("cd".repeat(20)),
+            subject: "Retry uploads".into(),
+            added: 3,
+            removed: 1,
+            uncounted_files: None,
+            claude: true,
+        }]),
     }
 }
 
