@@ -16,6 +16,7 @@ mod files;
 mod git;
 pub mod hooks;
 mod listing;
+mod mcp_log;
 mod mirror;
 mod outbox;
 mod render;

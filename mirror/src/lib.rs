@@ -20,7 +20,7 @@ pub use open::{BUSY_TIMEOUT, Notice};
 pub use query::MAX_TERMS;
 pub use read::{ListFilter, Status};
 pub use schema::VERSION as SCHEMA_VERSION;
-pub use search::{Hit, Marks, SearchQuery, WINDOW as SEARCH_WINDOW};
+pub use search::{Among, Hit, Marks, SearchQuery, WINDOW as SEARCH_WINDOW};
 pub use store::{Applied, Change, DEFAULT_MIRROR_DAYS, prune_cutoff};
 
 /// An open mirror. One per (endpoint, workspace) file; several processes may open the same

@@ -132,6 +132,35 @@ impl Mirror {
         )
     }
 
+    /// Every user ARN that has a session here, in order: what a filter by a person's name
+    /// is resolved against.
+    pub fn user_arns(&self) -> Result<Vec<String>> {
+        self.distinct("user_arn")
+    }
+
+    /// Every repository that has a session here, in order: what a filter by a repository's
+    /// `owner/name` is resolved against.
+    pub fn repos(&self) -> Result<Vec<String>> {
+        self.distinct("repo")
+    }
+
+    /// The distinct values of an indexed column, one index seek per value (not a scan of
+    /// every row): a team has tens of people and repositories and 100,000 sessions.
+    fn distinct(&self, column: &str) -> Result<Vec<String>> {
+        let sql = format!(
+            "WITH RECURSIVE v(x) AS (
+                 SELECT min({column}) FROM sessions
+                 UNION ALL
+                 SELECT (SELECT min({column}) FROM sessions WHERE {column} > v.x)
+                 FROM v WHERE v.x IS NOT NULL
+             )
+             SELECT x FROM v WHERE x IS NOT NULL"
+        );
+        let mut statement = self.conn.prepare(&sql).map_err(self.fail())?;
+        let rows = statement.query_map([], |r| r.get(0)).map_err(self.fail())?;
+        rows.map(|row| row.map_err(self.fail())).collect()
+    }
+
     pub fn status(&self) -> Result<Status> {
         let count = |sql: &str| -> Result<u64> {
             let n: i64 = self

@@ -63,6 +63,14 @@ impl SearchQuery {
     }
 }
 
+/// Alternatives a search is narrowed to (see `Mirror::search_among`). `None` does not
+/// narrow; a list keeps the sessions of any one of its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Among {
+    pub user_arns: Option<Vec<String>>,
+    pub repos: Option<Vec<String>>,
+}
+
 /// One session found, best first. In JSON: the session's fields, then `score` and `snippet`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
@@ -87,9 +95,22 @@ impl Mirror {
     /// added to the mirror. The person and repository filters narrow the matches before
     /// they are counted; `since` and `exclude_session_id` only drop hits.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
+        self.search_among(query, &Among::default())
+    }
+
+    /// `search`, narrowed further to sessions of any of `among`'s people and repositories:
+    /// for filters that name several (a repository's `owner/name` tail, a name's start),
+    /// resolved by the caller from `user_arns` and `repos`. An empty list finds nothing.
+    pub fn search_among(&self, query: &SearchQuery, among: &Among) -> Result<Vec<Hit>> {
         let phrases = fts_phrases(&query.text)?;
+        if [&among.user_arns, &among.repos]
+            .iter()
+            .any(|list| list.as_ref().is_some_and(Vec::is_empty))
+        {
+            return Ok(Vec::new());
+        }
         let words = phrases.join(" OR ");
-        let tags = filter_tags(query);
+        let tags = filter_tags(query, among);
         let restricted = |expression: &str| match &tags {
             Some(tags) => format!("({expression}) AND {tags}"),
             None => expression.to_owned(),
@@ -234,16 +255,21 @@ pub(crate) fn session_tags(user_arn: &str, repo: Option<&str>) -> String {
     tags
 }
 
-/// `tags:"u…" AND tags:"r…"` for the query's person and repository filters.
-fn filter_tags(query: &SearchQuery) -> Option<String> {
-    let tags: Vec<String> = [('u', &query.user_arn), ('r', &query.repo)]
+/// `tags:"u…" AND tags:"r…"` for the query's person and repository filters, and
+/// `(tags:"u…" OR tags:"u…")` for each list of alternatives.
+fn filter_tags(query: &SearchQuery, among: &Among) -> Option<String> {
+    let one = |kind: char, value: &str| format!("tags:\"{}\"", tag(kind, value));
+    let single = [('u', &query.user_arn), ('r', &query.repo)]
         .into_iter()
-        .filter_map(|(kind, value)| {
-            value
-                .as_deref()
-                .map(|v| format!("tags:\"{}\"", tag(kind, v)))
-        })
-        .collect();
+        .filter_map(|(kind, value)| value.as_deref().map(|v| one(kind, v)));
+    let lists = [('u', &among.user_arns), ('r', &among.repos)]
+        .into_iter()
+        .filter_map(|(kind, values)| {
+            let values = values.as_ref()?;
+            let any: Vec<String> = values.iter().map(|v| one(kind, v)).collect();
+            Some(format!("({})", any.join(" OR ")))
+        });
+    let tags: Vec<String> = single.chain(lists).collect();
     (!tags.is_empty()).then(|| tags.join(" AND "))
 }
 

@@ -5,7 +5,7 @@
 mod support;
 
 use proptest::prelude::*;
-use sessions_mirror::{Change, Marks, Mirror, MirrorError, SearchQuery};
+use sessions_mirror::{Among, Change, Marks, Mirror, MirrorError, SearchQuery};
 use support::fixture::{self, Row};
 
 fn fixture_mirror() -> (tempfile::TempDir, Mirror) {
@@ -214,4 +214,75 @@ proptest! {
             Err(e) => prop_assert!(false, "{text:?}: {e:?}"),
         }
     }
+}
+
+#[test]
+fn a_search_among_several_people_and_repositories_keeps_any_of_them() {
+    let (_dir, mut mirror) = support::mirror();
+    let rows = [
+        Row::new("a-api", "Retry the upload")
+            .person("alice")
+            .repo(Some("github.com/acme/api")),
+        Row::new("a-web", "Retry the upload")
+            .person("alice")
+            .repo(Some("github.com/acme/web")),
+        Row::new("b-api", "Retry the upload")
+            .person("bob")
+            .repo(Some("gitlab.com/acme/api")),
+        Row::new("c-api", "Retry the upload")
+            .person("carol")
+            .repo(Some("github.com/acme/api")),
+    ];
+    mirror
+        .apply(rows.iter().map(|r| Change::Live(r.session())))
+        .unwrap();
+    assert_eq!(
+        mirror.user_arns().unwrap(),
+        ["alice", "bob", "carol"].map(fixture::arn)
+    );
+    assert_eq!(
+        mirror.repos().unwrap(),
+        [
+            "github.com/acme/api",
+            "github.com/acme/web",
+            "gitlab.com/acme/api"
+        ]
+    );
+    let found = |among: &Among| {
+        let mut ids: Vec<String> = mirror
+            .search_among(&SearchQuery::new("upload"), among)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.session.session_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let apis = Some(vec![
+        "github.com/acme/api".to_owned(),
+        "gitlab.com/acme/api".to_owned(),
+    ]);
+    let alice_or_bob = Some(vec![fixture::arn("alice"), fixture::arn("bob")]);
+    assert_eq!(
+        found(&Among {
+            user_arns: None,
+            repos: apis.clone()
+        }),
+        ["a-api", "b-api", "c-api"]
+    );
+    assert_eq!(
+        found(&Among {
+            user_arns: alice_or_bob,
+            repos: apis
+        }),
+        ["a-api", "b-api"]
+    );
+    assert!(
+        found(&Among {
+            user_arns: Some(Vec::new()),
+            repos: None
+        })
+        .is_empty()
+    );
+    assert_eq!(found(&Among::default()).len(), 4);
 }

@@ -1,12 +1,105 @@
 //! Claude Code calls a tool of a stdio MCP server: the stand-in Anthropic API asks for the tool
-//! by name, the real CLI runs it and brings its result back in the next request. The rig the
-//! team-log server's tests build on, proved here with a stub server (tests/fixtures/mcp).
+//! by name, the real CLI runs it and brings its result back in the next request. First the rig
+//! with a stub server (tests/fixtures/mcp), then the real `cargo-ai mcp` answering from a
+//! team log seeded through the API into DynamoDB Local.
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use sessions_e2e::fake_anthropic::{FakeAnthropic, claude_command, init_event, stream_json_events};
-use sessions_e2e::fixtures;
+use sessions_e2e::{Key, Signed, Stack, alice, bob, cargo_ai_path, fixtures, new_workspace};
+
+/// The teammate's session Claude should find, and two it must never see.
+pub const FOUND: &str = "bob-uploader-retries";
+pub const DELETED: &str = "bob-uploader-dropped";
+pub const ELSEWHERE: &str = "other-team-retries";
+/// What Claude searches for.
+pub const QUERY: &str = "uploader retries";
+
+async fn put(stack: &Stack, ws: &str, id: &str, key: &Key, title: &str, summary: &str) {
+    let body = json!({
+        "title": title, "summary": summary,
+        "finished_at": "2026-11-20T10:00:00.000Z", "observed_at": "2026-11-20T10:00:00.000Z",
+        "repo": "github.com/acme/uploader", "branch": "retries",
+    });
+    let reply = Signed::new("PUT", stack.session_url(ws, id))
+        .json(&body)
+        .send_as(key)
+        .await;
+    assert!(reply.status < 300, "seed {id}: {}", reply.json);
+}
+
+/// Through the real API: Bob's session on the uploader's retries in `ws`, one of his he
+/// deleted, and a session on the same in another workspace.
+pub async fn seed_team_log(stack: &Stack, ws: &str) {
+    put(
+        stack,
+        ws,
+        FOUND,
+        bob(),
+        "Add jittered retries to the S3 uploader",
+        "Wrapped upload() in a retry loop with jittered exponential backoff; the flaky upload test passes now.",
+    )
+    .await;
+    put(
+        stack,
+        ws,
+        DELETED,
+        bob(),
+        "Uploader retries, first try",
+        "Tried fixed-delay retries in the uploader; dropped.",
+    )
+    .await;
+    let deleted = Signed::new("DELETE", stack.session_url(ws, DELETED))
+        .send_as(bob())
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.json);
+    put(
+        stack,
+        &new_workspace(),
+        ELSEWHERE,
+        alice(),
+        "Uploader retries in another team",
+        "Another workspace's uploader retries.",
+    )
+    .await;
+}
+
+/// The environment `cargo-ai mcp` needs to read `ws` at `stack` as Alice, its mirror under
+/// `state`.
+pub fn server_env(stack: &Stack, ws: &str, state: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("CARGO_AI_ENDPOINT", stack.url.clone()),
+        ("CARGO_AI_WORKSPACE", ws.to_owned()),
+        ("CARGO_AI_STATE_DIR", state.display().to_string()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", alice().access_key_id.to_owned()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            alice().secret_access_key.to_owned(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+}
+
+/// The search's tool_result holds Bob's session, and neither the deleted one nor the other
+/// workspace's.
+pub fn assert_found_the_teammate(fake: &FakeAnthropic, tool: &str) -> String {
+    let results = fake.tool_results();
+    assert_eq!(results.len(), 1, "one tool call came back: {results:#?}");
+    let result = &results[0];
+    assert_eq!(result.tool_name, tool);
+    assert!(!result.is_error, "{result:?}");
+    assert!(
+        result.text.contains(FOUND) && result.text.contains("jittered retries"),
+        "{}",
+        result.text
+    );
+    for never in [DELETED, ELSEWHERE] {
+        assert!(!result.text.contains(never), "{never} in {}", result.text);
+    }
+    result.text.clone()
+}
 
 /// `claude -p PROMPT` with the MCP servers of `mcp_config`, allowed to call `tool`, reporting
 /// in stream-json; MCP tools offered up front rather than behind tool search.
@@ -74,4 +167,159 @@ fn a_tool_of_an_mcp_server_is_called_and_its_result_comes_back() {
     assert_eq!(answer["type"], "result");
     assert_eq!(answer["result"], "Bob already fixed the uploader retries.");
     assert_eq!(fake.messages().len(), 2, "the call, then its result");
+}
+
+/// The real server: `cargo-ai mcp` from `--mcp-config` answers Claude's search from the mirror
+/// it synced from DynamoDB Local through the API: the teammate's session, nothing deleted,
+/// nothing of another workspace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cargo_ai_mcp_answers_claude_with_a_teammates_session() {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("create HOME");
+    let env: serde_json::Map<String, Value> = server_env(&stack, &ws, &dir.path().join("state"))
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
+    let config = dir.path().join("mcp.json");
+    let servers = json!({ "mcpServers": { "team-log": {
+        "command": cargo_ai_path(), "args": ["mcp"], "env": env,
+    }}});
+    std::fs::write(&config, servers.to_string()).expect("write the MCP config");
+    let fake = FakeAnthropic::replying("Bob already added jittered retries to the uploader.");
+    fake.call_tool("__search_sessions", json!({ "query": QUERY }));
+
+    let tool = "mcp__team-log__search_sessions";
+    let out = tokio::task::spawn_blocking(move || {
+        let out = claude_with_mcp(&home, &fake, &config, tool, "Fix the uploader retries");
+        (out, fake)
+    })
+    .await
+    .expect("join");
+    let (out, fake) = out;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "claude failed: {stderr}");
+    let events = stream_json_events(&out.stdout);
+    assert_eq!(
+        init_event(&events)["mcp_servers"],
+        json!([{ "name": "team-log", "status": "connected", "source": "dynamic" }]),
+        "the server connects"
+    );
+    let text = assert_found_the_teammate(&fake, tool);
+    println!("tool_result:\n{text}");
+    let answer = events.last().expect("a result event");
+    assert_eq!(
+        answer["result"],
+        "Bob already added jittered retries to the uploader."
+    );
+}
+
+/// A whole session of `cargo-ai mcp` driven over stdio: every byte it writes to stdout is
+/// JSON-RPC; `get_session` finds the teammate's session and not the deleted one; a bad
+/// argument is a tool error that says how to call the tool; and with the API gone, the
+/// server still answers from its mirror and says the sync failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cargo_ai_mcp_speaks_only_json_rpc_and_answers_from_its_mirror() {
+    use tokio::io::AsyncWriteExt;
+
+    let mut stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let calls = [
+        json!({"name": "search_sessions", "arguments": {"query": QUERY}}),
+        json!({"name": "get_session", "arguments": {"session_id": FOUND}}),
+        json!({"name": "get_session", "arguments": {"session_id": DELETED}}),
+        json!({"name": "recent_sessions", "arguments": {"repo": "acme/uploader"}}),
+        json!({"name": "search_sessions", "arguments": {"query": "x", "limit": 99}}),
+    ];
+    let env = server_env(&stack, &ws, &state);
+    // `pause`: how long to wait before the calls (for the background sync to have tried).
+    let run = |calls: &[Value], pause: std::time::Duration| {
+        let mut input = vec![
+            json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "e2e", "version": "1"}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        ];
+        for (i, call) in calls.iter().enumerate() {
+            input.push(
+                json!({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call", "params": call}),
+            );
+        }
+        let mut cmd = tokio::process::Command::new(cargo_ai_path());
+        cmd.arg("mcp")
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", dir.path())
+            .envs(env.clone())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        async move {
+            let mut child = cmd.spawn().expect("run cargo-ai mcp");
+            let mut stdin = child.stdin.take().expect("stdin");
+            let mut answers = Vec::new();
+            let stdout = child.stdout.take().expect("stdout");
+            let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+            // One request at a time, as a client waits for each answer.
+            for message in input {
+                stdin
+                    .write_all(format!("{message}\n").as_bytes())
+                    .await
+                    .expect("write");
+                if message.get("id").is_none() {
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                let line =
+                    tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+                        .await
+                        .expect("an answer in time")
+                        .expect("read")
+                        .expect("a line");
+                let answer: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON-RPC ({e}): {line:?}"));
+                assert_eq!(answer["jsonrpc"], "2.0", "{line}");
+                answers.push(answer);
+            }
+            drop(stdin);
+            let rest = lines.next_line().await.expect("read");
+            assert_eq!(rest, None, "stdout after the last answer");
+            assert!(child.wait().await.expect("wait").success());
+            answers
+        }
+    };
+    let text = |answer: &Value| {
+        answer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let answers = run(&calls, std::time::Duration::ZERO).await;
+    assert_eq!(answers[0]["result"]["serverInfo"]["name"], "sessions");
+    assert!(text(&answers[1]).contains(FOUND), "{}", answers[1]);
+    let got = text(&answers[2]);
+    assert!(
+        got.contains("jittered exponential backoff") && got.contains("bob"),
+        "{got}"
+    );
+    assert!(text(&answers[3]).contains("No session"), "{}", answers[3]);
+    assert!(text(&answers[4]).contains(FOUND), "{}", answers[4]);
+    assert_eq!(answers[5]["result"]["isError"], true, "{}", answers[5]);
+    assert!(text(&answers[5]).contains("pass 1-20"), "{}", answers[5]);
+
+    // The API gone: the mirror answers, and says its latest sync failed.
+    stack.stop_server().await;
+    let offline = run(&calls[..1], std::time::Duration::from_secs(2)).await;
+    let found = text(&offline[1]);
+    assert!(
+        found.contains(FOUND) && found.contains("sync failed"),
+        "{found}"
+    );
 }

@@ -1,8 +1,8 @@
 //! The `cargo-ai` plugin and the marketplace this repository is, under the real Claude Code
 //! CLI: both validate, the plugin installs from the marketplace and comes with a team's
 //! settings, its hooks are the ones `cargo-ai hooks install` writes and record a session, its
-//! team-log server answers a tool call, and a missing `cargo-ai` is named without breaking
-//! the session.
+//! team-log server (the real `cargo-ai mcp`) answers a tool call from the team's log, and a
+//! missing `cargo-ai` is named without breaking the session.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,9 @@ use sessions_e2e::fake_anthropic::{
     FakeAnthropic, Release, claude_bin, init_event, put_first_on_path, stream_json_events,
     user_text,
 };
-use sessions_e2e::{Stack, alice, cargo_ai_path, fixtures, new_workspace, repo_root};
+use sessions_e2e::{Stack, alice, cargo_ai_path, new_workspace, repo_root};
+
+use crate::mcp_tools::{QUERY, assert_found_the_teammate, seed_team_log, server_env};
 
 const MARKETPLACE: &str = "sessions";
 const PLUGIN_ID: &str = "cargo-ai@sessions";
@@ -69,14 +71,6 @@ impl World {
     fn write_json(&self, path: &Path, value: &Value) {
         std::fs::create_dir_all(path.parent().expect("a parent dir")).expect("create dirs");
         std::fs::write(path, serde_json::to_vec_pretty(value).expect("JSON")).expect("write");
-    }
-
-    /// An executable script at `bin/cargo-ai`.
-    fn stand_in_cargo_ai(&self, script: &str) {
-        let path = self.bin.join("cargo-ai");
-        std::fs::write(&path, script).expect("write the stand-in cargo-ai");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-            .expect("make it executable");
     }
 }
 
@@ -430,39 +424,42 @@ async fn the_plugins_hooks_record_the_session() {
     assert_eq!(stack.item_count().await, 1);
 }
 
-/// The plugin's `.mcp.json` starts `cargo-ai mcp` through the launcher, and Claude Code calls
-/// its tool under the plugin's name. The server is a stand-in (`cargo-ai mcp` runs the stub
-/// MCP server) so that this proves the packaging, whatever the real server answers.
-#[test]
-fn the_plugins_team_log_server_answers_a_tool_call() {
-    team_log_server_answers_a_tool_call(Release::Current);
+/// The plugin's `.mcp.json` starts the real `cargo-ai mcp` through the launcher, Claude Code
+/// calls its search under the plugin's name, and the answer is the teammate's session seeded
+/// through the API (nothing deleted, nothing of another workspace); the plugin's hooks record
+/// the session itself meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugins_team_log_server_answers_a_tool_call() {
+    team_log_server_answers_a_tool_call(Release::Current).await;
 }
 
-#[test]
-fn the_oldest_supported_claude_code_calls_the_plugins_tool_too() {
-    team_log_server_answers_a_tool_call(Release::Oldest);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_supported_claude_code_calls_the_plugins_tool_too() {
+    team_log_server_answers_a_tool_call(Release::Oldest).await;
 }
 
-fn team_log_server_answers_a_tool_call(release: Release) {
+async fn team_log_server_answers_a_tool_call(release: Release) {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
     let world = World::new();
-    world.stand_in_cargo_ai(&format!(
-        "#!/bin/sh\n\
-         if [ \"$1\" = mcp ]; then exec python3 '{}'; fi\n\
-         cat >/dev/null\n",
-        fixtures::mcp_stub_server().display()
-    ));
+    std::os::unix::fs::symlink(cargo_ai_path(), world.bin.join("cargo-ai"))
+        .expect("put cargo-ai on PATH");
     let fake = FakeAnthropic::replying("Bob already fixed the uploader retries.");
-    fake.call_tool("__search_sessions", json!({ "query": "uploader retries" }));
+    fake.call_tool("__search_sessions", json!({ "query": QUERY }));
 
-    let out = world
-        .claude_of(release, &fake)
+    let mut claude = world.claude_of(release, &fake);
+    claude
         .env("ENABLE_TOOL_SEARCH", "false")
+        .envs(server_env(&stack, &ws, &world.home.join("cargo-ai-state")))
         .args(["-p", "Fix the uploader retries", "--plugin-dir"])
         .arg(plugin_dir())
         .args(["--allowedTools", SEARCH_TOOL])
-        .args(["--output-format", "stream-json", "--verbose"])
-        .output()
-        .expect("run claude");
+        .args(["--output-format", "stream-json", "--verbose"]);
+    let (out, fake) = tokio::task::spawn_blocking(move || (claude.output(), fake))
+        .await
+        .expect("join");
+    let out = out.expect("run claude");
     let events = stream_json_events(ok(&out).as_bytes());
     let init = init_event(&events);
     assert_eq!(init["claude_code_version"], release.version());
@@ -480,16 +477,17 @@ fn team_log_server_answers_a_tool_call(release: Release) {
         );
     }
 
-    let results = fake.tool_results();
-    assert_eq!(results.len(), 1, "one tool call came back: {results:#?}");
-    assert_eq!(results[0].tool_name, SEARCH_TOOL);
-    assert!(
-        results[0].text.contains("bob fixed the uploader retries"),
-        "{:?}",
-        results[0]
-    );
+    assert_found_the_teammate(&fake, SEARCH_TOOL);
     let result = events.last().expect("a result event");
     assert_eq!(result["result"], "Bob already fixed the uploader retries.");
+    let session_id = fake.messages()[0]
+        .header("x-claude-code-session-id")
+        .expect("the session id header")
+        .to_owned();
+    assert!(
+        stack.raw_item(&ws, &session_id).await.is_some(),
+        "the plugin's hooks recorded the session"
+    );
 }
 
 /// The launcher runs the real `cargo-ai`: never itself (were the plugin's scripts on PATH),
@@ -528,4 +526,184 @@ fn the_launcher_finds_cargo_ai_in_cargos_bin_dir_and_never_runs_itself() {
         .output()
         .expect("run cargo-ai --version");
     assert_eq!(ok(&found), ok(&direct));
+}
+
+/// How a project gets the team-log server and the hooks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// `cargo-ai hooks install --mcp`: the project's settings and `.mcp.json`.
+    HooksInstall,
+    /// That and the plugin (`--plugin-dir`) at once.
+    Both,
+}
+
+/// A session in a trusted project set up as `setup`, with the real `cargo-ai` on PATH and the
+/// real `claude -p` as the summarizer: Claude calls the search tool and finds the teammate's
+/// session, and the hooks record the session once, with one summary.
+async fn session_with(setup: Setup) {
+    let stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
+    let world = World::new();
+    ok(&Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&world.project)
+        .output()
+        .expect("run git init"));
+    std::os::unix::fs::symlink(cargo_ai_path(), world.bin.join("cargo-ai"))
+        .expect("put cargo-ai on PATH");
+    let install = Command::new(cargo_ai_path())
+        .args(["hooks", "install", "--mcp"])
+        .current_dir(&world.project)
+        .env("HOME", &world.home)
+        .env("PATH", format!("{}:/usr/bin:/bin", world.bin.display()))
+        .output()
+        .expect("run cargo-ai hooks install --mcp");
+    ok(&install);
+    let trust = json!({ "projects": { world.project.display().to_string(): {
+        "hasTrustDialogAccepted": true,
+    }}});
+    world.write_json(&world.home.join(".claude.json"), &trust);
+    let state = world.home.join("cargo-ai-state");
+    let fake = FakeAnthropic::start(|body| {
+        if user_text(body).contains("Read the Claude Code transcript") {
+            r#"{"title": "Ask the team about uploader retries", "summary": "Claude found Bob's jittered retries in the team log."}"#.to_owned()
+        } else {
+            "Bob already fixed the uploader retries.".to_owned()
+        }
+    });
+    // The project's server's tool, not the plugin's (`..._cargo-ai_team-log__...`).
+    fake.call_tool("__team-log__search_sessions", json!({ "query": QUERY }));
+    let tool = "mcp__team-log__search_sessions";
+
+    let mut claude = world.claude(&fake);
+    claude
+        .env("ENABLE_TOOL_SEARCH", "false")
+        .envs(server_env(&stack, &ws, &state))
+        .env("CARGO_AI_CLAUDE", claude_bin())
+        .args(["-p", "Fix the uploader retries"])
+        .args(["--allowedTools", tool])
+        .args(["--output-format", "stream-json", "--verbose"]);
+    if setup == Setup::Both {
+        claude.arg("--plugin-dir").arg(plugin_dir());
+    }
+    let (out, fake) = tokio::task::spawn_blocking(move || (claude.output(), fake))
+        .await
+        .expect("join");
+    let events = stream_json_events(ok(&out.expect("run claude")).as_bytes());
+    let init = init_event(&events);
+    assert_eq!(
+        server(init, "team-log").map(|s| &s["status"]),
+        Some(&json!("connected")),
+        "{init:#}"
+    );
+    if setup == Setup::Both {
+        assert_eq!(
+            server(init, SERVER).map(|s| &s["status"]),
+            Some(&json!("connected"))
+        );
+        assert_eq!(
+            hook_responses(&events, "SessionStart").len(),
+            2,
+            "both hooks ran"
+        );
+    }
+    assert_found_the_teammate(&fake, tool);
+    let session_id = fake.messages()[0]
+        .header("x-claude-code-session-id")
+        .expect("the session id header")
+        .to_owned();
+
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let log = || std::fs::read_to_string(state.join("hooks.log")).unwrap_or_default();
+    loop {
+        let row = stack.raw_item(&ws, &session_id).await;
+        if row.is_some_and(|r| r.contains_key("finished_at")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no finished row; hooks log: {}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Long enough for a second end worker, had there been one, to ask for its summary.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let summaries = fake
+        .messages()
+        .iter()
+        .filter(|m| m.user_text().contains("Read the Claude Code transcript"))
+        .count();
+    assert_eq!(summaries, 1, "one summary; hooks log: {}", log());
+    let row = stack.raw_item(&ws, &session_id).await.expect("the row");
+    let summary = row.get("summary").and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(
+        summary.as_deref(),
+        Some("Claude found Bob's jittered retries in the team log.")
+    );
+    if setup == Setup::Both {
+        assert!(
+            log().contains("already ended by another hook"),
+            "the second SessionEnd hook stood down: {}",
+            log()
+        );
+    }
+}
+
+/// `cargo-ai hooks install --mcp` alone: the project's `.mcp.json` server answers Claude and
+/// the project's hooks record the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_install_mcp_serves_the_team_log_and_records_the_session() {
+    session_with(Setup::HooksInstall).await;
+}
+
+/// The plugin and `hooks install --mcp` both: two SessionStart and two SessionEnd hooks run,
+/// and the session is still one row with one summary (one `claude -p`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugin_and_hooks_install_together_record_a_session_once() {
+    session_with(Setup::Both).await;
+}
+
+/// `hooks doctor` takes the installed plugin's hooks for ours, and warns when the settings
+/// hold them too.
+#[test]
+fn hooks_doctor_recognises_the_plugins_hooks() {
+    let world = World::new();
+    let fake = FakeAnthropic::replying("unused");
+    let claude = |args: &[&str]| ok(&world.claude(&fake).args(args).output().expect("claude"));
+    let repo = repo_root().canonicalize().expect("canonical repo root");
+    claude(&["plugin", "marketplace", "add", &repo.display().to_string()]);
+    claude(&["plugin", "install", PLUGIN_ID]);
+    let cargo_ai = |args: &[&str]| {
+        let out = Command::new(cargo_ai_path())
+            .args(args)
+            .current_dir(&world.project)
+            .env("HOME", &world.home)
+            .env("CARGO_AI_STATE_DIR", world.home.join("state"))
+            .output()
+            .expect("run cargo-ai");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    let doctor = cargo_ai(&["hooks", "doctor"]);
+    let plugin_line = doctor
+        .lines()
+        .find(|l| l.contains(&format!("the {PLUGIN_ID} plugin (")))
+        .unwrap_or_else(|| panic!("{doctor}"));
+    assert!(
+        plugin_line.starts_with("ok ") && plugin_line.ends_with("SessionStart, SessionEnd"),
+        "{doctor}"
+    );
+    assert!(doctor.contains("ok   hooks are installed"), "{doctor}");
+    assert!(!doctor.contains("both by the"), "{doctor}");
+
+    cargo_ai(&["hooks", "install", "--user"]);
+    let doctor = cargo_ai(&["hooks", "doctor"]);
+    assert!(
+        doctor.contains(&format!(
+            "warn the hooks are installed both by the {PLUGIN_ID} plugin and in settings"
+        )),
+        "{doctor}"
+    );
 }

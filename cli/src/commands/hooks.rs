@@ -38,7 +38,7 @@ pub enum HooksCommand {
     SessionEnd,
     /// Merge both hooks into a Claude Code settings file (idempotent; other hooks and keys stay).
     #[command(
-        after_help = "Examples:\n  cargo-ai hooks install\n  cargo-ai hooks install --user --dry-run"
+        after_help = "Examples:\n  cargo-ai hooks install\n  cargo-ai hooks install --mcp       # and the team-log MCP server\n  cargo-ai hooks install --user --dry-run"
     )]
     Install(HookScope),
     /// Remove our hooks (only ours) from a settings file.
@@ -68,6 +68,11 @@ pub struct HookScope {
     /// Show the change as a diff and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also register the team-log MCP server, `cargo-ai mcp`: in the project's .mcp.json
+    /// (approved in the settings file), or with --user in ~/.claude.json. Uninstall removes
+    /// it whether or not this is given.
+    #[arg(long)]
+    pub mcp: bool,
 }
 
 impl HookScope {
@@ -106,8 +111,23 @@ pub async fn run(global: &Global, command: HooksCommand) -> Result<(), CliError>
             Ok(())
         }
         HooksCommand::Worker(args) => worker(args).await,
-        HooksCommand::Install(s) => say(install::install(s.scope(), s.dry_run)?),
-        HooksCommand::Uninstall(s) => say(install::uninstall(s.scope(), s.dry_run)?),
+        HooksCommand::Install(s) => {
+            say(install::install(s.scope(), s.dry_run, s.mcp)?)?;
+            if s.mcp {
+                say(install::install_server(s.scope(), s.dry_run)?)?;
+            }
+            Ok(())
+        }
+        HooksCommand::Uninstall(s) => {
+            say(install::uninstall(s.scope(), s.dry_run)?)?;
+            // The server goes with the hooks whenever it is there; `--mcp` says so even
+            // when it is not.
+            let server = install::uninstall_server(s.scope(), s.dry_run)?;
+            if s.mcp || !matches!(server.outcome, Outcome::Unchanged) {
+                say(server)?;
+            }
+            Ok(())
+        }
         HooksCommand::Doctor => doctor(global).await,
     }
 }

@@ -7,6 +7,7 @@
 pub mod completions;
 pub mod config;
 pub mod hooks;
+pub mod mcp;
 pub mod outbox;
 mod print;
 pub mod report;
@@ -167,6 +168,14 @@ pub enum Command {
     )]
     Hooks(hooks::HooksCommand),
 
+    /// Serve the team's log to Claude Code as an MCP server over stdio (read-only tools).
+    ///
+    /// Claude Code starts it (the plugin's .mcp.json, or `cargo-ai hooks install --mcp`); it
+    /// answers from the local mirror at once and syncs it in the background. It prints
+    /// nothing but JSON-RPC on stdout; logs go to stderr.
+    #[command(after_help = "Example (as Claude Code runs it):\n  cargo-ai mcp")]
+    Mcp(mcp::McpArgs),
+
     /// Upserts that could not be delivered yet: list them, or deliver them now.
     #[command(
         subcommand,
@@ -213,6 +222,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         // reads it as seen from its session's directory.
         Command::Completions(args) => completions::run(args),
         Command::Hooks(command) => hooks::run(&global, command).await,
+        // The outbox is the hooks' business: a server Claude starts delivers nothing.
+        Command::Mcp(args) => mcp::run(&global, args).await,
         Command::WorkspaceManagement { command } => {
             let ctx = global.context()?;
             deliver_pending(&ctx).await;

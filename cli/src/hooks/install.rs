@@ -179,7 +179,15 @@ fn change(
     edit: impl FnOnce(&mut Value) -> Result<(), String>,
     verb: &'static str,
 ) -> Result<Change, CliError> {
-    let path = settings_path(scope)?;
+    change_file(settings_path(scope)?, dry_run, edit, verb)
+}
+
+fn change_file(
+    path: PathBuf,
+    dry_run: bool,
+    edit: impl FnOnce(&mut Value) -> Result<(), String>,
+    verb: &'static str,
+) -> Result<Change, CliError> {
     let (old_text, old_value) = read_settings(&path)?;
     let mut value = old_value.clone();
     edit(&mut value).map_err(|why| {
@@ -208,19 +216,127 @@ fn change(
     })
 }
 
-pub fn install(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
+/// Installs our hooks in `scope`'s settings file; with `approve_server`, approves the
+/// project's team-log server there too (one write, one backup of the file as it was).
+pub fn install(scope: Scope, dry_run: bool, approve_server: bool) -> Result<Change, CliError> {
     let (program, warning) = program(scope);
     let change = change(
         scope,
         dry_run,
-        |v| settings::merge(v, &program),
+        |v| {
+            settings::merge(v, &program)?;
+            if approve_server && scope != Scope::User {
+                settings::approve_server(v, true)?;
+            }
+            Ok(())
+        },
         "hooks installed",
     )?;
     Ok(Change { warning, ..change })
 }
 
+/// Removes our hooks, and the approval of our server, from `scope`'s settings file.
 pub fn uninstall(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
-    change(scope, dry_run, settings::remove, "hooks removed")
+    change(
+        scope,
+        dry_run,
+        |v| {
+            settings::remove(v)?;
+            settings::approve_server(v, false)
+        },
+        "hooks removed",
+    )
+}
+
+/// The file that registers MCP servers for `scope`, as Claude Code reads them: the project's
+/// `.mcp.json` (shared, or approved only in the local settings), or the user's
+/// `~/.claude.json` (every project).
+fn servers_path(scope: Scope) -> Result<PathBuf, CliError> {
+    match scope {
+        Scope::Project | Scope::Local => Ok(project_root().join(".mcp.json")),
+        Scope::User => {
+            let config_dir = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty());
+            config_dir
+                .map(PathBuf::from)
+                .or_else(dirs::home_dir)
+                .map(|dir| dir.join(".claude.json"))
+                .ok_or_else(|| {
+                    CliError::new(Kind::Config, "no home directory for the user's MCP servers")
+                        .help("set HOME")
+                })
+        }
+    }
+}
+
+/// `hooks install --mcp`: registers `cargo-ai mcp` as the `team-log` MCP server where
+/// `scope` says (`install` approves a project's server in the settings file).
+pub fn install_server(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
+    // Claude Code starts a server's command without a shell: the program unquoted.
+    let (program, _) = program(scope);
+    let program = settings::shell_words(&program)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "cargo-ai".to_owned());
+    change_file(
+        servers_path(scope)?,
+        dry_run,
+        |v| settings::merge_server(v, &program),
+        "team-log MCP server registered",
+    )
+}
+
+/// `hooks uninstall`: takes our server out again.
+pub fn uninstall_server(scope: Scope, dry_run: bool) -> Result<Change, CliError> {
+    change_file(
+        servers_path(scope)?,
+        dry_run,
+        settings::remove_server,
+        "team-log MCP server removed",
+    )
+}
+
+/// An enabled `cargo-ai` plugin as Claude Code installed it, with its hooks as they run.
+struct Plugin {
+    /// `cargo-ai@<marketplace>`.
+    id: String,
+    root: PathBuf,
+    /// Its `hooks/hooks.json` with `${CLAUDE_PLUGIN_ROOT}` replaced by `root`.
+    hooks: Value,
+}
+
+/// The `cargo-ai` plugins Claude Code has installed (`~/.claude/plugins/installed_plugins.json`)
+/// and a settings file enables (`enabledPlugins`): their hooks are ours too.
+fn enabled_plugins() -> Vec<Plugin> {
+    let Some(dir) = user_claude_dir() else {
+        return Vec::new();
+    };
+    let Ok((_, installed)) = read_settings(&dir.join("plugins").join("installed_plugins.json"))
+    else {
+        return Vec::new();
+    };
+    let enabled = |id: &str| {
+        [Scope::Project, Scope::Local, Scope::User]
+            .into_iter()
+            .filter_map(|scope| read_settings(&settings_path(scope).ok()?).ok())
+            .any(|(_, settings)| settings["enabledPlugins"][id] == Value::Bool(true))
+    };
+    let Some(plugins) = installed["plugins"].as_object() else {
+        return Vec::new();
+    };
+    plugins
+        .iter()
+        .filter(|(id, _)| id.starts_with("cargo-ai@") && enabled(id))
+        .filter_map(|(id, installs)| {
+            let root = PathBuf::from(installs.as_array()?.first()?["installPath"].as_str()?);
+            let text = std::fs::read_to_string(root.join("hooks").join("hooks.json")).ok()?;
+            let text = text.replace("${CLAUDE_PLUGIN_ROOT}", root.to_str()?);
+            Some(Plugin {
+                id: id.clone(),
+                hooks: serde_json::from_str(&text).ok()?,
+                root,
+            })
+        })
+        .collect()
 }
 
 /// Whether a hook's program can be started: a path must be an executable file; a bare name
@@ -333,10 +449,50 @@ pub async fn doctor(ctx: &Context, mut found: impl FnMut(Finding, &str)) -> Resu
             Err(e) => check(false, true, e.message),
         }
     }
+    let plugins = enabled_plugins();
+    for plugin in &plugins {
+        let events = settings::installed(&plugin.hooks);
+        check(
+            events.len() == 2,
+            true,
+            format!(
+                "the {} plugin ({}): {}",
+                plugin.id,
+                plugin.root.display(),
+                if events.is_empty() {
+                    "no hooks of ours".to_owned()
+                } else {
+                    events.join(", ")
+                }
+            ),
+        );
+        for program in settings::our_programs(&plugin.hooks) {
+            check(
+                runnable(&program) != Some(false),
+                true,
+                format!("the {} plugin's hooks call {program}", plugin.id),
+            );
+        }
+    }
+    if !plugins.is_empty() && !installed_in.is_empty() {
+        check(
+            false,
+            false,
+            format!(
+                "the hooks are installed both by the {} plugin and in settings: each session \
+                 is still recorded once, but keep one (`cargo-ai hooks uninstall{}`, or \
+                 `claude plugin disable {}`)",
+                plugins[0].id,
+                scope_flag(installed_in[0]),
+                plugins[0].id
+            ),
+        );
+    }
+    let hooked = !installed_in.is_empty() || !plugins.is_empty();
     check(
-        !installed_in.is_empty(),
+        hooked,
         true,
-        if installed_in.is_empty() {
+        if !hooked {
             "hooks are not installed: run `cargo-ai hooks install` (team-wide) or `--user`"
                 .to_owned()
         } else {

@@ -108,6 +108,7 @@ pub async fn session_start(input: HookInput) -> Result<(), CliError> {
     let (ctx, capture) = project_settings("session-start", input.cwd.as_deref());
     let Some(ctx) = ctx else { return Ok(()) };
     let recorded = capture != Capture::Off;
+    state::unclaim_end(&session_id);
     if recorded {
         // HEAD now: the session's commits are those made since.
         let git_start = match input.cwd.clone() {
@@ -188,13 +189,15 @@ fn start_facts(input: &HookInput) -> Facts {
 async fn catch_up(current: &SessionId) -> Result<(), CliError> {
     let current = current.clone();
     let found = blocking::within(Instant::now() + STATE_BUDGET, move || {
-        state::abandoned(&current, ABANDONED_AFTER)
+        let found = state::abandoned(&current, ABANDONED_AFTER)
             .into_iter()
             .map(|session| {
                 let ended = state::last_activity(&session);
                 (session, ended)
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        state::sweep_claims();
+        found
     })
     .await;
     let Ok(found) = found else {
@@ -203,7 +206,10 @@ async fn catch_up(current: &SessionId) -> Result<(), CliError> {
     };
     for (abandoned, ended) in found {
         let ended = ended.unwrap_or_else(Timestamp::now);
-        state::forget(&abandoned.session_id);
+        // Another start's catch-up (the plugin's and the settings' hooks) may have it.
+        if !state::claim_end(&abandoned.session_id) {
+            continue;
+        }
         log::line(&format!(
             "session {} never ended; catching it up",
             abandoned.session_id
@@ -252,6 +258,15 @@ pub fn session_end(input: HookInput) -> Result<(), CliError> {
     let opened = state::read(&input.session_id);
     state::forget(&input.session_id);
     if project_settings("session-end", input.cwd.as_deref()).1 == Capture::Off {
+        return Ok(());
+    }
+    // With the plugin's hooks and the settings' both installed, two SessionEnd hooks run:
+    // one records the end, the other leaves.
+    if !state::claim_end(&input.session_id) {
+        log::line(&format!(
+            "session-end: {} already ended by another hook",
+            input.session_id
+        ));
         return Ok(());
     }
     spawn_worker(

@@ -181,6 +181,87 @@ pub fn installed(settings: &Value) -> Vec<&'static str> {
         .collect()
 }
 
+/// The name the team-log server is registered under: the plugin's server's name too.
+pub const SERVER_NAME: &str = "team-log";
+
+/// Whether a registered MCP server is ours: `cargo-ai mcp` by name or by path.
+fn is_our_server(server: &Value) -> bool {
+    server["command"]
+        .as_str()
+        .is_some_and(|c| c.rsplit('/').next() == Some("cargo-ai"))
+        && server["args"] == json!(["mcp"])
+}
+
+/// Registers `program mcp` under `mcpServers` (of `.mcp.json`, or of `~/.claude.json`).
+/// Another server of that name that is not ours is refused, never replaced.
+pub fn merge_server(servers_file: &mut Value, program: &str) -> Result<(), String> {
+    let root = servers_file
+        .as_object_mut()
+        .ok_or("the file is not a JSON object")?;
+    let servers = root
+        .entry("mcpServers")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or("\"mcpServers\" is not an object")?;
+    if let Some(existing) = servers.get(SERVER_NAME)
+        && !is_our_server(existing)
+    {
+        return Err(format!(
+            "an MCP server named \"{SERVER_NAME}\" that is not cargo-ai's is registered already"
+        ));
+    }
+    servers.insert(
+        SERVER_NAME.to_owned(),
+        json!({ "type": "stdio", "command": program, "args": ["mcp"] }),
+    );
+    Ok(())
+}
+
+/// Removes our server, and `mcpServers` if that leaves it empty.
+pub fn remove_server(servers_file: &mut Value) -> Result<(), String> {
+    let root = servers_file
+        .as_object_mut()
+        .ok_or("the file is not a JSON object")?;
+    if let Some(servers) = root.get_mut("mcpServers").and_then(Value::as_object_mut) {
+        if servers.get(SERVER_NAME).is_some_and(is_our_server) {
+            servers.remove(SERVER_NAME);
+        }
+        if servers.is_empty() {
+            root.remove("mcpServers");
+        }
+    }
+    Ok(())
+}
+
+/// Whether a servers file registers ours.
+pub fn has_server(servers_file: &Value) -> bool {
+    is_our_server(&servers_file["mcpServers"][SERVER_NAME])
+}
+
+/// Approves (or with `on` false, withdraws) the project's `.mcp.json` server in a settings
+/// file (`enabledMcpjsonServers`), so Claude Code starts it without asking each person.
+pub fn approve_server(settings: &mut Value, on: bool) -> Result<(), String> {
+    let root = settings
+        .as_object_mut()
+        .ok_or("the settings file is not a JSON object")?;
+    let key = "enabledMcpjsonServers";
+    let list = root
+        .entry(key)
+        .or_insert_with(|| json!([]))
+        .as_array_mut()
+        .ok_or("\"enabledMcpjsonServers\" is not a list")?;
+    let listed = list.iter().any(|name| name == SERVER_NAME);
+    if on && !listed {
+        list.push(json!(SERVER_NAME));
+    } else if !on {
+        list.retain(|name| name != SERVER_NAME);
+        if list.is_empty() {
+            root.remove(key);
+        }
+    }
+    Ok(())
+}
+
 /// Pretty JSON as Claude Code writes it (two spaces, trailing newline).
 pub fn render(settings: &Value) -> String {
     let mut text = serde_json::to_string_pretty(settings).unwrap_or_else(|_| "{}".to_owned());
@@ -370,5 +451,46 @@ mod tests {
             "{d}"
         );
         assert_eq!(diff("same\n", "same\n"), "");
+    }
+
+    #[test]
+    fn our_server_is_registered_once_approved_once_and_taken_out_alone() {
+        let mut servers = json!({ "mcpServers": { "db": { "command": "psql-mcp" } } });
+        merge_server(&mut servers, "/opt/bin/cargo-ai").unwrap();
+        let once = servers.clone();
+        merge_server(&mut servers, "/opt/bin/cargo-ai").unwrap();
+        assert_eq!(servers, once, "idempotent");
+        assert!(has_server(&servers));
+        assert_eq!(
+            servers["mcpServers"][SERVER_NAME],
+            json!({ "type": "stdio", "command": "/opt/bin/cargo-ai", "args": ["mcp"] })
+        );
+        remove_server(&mut servers).unwrap();
+        assert_eq!(
+            servers,
+            json!({ "mcpServers": { "db": { "command": "psql-mcp" } } })
+        );
+
+        let mut foreign = json!({ "mcpServers": { SERVER_NAME: { "command": "other" } } });
+        let e = merge_server(&mut foreign, PROGRAM).unwrap_err();
+        assert!(e.contains("not cargo-ai's"), "{e}");
+        remove_server(&mut foreign).unwrap();
+        assert_eq!(
+            foreign["mcpServers"][SERVER_NAME]["command"], "other",
+            "not ours: kept"
+        );
+
+        let mut settings = json!({ "enabledMcpjsonServers": ["db"] });
+        approve_server(&mut settings, true).unwrap();
+        approve_server(&mut settings, true).unwrap();
+        assert_eq!(
+            settings["enabledMcpjsonServers"],
+            json!(["db", SERVER_NAME])
+        );
+        approve_server(&mut settings, false).unwrap();
+        assert_eq!(settings, json!({ "enabledMcpjsonServers": ["db"] }));
+        let mut empty = json!({});
+        approve_server(&mut empty, false).unwrap();
+        assert_eq!(empty, json!({}), "nothing to withdraw: unchanged");
     }
 }

@@ -59,8 +59,20 @@ fn dir() -> Option<PathBuf> {
     crate::outbox::state_dir().map(|d| d.join("open-sessions"))
 }
 
+/// Where the claims of sessions' ends are: one empty file per ended session.
+fn ended_dir() -> Option<PathBuf> {
+    crate::outbox::state_dir().map(|d| d.join("ended"))
+}
+
+/// A claim older than this is of a session long over: swept at a start.
+const CLAIM_KEPT: Duration = Duration::from_secs(7 * 86_400);
+
 /// A file name for a session id. Valid ids hold no `/`, but `.` and `:` are not for file names.
 fn file_for(session_id: &SessionId) -> Option<PathBuf> {
+    dir().map(|d| d.join(format!("{}.json", file_stem(session_id))))
+}
+
+fn file_stem(session_id: &SessionId) -> String {
     let safe: String = session_id
         .as_str()
         .chars()
@@ -72,7 +84,7 @@ fn file_for(session_id: &SessionId) -> Option<PathBuf> {
             }
         })
         .collect();
-    dir().map(|d| d.join(format!("{safe}.json")))
+    safe
 }
 
 pub fn record(session: &OpenSession) -> std::io::Result<()> {
@@ -93,6 +105,59 @@ pub fn read(session_id: &SessionId) -> Option<OpenSession> {
 pub fn forget(session_id: &SessionId) {
     if let Some(path) = file_for(session_id) {
         let _ = fs::remove_file(path);
+    }
+}
+
+/// Claims a session's end for this hook: true once per end, however many SessionEnd hooks
+/// (the plugin's and the settings' when both are installed) or catch-ups race for it. The
+/// claim is creating `ended/<id>` (`create_new` is atomic); the next SessionStart of the
+/// session (a resume) clears it. Where nothing can be written, every hook claims: recording
+/// an end twice is better than never.
+pub fn claim_end(session_id: &SessionId) -> bool {
+    forget(session_id);
+    let Some(dir) = ended_dir() else { return true };
+    let marker = dir.join(file_stem(session_id));
+    let created = fs::create_dir_all(&dir).and_then(|()| {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+    });
+    match created {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => {
+            log::line(&format!(
+                "{}: {e}; ending the session anyway",
+                marker.display()
+            ));
+            true
+        }
+    }
+}
+
+/// The session runs (again): its next end is to be claimed.
+pub fn unclaim_end(session_id: &SessionId) {
+    if let Some(dir) = ended_dir() {
+        let _ = fs::remove_file(dir.join(file_stem(session_id)));
+    }
+}
+
+/// Removes the claims of ends older than `CLAIM_KEPT`: those sessions will not resume now.
+pub fn sweep_claims() {
+    let Some(Ok(entries)) = ended_dir().map(fs::read_dir) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > CLAIM_KEPT);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 

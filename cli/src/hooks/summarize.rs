@@ -54,6 +54,9 @@ pub async fn ask(
             "--settings",
             r#"{"disableAllHooks":true}"#,
             "--no-session-persistence",
+            // No MCP server (ours included) starts for a summary: it needs no tools, and a
+            // server would be one more process per session end.
+            "--strict-mcp-config",
         ])
         .env(GUARD_ENV, "1")
         .stdin(Stdio::piped())

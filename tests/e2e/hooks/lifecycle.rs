@@ -61,12 +61,13 @@ async fn startup_end_resume_end_gives_the_right_row_at_every_step() {
     );
     assert_eq!(ended["uuid"], row["uuid"]);
 
-    // How claude was called: hooks off, no persistence, our guard, only the conversation.
+    // How claude was called: hooks off, no persistence, no MCP servers, our guard, only the conversation.
     let args = p.read("claude-args");
     assert!(
         args.contains("-p")
             && args.contains(r#"{"disableAllHooks":true}"#)
-            && args.contains("--no-session-persistence"),
+            && args.contains("--no-session-persistence")
+            && args.contains("--strict-mcp-config"),
         "{args}"
     );
     assert_eq!(p.read("claude-env").trim(), "CARGO_AI_HOOK_CHILD=1");
