@@ -258,12 +258,19 @@ fn every_cargo_ai_command_in_the_docs_parses_and_every_script_exists() {
     let mut problems = Vec::new();
     let mut checked = 0;
     for (path, text) in doc_files() {
-        checked += commands(&text).len();
+        checked += commands(&text)
+            .iter()
+            .flat_map(|line| simple_commands(line))
+            .filter(|command| command[0] == "cargo-ai" || command[0].ends_with("/cargo-ai"))
+            .count();
         for problem in command_problems(&text) {
             problems.push(format!("{}: {problem}", path.display()));
         }
     }
-    assert!(checked > 50, "only {checked} commands found in the docs");
+    assert!(
+        checked > 40,
+        "only {checked} cargo-ai commands found in the docs"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
