@@ -1,10 +1,15 @@
 """The MCP server through an independent client: the official Python SDK (`mcp`, pinned in
-infra/tools/requirements-mcp.txt) drives the server binary over stdio as Claude Code would.
+infra/tools/requirements-mcp.txt) drives the server over stdio as Claude Code would.
 
     .venv-mcp/bin/python mcp/tests/protocol.py SERVER_BINARY
+    .venv-mcp/bin/python mcp/tests/protocol.py --live online|offline SPEC.json -- COMMAND [ARG...]
 
 SERVER_BINARY is sessions-mcp-fixture (it serves a team log read from a JSON file, as
 `cargo-ai mcp` serves the mirror). Run by `cargo test -p sessions-mcp --test protocol`.
+`--live` drives COMMAND (the real `cargo-ai mcp`) against a team log seeded through the API;
+SPEC.json names the seeded sessions and the server's environment (see `live`). `online` runs
+a whole session; `offline`, once the API is stopped, checks the mirror answers and says so.
+Run by the end-to-end test tests/e2e/mcp_tools.rs.
 Prints one line per check and `N passed, N failed`; exits non-zero when a check failed.
 """
 
@@ -73,6 +78,10 @@ class Checks:
             self.failed.append(name)
             print(f"FAIL {name}\n     {detail}")
 
+    def summary(self):
+        print(f"{self.passed} passed, {len(self.failed)} failed")
+        return 1 if self.failed else 0
+
 
 def text_of(result):
     return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))
@@ -87,17 +96,30 @@ async def checked(server, work):
     checks = Checks()
     log_file = work / "log.json"
     log_file.write_text(json.dumps({"sessions": SESSIONS, "synced_at": "2099-01-01T00:00:00Z"}))
+    stderr = await serve(
+        server, [str(log_file), "--repo", "github.com/acme/api"], {"CLAUDE_CODE_SESSION_ID": ME},
+        work, checks, whole_session,
+    )
+    checks.check("logs go to stderr", "serving the team log over stdio" in stderr, stderr[-500:])
+
+    await offline(server, work, checks)
+    return checks.summary()
+
+
+async def serve(command, args, env, work, checks, body):
+    """Runs one server session of `command args` (with `env`) through `body(client, checks)`,
+    a copy of its stdout kept to check that every byte is JSON-RPC; returns its stderr."""
     stdout_copy = work / "stdout"
     stderr_file = work / "stderr"
     params = StdioServerParameters(
         command="sh",
-        args=["-c", '"$0" "$@" | tee -- "$STDOUT_COPY"', server, str(log_file), "--repo", "github.com/acme/api"],
-        env={"CLAUDE_CODE_SESSION_ID": ME, "STDOUT_COPY": str(stdout_copy)},
+        args=["-c", '"$0" "$@" | tee -- "$STDOUT_COPY"', command, *args],
+        env={**env, "STDOUT_COPY": str(stdout_copy)},
     )
     with open(stderr_file, "w") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write):
             async with ClientSession(read, write) as client:
-                await whole_session(client, checks)
+                await body(client, checks)
 
     raw = stdout_copy.read_bytes()
     lines = raw.split(b"\n")
@@ -115,63 +137,11 @@ async def checked(server, work):
         not bad and len(lines) > 10,
         repr(bad[:3]),
     )
-    stderr = stderr_file.read_text()
-    checks.check("logs go to stderr", "serving the team log over stdio" in stderr, stderr[-500:])
-
-    await offline(server, work, checks)
-
-    print(f"{checks.passed} passed, {len(checks.failed)} failed")
-    return 1 if checks.failed else 0
+    return stderr_file.read_text()
 
 
 async def whole_session(client, checks):
-    init = await client.initialize()
-    checks.check("initialize: the server names itself", init.server_info.name == "sessions", init.server_info)
-    checks.check(
-        "initialize: the instructions say when to look",
-        "Before starting work on a feature, a bug" in (init.instructions or ""),
-        init.instructions,
-    )
-    checks.check("initialize: tools offered", init.capabilities.tools is not None, init.capabilities)
-
-    tools = {t.name: t for t in (await client.list_tools()).tools}
-    checks.check(
-        "tools/list: exactly the three tools",
-        sorted(tools) == ["get_session", "recent_sessions", "search_sessions"],
-        sorted(tools),
-    )
-    for name, tool in tools.items():
-        checks.check(
-            f"{name}: marked read-only",
-            tool.annotations is not None and tool.annotations.read_only_hint is True,
-            tool.annotations,
-        )
-        checks.check(f"{name}: a concise description", 40 < len(tool.description or "") <= 300, tool.description)
-        schema = tool.input_schema
-        checks.check(
-            f"{name}: an object schema refusing unknown arguments",
-            schema.get("type") == "object" and schema.get("additionalProperties") is False,
-            schema,
-        )
-    search_schema = tools["search_sessions"].input_schema
-    checks.check(
-        "search_sessions: query required, filters optional",
-        search_schema.get("required") == ["query"]
-        and set(search_schema["properties"]) == {"query", "repo", "person", "since", "limit"},
-        search_schema,
-    )
-    limit = search_schema["properties"]["limit"]
-    checks.check("search_sessions: limit 1-20 in the schema", limit.get("minimum") == 1 and limit.get("maximum") == 20, limit)
-    checks.check(
-        "get_session: session_id required",
-        tools["get_session"].input_schema.get("required") == ["session_id"],
-        tools["get_session"].input_schema,
-    )
-    checks.check(
-        "recent_sessions: nothing required",
-        not tools["recent_sessions"].input_schema.get("required"),
-        tools["recent_sessions"].input_schema,
-    )
+    await handshake(client, checks)
 
     async def call(name, arguments):
         result = await client.call_tool(name, arguments)
@@ -234,6 +204,66 @@ async def whole_session(client, checks):
     _, text = await call("recent_sessions", {"repo": "acme/web", "branch": "main", "limit": 1})
     checks.check("recent: another repo and branch", "carol-1" in text and "bob-1" not in text, text)
 
+    await bad_arguments(client, checks)
+
+    _, text = await call("search_sessions", {"query": "billing"})
+    checks.check("the server still answers after bad calls", "bob-1" in text, text)
+
+
+async def handshake(client, checks):
+    """initialize and tools/list: the server, its instructions, the three read-only tools."""
+    init = await client.initialize()
+    checks.check("initialize: the server names itself", init.server_info.name == "sessions", init.server_info)
+    checks.check(
+        "initialize: the instructions say when to look",
+        "Before starting work on a feature, a bug" in (init.instructions or ""),
+        init.instructions,
+    )
+    checks.check("initialize: tools offered", init.capabilities.tools is not None, init.capabilities)
+
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    checks.check(
+        "tools/list: exactly the three tools",
+        sorted(tools) == ["get_session", "recent_sessions", "search_sessions"],
+        sorted(tools),
+    )
+    for name, tool in tools.items():
+        checks.check(
+            f"{name}: marked read-only",
+            tool.annotations is not None and tool.annotations.read_only_hint is True,
+            tool.annotations,
+        )
+        checks.check(f"{name}: a concise description", 40 < len(tool.description or "") <= 300, tool.description)
+        schema = tool.input_schema
+        checks.check(
+            f"{name}: an object schema refusing unknown arguments",
+            schema.get("type") == "object" and schema.get("additionalProperties") is False,
+            schema,
+        )
+    search_schema = tools["search_sessions"].input_schema
+    checks.check(
+        "search_sessions: query required, filters optional",
+        search_schema.get("required") == ["query"]
+        and set(search_schema["properties"]) == {"query", "repo", "person", "since", "limit"},
+        search_schema,
+    )
+    limit = search_schema["properties"]["limit"]
+    checks.check("search_sessions: limit 1-20 in the schema", limit.get("minimum") == 1 and limit.get("maximum") == 20, limit)
+    checks.check(
+        "get_session: session_id required",
+        tools["get_session"].input_schema.get("required") == ["session_id"],
+        tools["get_session"].input_schema,
+    )
+    checks.check(
+        "recent_sessions: nothing required",
+        not tools["recent_sessions"].input_schema.get("required"),
+        tools["recent_sessions"].input_schema,
+    )
+
+
+async def bad_arguments(client, checks):
+    """Every kind of bad argument is a tool error that says the fix; an unknown tool is a
+    protocol error."""
     for name, arguments, says in [
         ("search_sessions", {}, "search_sessions takes query"),
         ("search_sessions", {"query": "x", "repository": "acme/api"}, "unknown field `repository`"),
@@ -246,7 +276,8 @@ async def whole_session(client, checks):
         ("get_session", {"id": "alice-1"}, "get_session takes session_id"),
         ("recent_sessions", {"limit": 0}, "pass 1-20"),
     ]:
-        result, text = await call(name, arguments)
+        result = await client.call_tool(name, arguments)
+        text = text_of(result)
         checks.check(f"bad arguments {name} {json.dumps(arguments)}: a tool error that says the fix", result.is_error and says in text, f"is_error={result.is_error} {text}")
 
     try:
@@ -254,9 +285,6 @@ async def whole_session(client, checks):
         checks.check("an unknown tool is a protocol error", False, "no error raised")
     except MCPError as e:
         checks.check("an unknown tool is a protocol error", "not found" in str(e), str(e))
-
-    _, text = await call("search_sessions", {"query": "billing"})
-    checks.check("the server still answers after bad calls", "bob-1" in text, text)
 
 
 async def offline(server, work, checks):
@@ -306,7 +334,113 @@ async def broken_session(client, checks):
     checks.check("the server stays up after it", result.is_error and "cannot be read" in text_of(result), text_of(result))
 
 
+async def live(phase, spec, command):
+    """The real server against a team log seeded through the API. SPEC names the seeded
+    sessions: `found` (a teammate's, matching `query`, in `repo`), `newer` (the teammate's
+    latest in `repo`), `deleted` (deleted by its owner), `elsewhere` (another workspace's),
+    `me` (the calling session's own, matching `query`); and `env`, the server's environment."""
+    checks = Checks()
+    env = {**spec["env"], "CLAUDE_CODE_SESSION_ID": spec["me"]}
+    body = live_online if phase == "online" else live_offline
+    with tempfile.TemporaryDirectory(prefix="mcp-live-") as work:
+        stderr = await serve(command[0], command[1:], env, Path(work), checks, lambda c, k: body(c, k, spec))
+    checks.check("stderr holds no JSON-RPC", '"jsonrpc"' not in stderr, stderr[-500:])
+    return checks.summary()
+
+
+def never_the_others(checks, what, text, spec):
+    for key in ["deleted", "elsewhere", "me"]:
+        checks.check(f"{what}: never the {key} session", spec[key] not in text, text)
+
+
+async def live_online(client, checks, spec):
+    await handshake(client, checks)
+
+    result = await client.call_tool("search_sessions", {"query": spec["query"]})
+    text = text_of(result)
+    checks.check(
+        "search: the teammate's session, one line",
+        not result.is_error and any(l.startswith(f"- {spec['found']} | bob | ") for l in text.splitlines()),
+        text,
+    )
+    never_the_others(checks, "search", text, spec)
+
+    result = await client.call_tool("get_session", {"session_id": spec["found"]})
+    text = text_of(result)
+    checks.check(
+        "get_session: the whole row",
+        not result.is_error
+        and all(
+            want in text
+            for want in [
+                f"session: {spec['found']}",
+                f"title: {spec['title']}",
+                "who: bob (arn:aws:iam::",
+                f"status: finished {spec['finished_at']}",
+                f"repo: {spec['repo']}",
+                "branch: retries",
+                spec["summary"],
+            ]
+        ),
+        text,
+    )
+    for key, says in [("deleted", "No session"), ("elsewhere", "No session"), ("me", "this session itself")]:
+        result = await client.call_tool("get_session", {"session_id": spec[key]})
+        text = text_of(result)
+        checks.check(f"get_session: the {key} session is not answered", not result.is_error and says in text, text)
+
+    result = await client.call_tool("recent_sessions", {"repo": spec["repo"]})
+    text = text_of(result)
+    ids = [l.split(" | ")[0] for l in text.splitlines() if l.startswith("- ")]
+    checks.check(
+        "recent: the repo's sessions newest first, not the caller's own",
+        not result.is_error and ids == [f"- {spec['newer']}", f"- {spec['found']}"],
+        text,
+    )
+
+    await bad_arguments(client, checks)
+    text = text_of(await client.call_tool("search_sessions", {"query": spec["query"]}))
+    checks.check("the server still answers after bad calls", spec["found"] in text, text)
+
+
+async def live_offline(client, checks, spec):
+    """The API is stopped: the mirror answers, and says how old it is and that the sync failed
+    (the first answers may come before the background sync has given up)."""
+    await client.initialize()
+    deadline = anyio.current_time() + 15
+    while True:
+        result = await client.call_tool("search_sessions", {"query": spec["query"]})
+        text = text_of(result)
+        if "the latest sync failed" in text or anyio.current_time() > deadline:
+            break
+        await anyio.sleep(0.2)
+    checks.check(
+        "offline: search answers from the mirror and says its age and the failed sync",
+        not result.is_error
+        and spec["found"] in text
+        and "Note: this answer is from the team log as of " in text
+        and "the latest sync failed" in text,
+        text,
+    )
+    never_the_others(checks, "offline search", text, spec)
+    result = await client.call_tool("get_session", {"session_id": spec["found"]})
+    text = text_of(result)
+    checks.check(
+        "offline: get_session answers from the mirror and says so",
+        not result.is_error and spec["summary"] in text and "the latest sync failed" in text,
+        text,
+    )
+    result = await client.call_tool("recent_sessions", {"repo": spec["repo"]})
+    text = text_of(result)
+    checks.check("offline: recent_sessions answers too", not result.is_error and spec["newer"] in text, text)
+    await bad_arguments(client, checks)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 6 and sys.argv[1] == "--live" and sys.argv[2] in ("online", "offline") and sys.argv[4] == "--":
+        spec = json.loads(Path(sys.argv[3]).read_text())
+        sys.exit(anyio.run(live, sys.argv[2], spec, sys.argv[5:]))
     if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        sys.exit(f"usage: {sys.argv[0]} SERVER_BINARY (sessions-mcp-fixture, built)")
+        sys.exit(f"usage: {sys.argv[0]} SERVER_BINARY (sessions-mcp-fixture, built)\n"
+                 f"       {sys.argv[0]} --live online|offline SPEC.json -- COMMAND [ARG...]")
     sys.exit(anyio.run(main, sys.argv[1]))
