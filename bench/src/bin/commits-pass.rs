@@ -76,7 +76,10 @@ fn main() -> ExitCode {
     };
     for (what, start) in [
         ("a session's 5 commits on top", session_start),
-        ("a rebased session (start not in the history)", rebased_start),
+        (
+            "a rebased session (start not in the history)",
+            rebased_start,
+        ),
     ] {
         let mut times = Vec::with_capacity(args.runs.max(1));
         let mut last = None;
