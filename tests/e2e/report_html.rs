@@ -341,7 +341,7 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
     ]);
     assert_eq!(tables["people"][0], header, "{tables}");
     assert_eq!(
-        tables["people"][1],
+        tables["people"][2],
         json!([
             "alice",
             "2",
@@ -355,7 +355,7 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
         "Alice: a2 knows no commits, so 2 commits for a1's $1.50"
     );
     assert_eq!(
-        tables["people"][2],
+        tables["people"][1],
         json!([
             "bob",
             "3",
