@@ -356,4 +356,20 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
         .collect::<Result<Vec<_>, _>>()
         .expect("CSV rows");
     assert_eq!(rows.len(), 4, "every session in the window, none outside");
+    let header = reader.headers().expect("a header row").clone();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+    };
+    let a1 = rows
+        .iter()
+        .find(|r| &r[column("session_id")] == "a1")
+        .expect("a1's row");
+    assert_eq!(
+        (&a1[column("commit_count")], &a1[column("commits")]),
+        ("2", &format!("{:040x}; {:040x}", 0, 1)[..]),
+        "the commits cell holds their ids"
+    );
 }

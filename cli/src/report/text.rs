@@ -96,12 +96,8 @@ fn who(g: &Group) -> String {
         .map_or_else(unknown, |arn| short_who(arn).to_owned())
 }
 
-/// `+1,234 -56`, or `-` when no session knows its lines.
 fn lines(t: &Tally) -> String {
-    match (t.lines_added, t.lines_removed) {
-        (Some(added), Some(removed)) => format!("+{} -{}", thousands(added), thousands(removed)),
-        _ => unknown(),
-    }
+    crate::render::lines(t.lines_added, t.lines_removed)
 }
 
 /// The number columns, in order, and which give way when the width is short (tokens first).
