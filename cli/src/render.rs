@@ -87,6 +87,30 @@ pub fn session_detail(s: &Session, now: &Timestamp) -> String {
 /// The least room the title keeps before the fact columns (repo, active time, cost) give way.
 const TITLE_MIN_WITH_FACTS: usize = 30;
 
+/// Fact columns that join the table together.
+struct FactTier {
+    headers: &'static [&'static str],
+    cells: fn(&Session) -> Vec<String>,
+    /// Some session must know one of these facts for the columns to appear.
+    known: fn(&Facts) -> bool,
+}
+
+/// Each group of fact columns joins when some session knows one of its facts and the title
+/// keeps its room beside them; commits only after the repository, time and cost (when those
+/// do not fit, neither do the commits).
+const FACT_TIERS: [FactTier; 2] = [
+    FactTier {
+        headers: &["REPO", "ACTIVE", "COST"],
+        cells: fact_columns,
+        known: |f| f.repo.is_some() || f.active_s.is_some() || f.cost_usd.is_some(),
+    },
+    FactTier {
+        headers: &["COMMITS", "LINES"],
+        cells: commit_columns,
+        known: |f| f.commit_count.is_some() || f.lines_added.is_some(),
+    },
+];
+
 /// The sessions as a table, fitted to `width`: the title takes what the other columns leave.
 /// The repository, active time and cost columns appear when some session knows them and the
 /// width leaves the title room beside them.
@@ -115,25 +139,15 @@ pub fn table_text(items: &[Session], now: &Timestamp, width: Option<usize>) -> S
         }
         widths
     };
-    // Each group of fact columns joins when some session knows one of its facts and the title
-    // keeps its room beside them; commits only after the repository, time and cost.
-    let tiers: [(&[&str], fn(&Session) -> Vec<String>, fn(&Facts) -> bool); 2] = [
-        (&["REPO", "ACTIVE", "COST"], fact_columns, |f| {
-            f.repo.is_some() || f.active_s.is_some() || f.cost_usd.is_some()
-        }),
-        (&["COMMITS", "LINES"], commit_columns, |f| {
-            f.commit_count.is_some() || f.lines_added.is_some()
-        }),
-    ];
-    for (names, cells, known) in tiers {
-        if !items.iter().any(|s| known(&s.facts)) {
-            break;
+    for tier in FACT_TIERS {
+        if !items.iter().any(|s| (tier.known)(&s.facts)) {
+            continue;
         }
         let mut wider_rows = rows.clone();
         for (row, s) in wider_rows.iter_mut().zip(items) {
-            row.extend(cells(s));
+            row.extend((tier.cells)(s));
         }
-        let wider = [&headers[..], names].concat();
+        let wider = [&headers[..], tier.headers].concat();
         let fixed: usize = widths(&wider, &wider_rows).iter().map(|w| w + 2).sum();
         if width.is_some_and(|w| w < fixed + TITLE_MIN_WITH_FACTS) {
             break;
