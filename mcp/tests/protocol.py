@@ -53,7 +53,10 @@ def session(sid, who, created, title, summary, repo=None, branch=None, finished=
 SESSIONS = [
     session("alice-1", "alice", "2026-11-20T09:30:00.000Z", "Fix the flaky login test",
             "The login test waited on a real timer; it now uses a fake clock. Ask alice about tests/login.rs.",
-            "github.com/acme/api", "fix/login", prompts=14, models=["claude-opus-4-5", "claude-haiku-4-5"]),
+            "github.com/acme/api", "fix/login", prompts=14, models=["claude-opus-4-5", "claude-haiku-4-5"],
+            commit_count=1, lines_added=12, lines_removed=3,
+            commits=[{"sha": "3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39", "subject": "Use a fake clock in the login test",
+                      "added": 12, "removed": 3, "claude": True}]),
     session("bob-1", "bob", "2026-11-22T15:00:00.000Z", "Migrate billing to the new queue",
             "Half done: the consumer is in, the producer still writes to the old queue.",
             "github.com/acme/api", "main", finished=False),
@@ -180,6 +183,7 @@ async def whole_session(client, checks):
                 "branch: fix/login",
                 "prompts: 14",
                 "models: claude-opus-4-5, claude-haiku-4-5",
+                "commits (newest first):\n- 3f2a9c1e0b7d +12 -3 Use a fake clock in the login test (co-authored by Claude)",
                 "it now uses a fake clock",
             ]
         ),
