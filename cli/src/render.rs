@@ -87,6 +87,30 @@ pub fn session_detail(s: &Session, now: &Timestamp) -> String {
 /// The least room the title keeps before the fact columns (repo, active time, cost) give way.
 const TITLE_MIN_WITH_FACTS: usize = 30;
 
+/// Fact columns that join the table together.
+struct FactTier {
+    headers: &'static [&'static str],
+    cells: fn(&Session) -> Vec<String>,
+    /// Some session must know one of these facts for the columns to appear.
+    known: fn(&Facts) -> bool,
+}
+
+/// Each group of fact columns joins when some session knows one of its facts and the title
+/// keeps its room beside them; commits only after the repository, time and cost (when those
+/// do not fit, neither do the commits).
+const FACT_TIERS: [FactTier; 2] = [
+    FactTier {
+        headers: &["REPO", "ACTIVE", "COST"],
+        cells: fact_columns,
+        known: |f| f.repo.is_some() || f.active_s.is_some() || f.cost_usd.is_some(),
+    },
+    FactTier {
+        headers: &["COMMITS", "LINES"],
+        cells: commit_columns,
+        known: |f| f.commit_count.is_some() || f.lines_added.is_some(),
+    },
+];
+
 /// The sessions as a table, fitted to `width`: the title takes what the other columns leave.
 /// The repository, active time and cost columns appear when some session knows them and the
 /// width leaves the title room beside them.
@@ -115,21 +139,21 @@ pub fn table_text(items: &[Session], now: &Timestamp, width: Option<usize>) -> S
         }
         widths
     };
-    let fact_cells: Vec<[String; 3]> = items.iter().map(fact_columns).collect();
-    let any_fact = items.iter().any(|s| {
-        s.facts.repo.is_some() || s.facts.active_s.is_some() || s.facts.cost_usd.is_some()
-    });
-    if any_fact {
-        let mut with_facts = rows.clone();
-        for (row, cells) in with_facts.iter_mut().zip(&fact_cells) {
-            row.extend(cells.iter().cloned());
+    for tier in FACT_TIERS {
+        if !items.iter().any(|s| (tier.known)(&s.facts)) {
+            continue;
         }
-        let wider = [&headers[..], &["REPO", "ACTIVE", "COST"]].concat();
-        let fixed: usize = widths(&wider, &with_facts).iter().map(|w| w + 2).sum();
-        if width.is_none_or(|w| w >= fixed + TITLE_MIN_WITH_FACTS) {
-            headers = wider;
-            rows = with_facts;
+        let mut wider_rows = rows.clone();
+        for (row, s) in wider_rows.iter_mut().zip(items) {
+            row.extend((tier.cells)(s));
         }
+        let wider = [&headers[..], tier.headers].concat();
+        let fixed: usize = widths(&wider, &wider_rows).iter().map(|w| w + 2).sum();
+        if width.is_some_and(|w| w < fixed + TITLE_MIN_WITH_FACTS) {
+            break;
+        }
+        headers = wider;
+        rows = wider_rows;
     }
     let widths = widths(&headers, &rows);
     let fixed: usize = widths.iter().map(|w| w + 2).sum();
@@ -158,9 +182,26 @@ pub fn unknown() -> String {
     "-".to_owned()
 }
 
+/// A session's commits and its lines added and removed (`+40 -7`), `-` where unknown.
+fn commit_columns(s: &Session) -> Vec<String> {
+    let f = &s.facts;
+    vec![
+        f.commit_count.map_or_else(unknown, thousands),
+        lines(f.lines_added, f.lines_removed),
+    ]
+}
+
+/// Lines added and removed as `+1,234 -56`, `-` when unknown.
+pub fn lines(added: Option<u64>, removed: Option<u64>) -> String {
+    match (added, removed) {
+        (Some(a), Some(r)) => format!("+{} -{}", thousands(a), thousands(r)),
+        _ => unknown(),
+    }
+}
+
 /// A session's repository, active time and cost, `-` where unknown.
-fn fact_columns(s: &Session) -> [String; 3] {
-    [
+fn fact_columns(s: &Session) -> Vec<String> {
+    vec![
         s.facts
             .repo
             .as_deref()
@@ -411,6 +452,15 @@ mod tests {
                 && lines[1].contains("1h 02m")
                 && lines[1].contains("$1.09"),
             "{wide}"
+        );
+        assert!(
+            lines[0].contains("COMMITS  LINES") && lines[1].contains("1        +40 -7"),
+            "{wide}"
+        );
+        let medium = table_text(&items, &now, Some(130));
+        assert!(
+            medium.contains("REPO") && !medium.contains("COMMITS"),
+            "commits give way first: {medium}"
         );
         assert!(lines[2].contains(" - "), "unknown facts are a dash: {wide}");
         assert!(wide.lines().all(|l| l.chars().count() <= 160));

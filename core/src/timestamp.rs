@@ -71,6 +71,38 @@ impl Timestamp {
         let moved = TimeDelta::try_seconds(seconds).and_then(|d| self.0.checked_add_signed(d));
         Timestamp(moved.unwrap_or(end))
     }
+
+    /// A time as people write it on a command line or in a tool call: a duration back from
+    /// `now` (30m, 12h, 7d, 2w) or an RFC 3339 date/time or date. A bare date is its start, or
+    /// with `date_through_its_end` the end of that day. `None` when it is neither.
+    pub fn when(raw: &str, now: &Timestamp, date_through_its_end: bool) -> Option<Self> {
+        let raw = raw.trim();
+        if let Some(unit) = raw.chars().last().filter(char::is_ascii_alphabetic)
+            && let Ok(n) = raw[..raw.len() - 1].parse::<i64>()
+        {
+            let seconds = match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                'w' => 7 * 86_400,
+                _ => return None,
+            };
+            return n
+                .checked_mul(seconds)
+                .filter(|s| *s >= 0)
+                .map(|s| now.plus_seconds(-s));
+        }
+        if raw.len() == 10 {
+            let start = Timestamp::parse("date", &format!("{raw}T00:00:00Z")).ok()?;
+            return Some(if date_through_its_end {
+                start.plus_seconds(86_400)
+            } else {
+                start
+            });
+        }
+        Timestamp::parse("time", raw).ok()
+    }
 }
 
 /// RFC 3339 lets applications choose the date-time separator (section 5.6, NOTE): any one

@@ -184,30 +184,7 @@ fn since(raw: &str, now: &Timestamp) -> Result<Timestamp, String> {
             clip(raw, 80)
         )
     };
-    let raw = raw.trim();
-    if let Some(unit) = raw.chars().last().filter(char::is_ascii_alphabetic)
-        && let Ok(n) = raw[..raw.len() - 1].parse::<i64>()
-    {
-        let seconds = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(bad()),
-        };
-        return n
-            .checked_mul(seconds)
-            .filter(|s| *s >= 0)
-            .map(|s| now.plus_seconds(-s))
-            .ok_or_else(bad);
-    }
-    let full = if raw.len() == 10 {
-        format!("{raw}T00:00:00Z")
-    } else {
-        raw.to_owned()
-    };
-    Timestamp::parse("since", &full).map_err(|_| bad())
+    Timestamp::when(raw, now, false).ok_or_else(bad)
 }
 
 #[cfg(test)]

@@ -18,6 +18,12 @@ const TITLE_CHARS: usize = 100;
 const PLACE_CHARS: usize = 100;
 const SNIPPET_CHARS: usize = 200;
 const SUMMARY_CHARS: usize = 6_000;
+/// The commits `get_session` lists (a session may have 100), and how much of each subject:
+/// about 1,000 characters at most, so the summary keeps its room.
+const COMMITS_LISTED: usize = 10;
+const SUBJECT_CHARS: usize = 80;
+/// A commit id as `git show` takes it: 12 hex digits are unambiguous in any real repository.
+const SHA_CHARS: usize = 12;
 
 /// The answer to `search_sessions`.
 pub fn search_answer(
@@ -120,10 +126,39 @@ pub fn session_answer(s: &Session, fresh: &Freshness, now: &Timestamp) -> String
             .into_iter()
             .filter_map(|(name, value)| Some(format!("{name}: {}", value?))),
     );
+    lines.extend(commit_lines(facts));
     lines.push(String::new());
     lines.push("summary:".to_owned());
     lines.push(clip(s.summary.trim(), SUMMARY_CHARS).into_owned());
     finish(lines.join("\n"), &[], None, fresh, now)
+}
+
+/// The session's commits, newest first, a line each: id, lines added and removed, subject.
+fn commit_lines(facts: &sessions_core::Facts) -> Vec<String> {
+    let Some(commits) = facts.commits.as_deref().filter(|c| !c.is_empty()) else {
+        return Vec::new();
+    };
+    let mut lines = vec!["commits (newest first):".to_owned()];
+    lines.extend(commits.iter().take(COMMITS_LISTED).map(|c| {
+        let with = if c.claude {
+            " (co-authored by Claude)"
+        } else {
+            ""
+        };
+        format!(
+            "- {} +{} -{} {}{with}",
+            c.sha.get(..SHA_CHARS).unwrap_or(&c.sha),
+            c.added,
+            c.removed,
+            one_line(&clip_at_word(&c.subject, SUBJECT_CHARS)),
+        )
+    }));
+    let total = facts.commit_count.unwrap_or(0).max(commits.len() as u64);
+    let more = total.saturating_sub(COMMITS_LISTED.min(commits.len()) as u64);
+    if more > 0 {
+        lines.push(format!("- and {more} more"));
+    }
+    lines
 }
 
 /// The answer when a `get_session` id is not in the log.
@@ -360,6 +395,42 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn the_whole_row_lists_its_commits_bounded() {
+        let mut s = session("s-4", "dave", "2026-11-23T08:00:00.000Z", "Retry uploads");
+        let commit = |i: usize| sessions_core::facts::CommitFact {
+            sha: format!("{i:02}{}", "ab".repeat(19)),
+            patch_id: None,
+            subject: format!("Change {i} {}", "word ".repeat(100)),
+            added: 10 + i as u64,
+            removed: 1,
+            uncounted_files: None,
+            claude: i == 0,
+        };
+        s.facts.commit_count = Some(130);
+        s.facts.commits = Some((0..100).map(commit).collect());
+        let text = session_answer(&s, &fresh(), &now());
+        assert!(text.contains("commit_count: 130"), "{text}");
+        assert!(
+            text.contains("commits (newest first):\n- 00ababababab +10 -1 Change 0 word"),
+            "{text}"
+        );
+        assert!(text.contains("(co-authored by Claude)"), "{text}");
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("- ") && l.contains(" +"))
+                .count(),
+            10
+        );
+        assert!(text.contains("- and 120 more\n"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 130), "{text}");
+        assert!(text.contains("summary:"), "{text}");
+        s.facts.commits = Some(Vec::new());
+        s.facts.commit_count = Some(0);
+        let none = session_answer(&s, &fresh(), &now());
+        assert!(!none.contains("commits (newest first)") && none.contains("commit_count: 0"));
     }
 
     #[test]

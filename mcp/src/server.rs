@@ -70,7 +70,7 @@ impl TeamMemory {
     }
 
     #[tool(
-        description = "One teammate's session in full: title, summary, who, when, repo and branch, facts, finished or still in progress.",
+        description = "One teammate's session in full: title, summary, who, when, repo and branch, facts, the commits it made (id, lines added and removed, subject), finished or still in progress.",
         annotations(
             title = "Get a team session",
             read_only_hint = true,

@@ -7,9 +7,11 @@
 //   node tests/browser/report.mjs FILE.html --screenshot OUT.png [--dark-screenshot OUT.png] [STEP...]
 //   STEP: search=TEXT | person=ARN | repo=REPO | sort=COLUMN | expand=SESSION_ID
 //         | pick=ARN (click that person's line in the People table)
+//         | pickrepo=REPO (click that repository's line in the Repositories table)
 //         (an empty value, e.g. `person=`, picks "everyone" / clears the search)
 //
-// Observed: every row (id, person, repo, title and summary as text), the "N of M" line and the
+// Observed: every row (id, person, repo, title, summary and commits as text), the totals and the
+// People and Repositories tables as their cells' text, the "N of M" line and the
 // shown session ids after each step with the column sorted by, the charts' marks, the page
 // background in light and dark mode, the screenshot's size and distinct colours, and every
 // dialog, console error, page error and request that is not file:, data: or about:.
@@ -42,7 +44,7 @@ function parseArgs(argv) {
     const arg = argv[i];
     if (arg === "--screenshot") args.screenshot = argv[++i];
     else if (arg === "--dark-screenshot") args.darkScreenshot = argv[++i];
-    else if (/^(search|person|repo|sort|expand|pick)=/.test(arg)) {
+    else if (/^(search|person|repo|sort|expand|pick|pickrepo)=/.test(arg)) {
       const at = arg.indexOf("=");
       args.steps.push({ kind: arg.slice(0, at), value: arg.slice(at + 1) });
     } else if (!arg.startsWith("--") && args.html === null) args.html = arg;
@@ -81,12 +83,14 @@ async function runStep(page, { kind, value }) {
   else if (kind === "repo") await page.selectOption("#repo", value);
   else if (kind === "sort") await page.click(`#sessions th button[data-sort="${value}"]`);
   else if (kind === "pick") await page.click(`.people tbody tr[data-person="${value}"]`);
+  else if (kind === "pickrepo") await page.click(`.repos tbody tr[data-repo="${value}"]`);
   else if (kind === "expand") {
     const row = page.locator(`#sessions tr.session[data-session-id="${value}"]`);
     await row.locator("details > summary").click();
     return {
       open: await row.locator("details").evaluate((d) => d.open),
       summary_visible: await row.locator(".summary-text").isVisible(),
+      commits_visible: await row.locator(".commits").isVisible(),
     };
   }
   return null;
@@ -101,8 +105,30 @@ async function rows(page) {
       repo: tr.dataset.repo,
       title: tr.querySelector("details > summary")?.textContent ?? null,
       summary: tr.querySelector(".summary-text")?.textContent ?? null,
+      commits: [...tr.querySelectorAll(".commits li")].map((li) => ({
+        sha: li.dataset.sha ?? null,
+        text: li.textContent,
+      })),
     })),
   );
+}
+
+/** The totals ("12 commits" as [value, label]) and the People and Repositories tables' cells. */
+async function tables(page) {
+  return page.evaluate(() => {
+    const cells = (selector) =>
+      [...document.querySelectorAll(selector)].map((tr) =>
+        [...tr.cells].map((td) => td.textContent.trim()),
+      );
+    return {
+      totals: [...document.querySelectorAll(".totals div")].map((d) => [
+        d.querySelector("strong")?.textContent.trim() ?? null,
+        d.querySelector("span")?.textContent.trim() ?? null,
+      ]),
+      people: cells(".people tr"),
+      repos: cells(".repos tr"),
+    };
+  });
 }
 
 /** Each chart: absent (null), or how many marks (bars, paths, circles, lines) it draws. */
@@ -166,6 +192,7 @@ async function main() {
   const observed = {
     browser: null,
     rows: [],
+    tables: null,
     initial: null,
     steps: [],
     charts: null,
@@ -209,6 +236,7 @@ async function main() {
     await page.goto(pathToFileURL(html).href, { waitUntil: "load" });
     observed.browser = context.browser()?.version() ?? null;
     observed.rows = await rows(page);
+    observed.tables = await tables(page);
     observed.initial = await shownState(page);
     observed.charts = await charts(page);
 

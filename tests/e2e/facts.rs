@@ -374,13 +374,16 @@ async fn get_and_list_show_the_facts() {
     let table = run(wide, &list).await;
     let lines: Vec<&str> = table.ok().lines().collect();
     assert!(
-        ["REPO", "ACTIVE", "COST", "TITLE"]
+        ["REPO", "ACTIVE", "COST", "COMMITS", "LINES", "TITLE"]
             .iter()
             .all(|h| lines[0].contains(h)),
         "{lines:#?}"
     );
     assert!(
-        lines[1].contains(UPLOADER) && lines[1].contains("1h 02m") && lines[1].contains("$1.09"),
+        lines[1].contains(UPLOADER)
+            && lines[1].contains("1h 02m")
+            && lines[1].contains("$1.09")
+            && lines[1].contains("+40 -7"),
         "{lines:#?}"
     );
     let mut narrow = cargo_ai(&stack, &ws, alice());

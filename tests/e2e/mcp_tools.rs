@@ -1,7 +1,8 @@
 //! Claude Code calls a tool of a stdio MCP server: the stand-in Anthropic API asks for the tool
 //! by name, the real CLI runs it and brings its result back in the next request. First the rig
 //! with a stub server (tests/fixtures/mcp), then the real `cargo-ai mcp` answering from a
-//! team log seeded through the API into DynamoDB Local.
+//! team log seeded through the API into DynamoDB Local, also driven by an independent client
+//! (the official Python SDK, mcp/tests/protocol.py).
 
 use std::path::Path;
 
@@ -16,11 +17,29 @@ pub const ELSEWHERE: &str = "other-team-retries";
 /// What Claude searches for.
 pub const QUERY: &str = "uploader retries";
 
+/// When the seeded sessions finished.
+const FINISHED_AT: &str = "2026-11-20T10:00:00.000Z";
+const REPO: &str = "github.com/acme/uploader";
+const FOUND_TITLE: &str = "Add jittered retries to the S3 uploader";
+const FOUND_SUMMARY: &str = "Wrapped upload() in a retry loop with jittered exponential backoff; the flaky upload test passes now.";
+
 async fn put(stack: &Stack, ws: &str, id: &str, key: &Key, title: &str, summary: &str) {
+    put_at(stack, ws, id, key, title, summary, FINISHED_AT).await;
+}
+
+async fn put_at(
+    stack: &Stack,
+    ws: &str,
+    id: &str,
+    key: &Key,
+    title: &str,
+    summary: &str,
+    at: &str,
+) {
     let body = json!({
         "title": title, "summary": summary,
-        "finished_at": "2026-11-20T10:00:00.000Z", "observed_at": "2026-11-20T10:00:00.000Z",
-        "repo": "github.com/acme/uploader", "branch": "retries",
+        "finished_at": at, "observed_at": at,
+        "repo": REPO, "branch": "retries",
     });
     let reply = Signed::new("PUT", stack.session_url(ws, id))
         .json(&body)
@@ -32,15 +51,7 @@ async fn put(stack: &Stack, ws: &str, id: &str, key: &Key, title: &str, summary:
 /// Through the real API: Bob's session on the uploader's retries in `ws`, one of his he
 /// deleted, and a session on the same in another workspace.
 pub async fn seed_team_log(stack: &Stack, ws: &str) {
-    put(
-        stack,
-        ws,
-        FOUND,
-        bob(),
-        "Add jittered retries to the S3 uploader",
-        "Wrapped upload() in a retry loop with jittered exponential backoff; the flaky upload test passes now.",
-    )
-    .await;
+    put(stack, ws, FOUND, bob(), FOUND_TITLE, FOUND_SUMMARY).await;
     put(
         stack,
         ws,
@@ -322,4 +333,95 @@ async fn cargo_ai_mcp_speaks_only_json_rpc_and_answers_from_its_mirror() {
         found.contains(FOUND) && found.contains("sync failed"),
         "{found}"
     );
+}
+
+/// The second, independent client: the official MCP Python SDK spawns the real `cargo-ai mcp`
+/// (a private HOME and state dir, Alice's local credentials, her session as
+/// `CLAUDE_CODE_SESSION_ID`) against a log seeded through the API into DynamoDB Local: a
+/// teammate's two sessions, one deleted, one of another workspace and Alice's own. It runs a
+/// whole session (initialize, tools/list, each tool, bad arguments, every stdout byte read as
+/// JSON-RPC); then, with the API stopped, a second server answers from the mirror and says
+/// its age and the failed sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_client_drives_the_real_cargo_ai_mcp() {
+    const NEWER: &str = "bob-uploader-metrics";
+    const MINE: &str = "alice-uploader-retries-now";
+    let (python, script) = fixtures::mcp_python_client();
+    let mut stack = Stack::start().await;
+    let ws = new_workspace();
+    seed_team_log(&stack, &ws).await;
+    put_at(
+        &stack,
+        &ws,
+        NEWER,
+        bob(),
+        "Upload metrics for the uploader",
+        "Counted retries and failures of the uploader in a histogram.",
+        "2026-11-21T10:00:00.000Z",
+    )
+    .await;
+    // Alice's own session, the one the server runs in: it matches the query and is newest.
+    put_at(
+        &stack,
+        &ws,
+        MINE,
+        alice(),
+        "Uploader retries again",
+        "Looking at the uploader retries right now.",
+        "2026-11-22T10:00:00.000Z",
+    )
+    .await;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("create HOME");
+    let mut env: serde_json::Map<String, Value> =
+        server_env(&stack, &ws, &dir.path().join("state"))
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into()))
+            .collect();
+    env.insert("HOME".into(), home.display().to_string().into());
+    let spec = json!({
+        "env": env, "query": QUERY, "repo": REPO,
+        "found": FOUND, "title": FOUND_TITLE, "summary": FOUND_SUMMARY, "finished_at": FINISHED_AT,
+        "newer": NEWER, "deleted": DELETED, "elsewhere": ELSEWHERE, "me": MINE,
+    });
+    let spec_file = dir.path().join("spec.json");
+    std::fs::write(&spec_file, spec.to_string()).expect("write the spec");
+
+    let client = |phase: &'static str| {
+        let mut cmd = tokio::process::Command::new(&python);
+        cmd.arg(&script)
+            .args(["--live", phase])
+            .arg(&spec_file)
+            .arg("--")
+            .arg(cargo_ai_path())
+            .arg("mcp")
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &home)
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        async move {
+            let out = cmd.output().await.expect("run the Python MCP client");
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success(),
+                "the {phase} checks failed ({}):\n{stdout}\n{stderr}",
+                out.status
+            );
+            // The script's own closing line: no check may be silently skipped.
+            let closing = stdout.lines().last().unwrap_or_default();
+            assert!(
+                closing.ends_with(" passed, 0 failed") && !closing.starts_with("0 "),
+                "{stdout}\n{stderr}"
+            );
+            stdout
+        }
+    };
+    let online = client("online").await;
+    println!("{online}");
+    stack.stop_server().await;
+    let offline = client("offline").await;
+    println!("{offline}");
 }

@@ -2,7 +2,9 @@
 //! playwright-core, tests/browser): a report of two people's sessions from DynamoDB Local shows
 //! every session, search, the person and repository filters and the column sorts work, titles
 //! and summaries are text (never markup that runs), nothing is fetched, nothing errs, dark mode
-//! changes the page and the screenshot is not blank. A deliberately broken page proves the
+//! changes the page and the screenshot is not blank. Commits: the totals and the People and
+//! Repositories tables count them (sessions without commit facts unknown, not zero), a title
+//! expands to its session's commits, a commit's SHA finds its session, and the Commits column sorts. A deliberately broken page proves the
 //! browser run notices each of those failures.
 
 mod driver;
@@ -22,6 +24,11 @@ const BILLING: &str = "gitlab.example.com/acme/billing";
 const SCRIPT_TITLE: &str = "<script>alert(\"title\")</script> Escape \"quotes\" & <b>tags</b>";
 const MARKUP_SUMMARY: &str =
     "<img src=x onerror=alert('summary')> naïve café — 日本語 ✓\nsecond line & 'quotes'";
+
+/// The commits Alice's a1 and Bob's b3 made.
+const A1_RETRY: &str = "9f1c2a3b4d5e6f708192a3b4c5d6e7f8091a2b3c";
+const A1_DOCS: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
+const B3_EXPORT: &str = "c0ffee4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 
 /// One session of the window, as seeded.
 struct Seeded {
@@ -52,7 +59,11 @@ fn sessions() -> [Seeded; 5] {
                 "Retry with Jitter & backoff",
                 "Backoff doubles; \"max\" is 30 s.",
             ],
-            json!({"repo": UPLOADER, "branch": "main", "active_s": 3600, "input_tokens": 1000, "output_tokens": 500, "cost_usd": 1.5}),
+            json!({"repo": UPLOADER, "branch": "main", "active_s": 3600, "input_tokens": 1000, "output_tokens": 500, "cost_usd": 1.5,
+            "commit_count": 2, "lines_added": 52, "lines_removed": 9, "commits": [
+                {"sha": A1_RETRY, "subject": "Retry <uploads> with backoff", "added": 40, "removed": 7, "claude": true},
+                {"sha": A1_DOCS, "subject": "Document the backoff", "added": 5, "removed": 2, "claude": false},
+            ]}),
         ),
         session(
             "a2",
@@ -66,7 +77,7 @@ fn sessions() -> [Seeded; 5] {
             bob(),
             "2026-11-22T10:00:00.000Z",
             ["Uploads, part 2", "Added JITTER to the uploader's retries."],
-            json!({"repo": UPLOADER, "active_s": 600, "cost_usd": 0.05}),
+            json!({"repo": UPLOADER, "active_s": 600, "cost_usd": 0.05, "commit_count": 0, "lines_added": 3, "lines_removed": 1, "commits": []}),
         ),
         session(
             "b2",
@@ -80,7 +91,9 @@ fn sessions() -> [Seeded; 5] {
             bob(),
             "2026-11-19T12:00:00.000Z",
             ["Billing export", "CSV for finance."],
-            json!({"repo": BILLING, "cost_usd": 3.0}),
+            json!({"repo": BILLING, "cost_usd": 3.0, "commit_count": 1, "lines_added": 120, "lines_removed": 0, "commits": [
+                {"sha": B3_EXPORT, "subject": "Export billing as CSV", "added": 120, "removed": 0, "claude": false},
+            ]}),
         ),
     ]
 }
@@ -88,6 +101,8 @@ fn sessions() -> [Seeded; 5] {
 /// Sessions by start, oldest first, and by cost, cheapest first (b2 knows no cost).
 const BY_STARTED: [&str; 5] = ["b3", "a1", "a2", "b1", "b2"];
 const BY_COST: [&str; 4] = ["b1", "a2", "a1", "b3"];
+/// By commits, fewest first, among the sessions that know theirs.
+const BY_COMMITS: [&str; 3] = ["b1", "b3", "a1"];
 
 fn set(ids: &[impl AsRef<str>]) -> BTreeSet<String> {
     ids.iter().map(|id| id.as_ref().to_owned()).collect()
@@ -176,6 +191,7 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
     let screenshot = dir.path().join("report.png");
     let bob_only = format!("person={}", bob().arn);
     let alice_pick = format!("pick={}", alice().arn);
+    let bill_pick = format!("pickrepo={BILLING}");
     let steps = [
         "search=jitter",
         "search=",
@@ -191,6 +207,12 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
         "sort=started",
         "expand=a2",
         alice_pick.as_str(),
+        "person=",
+        "sort=commits",
+        "expand=a1",
+        "search=c0ffee4",
+        "search=",
+        bill_pick.as_str(),
     ];
     let o = drive(&html, &screenshot, &steps).await;
     let everyone: Vec<&str> = sessions().iter().map(|s| s.id).collect();
@@ -262,6 +284,107 @@ async fn the_html_report_of_two_people_searches_filters_and_sorts_in_a_real_brow
         (&expanded["open"], &expanded["summary_visible"]),
         (&json!(true), &json!(true)),
         "{expanded}"
+    );
+
+    // Commits: a title expands to them, in the order the session lists them, markup as text.
+    let a1 = o.row("a1");
+    assert_eq!(
+        a1["commits"],
+        json!([
+            {"sha": A1_RETRY, "text": "9f1c2a3 Retry <uploads> with backoff +40 \u{2212}7 with Claude"},
+            {"sha": A1_DOCS, "text": "1a2b3c4 Document the backoff +5 \u{2212}2"},
+        ]),
+        "{a1}"
+    );
+    assert_eq!(o.row("b1")["commits"], json!([]), "no commits: none listed");
+    let expanded = o.after("expand=a1", 1);
+    assert_eq!(
+        (&expanded["open"], &expanded["commits_visible"]),
+        (&json!(true), &json!(true)),
+        "{expanded}"
+    );
+    assert_eq!(
+        o.shown("search=c0ffee4", 1),
+        ["b3"],
+        "a short SHA finds its session"
+    );
+    let (by_commits, order) = sorted_ids(&o, "sort=commits", 1, &BY_COMMITS);
+    assert_eq!(
+        by_commits,
+        in_order(&BY_COMMITS, &order),
+        "sorted by commits"
+    );
+    assert_eq!(
+        set(&o.shown(&bill_pick, 1)),
+        set(&["a2", "b3"]),
+        "a click on a repository"
+    );
+    // Totals: 3 commits known for 3 of 5 sessions; $4.50 of the committing sessions / 3 commits.
+    let tables = &o.0["tables"];
+    let totals = tables["totals"].as_array().expect("the totals");
+    for card in [
+        json!(["3", "commits"]),
+        json!(["+175 \u{2212}10", "lines"]),
+        json!(["$1.50", "per commit"]),
+    ] {
+        assert!(totals.contains(&card), "{card} in {totals:?}");
+    }
+    let header = json!([
+        "Who",
+        "Sessions",
+        "Active",
+        "Tokens",
+        "Cost",
+        "Commits",
+        "Lines",
+        "Per commit"
+    ]);
+    assert_eq!(tables["people"][0], header, "{tables}");
+    assert_eq!(
+        tables["people"][2],
+        json!([
+            "alice",
+            "2",
+            "1h 30m",
+            "1,500",
+            "$1.75",
+            "2",
+            "+52 \u{2212}9",
+            "$0.75"
+        ]),
+        "Alice: a2 knows no commits, so 2 commits for a1's $1.50"
+    );
+    assert_eq!(
+        tables["people"][1],
+        json!([
+            "bob",
+            "3",
+            "10m",
+            "-",
+            "$3.05",
+            "1",
+            "+123 \u{2212}1",
+            "$3.00"
+        ]),
+        "Bob: b1 made none, b2 is unknown"
+    );
+    assert_eq!(tables["repos"][0][0], "Repository", "{tables}");
+    let billing = tables["repos"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r[0] == BILLING))
+        .unwrap_or_else(|| panic!("a line for {BILLING} in {tables}"));
+    assert_eq!(
+        billing,
+        &json!([
+            BILLING,
+            "2",
+            "30m",
+            "-",
+            "$3.25",
+            "1",
+            "+120 \u{2212}0",
+            "$3.00"
+        ])
     );
 
     // The script in a title never ran, nothing failed, nothing was fetched.

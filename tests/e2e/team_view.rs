@@ -194,6 +194,19 @@ async fn search_finds_the_word_in_title_or_summary_in_any_case_and_csv_reads_bac
     );
 }
 
+/// `facts` with a session's commit facts: `commits` commits (listed with made-up ids) and its
+/// lines.
+fn with_commits(mut facts: Value, commits: u64, [added, removed]: [u64; 2]) -> Value {
+    let listed: Vec<Value> = (0..commits)
+        .map(|i| json!({"sha": format!("{i:040x}"), "subject": format!("Commit {i}"), "added": 1, "removed": 0, "claude": false}))
+        .collect();
+    facts["commit_count"] = json!(commits);
+    facts["lines_added"] = json!(added);
+    facts["lines_removed"] = json!(removed);
+    facts["commits"] = json!(listed);
+    facts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_totals_two_peoples_sessions_per_person_and_repo() {
     let stack = Stack::start().await;
@@ -204,7 +217,7 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
             alice(),
             "a1",
             "2026-11-20T09:00:00.000Z",
-            facts(UPLOADER, 3600, 1000, 500, 1.5),
+            with_commits(facts(UPLOADER, 3600, 1000, 500, 1.5), 2, [30, 4]),
         ),
         (
             alice(),
@@ -216,7 +229,7 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
             bob(),
             "b1",
             "2026-11-21T10:00:00.000Z",
-            facts(UPLOADER, 600, 10, 20, 0.05),
+            with_commits(facts(UPLOADER, 600, 10, 20, 0.05), 0, [0, 0]),
         ),
         (bob(), "b2", "2026-11-22T10:00:00.000Z", json!({})),
         (
@@ -248,25 +261,38 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
         json!({"since": "2026-11-01T00:00:00.000Z", "until": "2026-12-01T00:00:00.000Z"}),
         "--until a date counts that whole day"
     );
+    // Commits: a1 made 2 for $1.50, b1 none; a2 and b2 recorded no commit facts (unknown).
     assert_eq!(
         report["totals"],
-        json!({"sessions": 4, "active_s": 6000, "tokens": 1830, "cost_usd": 1.8})
+        json!({"sessions": 4, "active_s": 6000, "tokens": 1830, "cost_usd": 1.8,
+            "sessions_with_commit_facts": 2, "commits": 2, "lines_added": 30, "lines_removed": 4,
+            "cost_per_commit": 0.75})
     );
     let alice_arn = "arn:aws:iam::000000000000:user/alice";
     let bob_arn = "arn:aws:iam::000000000000:user/bob";
     assert_eq!(
         report["people"],
         json!([
-            {"name": alice_arn, "sessions": 2, "active_s": 5400, "tokens": 1800, "cost_usd": 1.75},
-            {"name": bob_arn, "sessions": 2, "active_s": 600, "tokens": 30, "cost_usd": 0.05},
+            {"name": alice_arn, "sessions": 2, "active_s": 5400, "tokens": 1800, "cost_usd": 1.75,
+                "sessions_with_commit_facts": 1, "commits": 2, "lines_added": 30, "lines_removed": 4,
+                "cost_per_commit": 0.75},
+            {"name": bob_arn, "sessions": 2, "active_s": 600, "tokens": 30, "cost_usd": 0.05,
+                "sessions_with_commit_facts": 1, "commits": 0, "lines_added": 0, "lines_removed": 0,
+                "cost_per_commit": null},
         ])
     );
     assert_eq!(
         report["repos"],
         json!([
-            {"name": UPLOADER, "sessions": 2, "active_s": 4200, "tokens": 1530, "cost_usd": 1.55},
-            {"name": BILLING, "sessions": 1, "active_s": 1800, "tokens": 300, "cost_usd": 0.25},
-            {"name": null, "sessions": 1, "active_s": null, "tokens": null, "cost_usd": null},
+            {"name": UPLOADER, "sessions": 2, "active_s": 4200, "tokens": 1530, "cost_usd": 1.55,
+                "sessions_with_commit_facts": 2, "commits": 2, "lines_added": 30, "lines_removed": 4,
+                "cost_per_commit": 0.75},
+            {"name": BILLING, "sessions": 1, "active_s": 1800, "tokens": 300, "cost_usd": 0.25,
+                "sessions_with_commit_facts": 0, "commits": null, "lines_added": null,
+                "lines_removed": null, "cost_per_commit": null},
+            {"name": null, "sessions": 1, "active_s": null, "tokens": null, "cost_usd": null,
+                "sessions_with_commit_facts": 0, "commits": null, "lines_added": null,
+                "lines_removed": null, "cost_per_commit": null},
         ])
     );
     assert_eq!(
@@ -299,6 +325,10 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
         text.contains("4 sessions, 1h 40m active, 1,830 tokens, $1.80 estimated"),
         "{text}"
     );
+    assert!(
+        text.contains("2 commits (known for 2 of 4 sessions), +30 -4 lines, $0.75 per commit"),
+        "{text}"
+    );
     let bob_line = text
         .lines()
         .find(|l| l.starts_with("bob"))
@@ -310,7 +340,8 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
         .unwrap_or_else(|| panic!("a line for sessions without a repo in {text}"));
     assert_eq!(
         unknown_repo.split_whitespace().collect::<Vec<_>>(),
-        ["-", "1", "-", "-", "-"]
+        ["-", "1", "-", "-", "-", "-", "-"],
+        "sessions, active, cost, commits, lines, cost per commit: at 80 columns tokens give way"
     );
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
 
@@ -325,4 +356,20 @@ async fn report_totals_two_peoples_sessions_per_person_and_repo() {
         .collect::<Result<Vec<_>, _>>()
         .expect("CSV rows");
     assert_eq!(rows.len(), 4, "every session in the window, none outside");
+    let header = reader.headers().expect("a header row").clone();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+    };
+    let a1 = rows
+        .iter()
+        .find(|r| &r[column("session_id")] == "a1")
+        .expect("a1's row");
+    assert_eq!(
+        (&a1[column("commit_count")], &a1[column("commits")]),
+        ("2", &format!("{:040x}; {:040x}", 0, 1)[..]),
+        "the commits cell holds their ids"
+    );
 }

@@ -26,3 +26,17 @@ pub fn claude_code_text(name: &str) -> String {
 pub fn mcp_stub_server() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/mcp/stub_server.py")
 }
+
+/// The independent MCP client: the official Python SDK's interpreter in `.venv-mcp` and the
+/// protocol script it runs (mcp/tests/protocol.py). Fails loudly with the install command.
+pub fn mcp_python_client() -> (PathBuf, PathBuf) {
+    let repo = crate::repo_root();
+    let python = repo.join(".venv-mcp/bin/python");
+    assert!(
+        python.exists(),
+        "the MCP Python client is not installed at {}.\n\
+         help: run infra/tools/mcp-client-tools (pip install of the pinned mcp package; infra/test does it)",
+        python.display()
+    );
+    (python, repo.join("mcp/tests/protocol.py"))
+}

@@ -25,6 +25,7 @@ use sessions_core::Usd;
 use crate::blocking;
 use crate::transcript::{self, Digest, Limits, Transcript};
 
+pub use crate::git::Start;
 pub use commits::{commit_facts, fill_from_change};
 pub use git::{GitFacts, git_facts};
 pub use prices::{ClientRates, PriceTable, Rate};

@@ -81,33 +81,7 @@ fn parse_when(
         CliError::new(Kind::Invalid, format!("{flag} {raw:?} is neither a duration nor a date"))
             .help("use a duration like 30m, 12h, 7d or 2w, or a date like 2026-11-01 or 2026-11-01T09:00:00Z")
     };
-    let raw = raw.trim();
-    if let Some(unit) = raw.chars().last().filter(|c| c.is_ascii_alphabetic())
-        && let Ok(n) = raw[..raw.len() - 1].parse::<i64>()
-    {
-        let seconds = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(bad()),
-        };
-        return n
-            .checked_mul(seconds)
-            .filter(|s| *s >= 0)
-            .map(|s| now.plus_seconds(-s))
-            .ok_or_else(bad);
-    }
-    if raw.len() == 10 {
-        let start = Timestamp::parse(flag, &format!("{raw}T00:00:00Z")).map_err(|_| bad())?;
-        return Ok(if date_through_its_end {
-            start.plus_seconds(86_400)
-        } else {
-            start
-        });
-    }
-    Timestamp::parse(flag, raw).map_err(|_| bad())
+    Timestamp::when(raw, now, date_through_its_end).ok_or_else(bad)
 }
 
 #[cfg(test)]

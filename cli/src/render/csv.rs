@@ -1,5 +1,7 @@
 //! Sessions as RFC 4180 CSV for spreadsheets: a header row, then one row per session with every
-//! field of the session JSON, the facts included; an unknown fact is an empty cell.
+//! field of the session JSON, the facts included; an unknown fact is an empty cell. A session's
+//! commits are their full ids (what `git show` and `session for-commit` take); `--json` has
+//! the rest of each commit.
 
 use std::io::Write;
 
@@ -54,7 +56,10 @@ impl<W: Write> CsvWriter<W> {
     pub fn session(&mut self, session: &Session) -> Result<(), CliError> {
         let json = serde_json::to_value(session)
             .map_err(|e| CliError::new(Kind::Unavailable, e.to_string()))?;
-        let cells = columns().map(|name| cell(json.get(name)));
+        let cells = columns().map(|name| match name {
+            "commits" => commit_ids(session),
+            _ => cell(json.get(name)),
+        });
         self.out.write_record(cells).map_err(csv_error)
     }
 
@@ -63,6 +68,18 @@ impl<W: Write> CsvWriter<W> {
             .flush()
             .map_err(|e| CliError::new(Kind::Unavailable, format!("cannot write the output: {e}")))
     }
+}
+
+/// The session's commit ids, newest first; empty when its commits are unknown.
+fn commit_ids(session: &Session) -> String {
+    let ids: Vec<&str> = session
+        .facts
+        .commits
+        .iter()
+        .flatten()
+        .map(|c| c.sha.as_str())
+        .collect();
+    ids.join(LIST_SEPARATOR)
 }
 
 /// One JSON value as a cell: text as is, numbers as JSON writes them (cost in dollars with its
@@ -102,6 +119,19 @@ mod tests {
                 models: Some(vec!["claude-opus-4-5".into(), "claude-haiku-4-5".into()]),
                 input_tokens: Some(1200),
                 cost_usd: Some(Usd::from_micros(1_094_521)),
+                commit_count: Some(2),
+                commits: Some(
+                    [
+                        "3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39",
+                        "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
+                    ]
+                    .map(|sha| sessions_core::facts::CommitFact {
+                        sha: sha.into(),
+                        subject: "Retry; then \"ship\"".into(),
+                        ..Default::default()
+                    })
+                    .into(),
+                ),
                 ..Facts::default()
             }),
         }
@@ -143,5 +173,10 @@ mod tests {
         assert_eq!(get("input_tokens"), "1200");
         assert_eq!(get("cost_usd"), "1.094521");
         assert_eq!(get("branch"), "");
+        assert_eq!(
+            get("commits"),
+            "3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39; 1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
+        );
+        assert_eq!(get("commit_count"), "2");
     }
 }

@@ -15,22 +15,51 @@ const RECENT_TITLES: usize = 10;
 
 /// What a group of sessions adds up to. A fact no session of the group knows is `None`
 /// (shown "-"), never 0; one that some know is the sum of those that do.
+///
+/// Commits and lines come from sessions that recorded commit facts (run in a git repository
+/// by a hook that reads them); the others count as unknown, not as sessions that made
+/// nothing. `cost_per_commit` is the estimated cost of the sessions that made commits divided
+/// by their commits: sessions without commits, and those whose cost or commits are unknown,
+/// are left out of both sides.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub sessions: u64,
     pub active_s: Option<u64>,
     pub tokens: Option<u64>,
     pub cost_usd: Option<Usd>,
+    /// How many of `sessions` know their commits.
+    pub sessions_with_commit_facts: u64,
+    pub commits: Option<u64>,
+    /// Lines the sessions' commits and what they left uncommitted added and removed.
+    pub lines_added: Option<u64>,
+    pub lines_removed: Option<u64>,
+    pub cost_per_commit: Option<Usd>,
+    /// The cost and commits of the sessions that made commits at a known cost.
+    #[serde(skip)]
+    pub(crate) committing: (u64, u64),
 }
 
 impl Tally {
     fn add(&mut self, s: &Session) {
+        let f = &s.facts;
         self.sessions += 1;
-        sum(&mut self.active_s, s.facts.active_s);
+        sum(&mut self.active_s, f.active_s);
         sum(&mut self.tokens, tokens(s));
-        if let Some(cost) = s.facts.cost_usd {
+        if let Some(cost) = f.cost_usd {
             let before = self.cost_usd.map_or(0, Usd::micros);
             self.cost_usd = Some(Usd::from_micros(before.saturating_add(cost.micros())));
+        }
+        if f.commit_count.is_some() {
+            self.sessions_with_commit_facts += 1;
+        }
+        sum(&mut self.commits, f.commit_count);
+        sum(&mut self.lines_added, f.lines_added);
+        sum(&mut self.lines_removed, f.lines_removed);
+        if let (Some(cost), Some(commits @ 1..)) = (f.cost_usd, f.commit_count) {
+            let (micros, count) = &mut self.committing;
+            *micros = micros.saturating_add(cost.micros());
+            *count = count.saturating_add(commits);
+            self.cost_per_commit = Some(Usd::from_micros(*micros / *count));
         }
     }
 }
@@ -242,6 +271,7 @@ mod tests {
                 active_s: Some(6000),
                 tokens: Some(168),
                 cost_usd: Some(Usd::from_micros(1_750_000)),
+                ..Tally::default()
             }
         );
         assert_eq!(r.people[0].name.as_deref(), Some(ALICE));
@@ -281,6 +311,91 @@ mod tests {
         assert_eq!(r.totals.tokens, Some(0));
         assert_eq!(r.totals.cost_usd, Some(Usd::from_micros(0)));
         assert_eq!(build(&[]).totals, Tally::default());
+    }
+
+    fn committed(cost_micros: Option<u64>, commits: u64, added: u64, removed: u64) -> Facts {
+        Facts {
+            repo: Some("g/a/x".into()),
+            cost_usd: cost_micros.map(Usd::from_micros),
+            commit_count: Some(commits),
+            lines_added: Some(added),
+            lines_removed: Some(removed),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn commits_lines_and_cost_per_commit() {
+        let r = build(&[
+            // Three commits for $1.50, one for $0.50: $2.00 for 4 commits.
+            session(
+                ALICE,
+                "2026-11-23T10:00:00.000Z",
+                committed(Some(1_500_000), 3, 40, 7),
+            ),
+            session(
+                BOB,
+                "2026-11-23T09:00:00.000Z",
+                committed(Some(500_000), 1, 2, 2),
+            ),
+            // Known to have made nothing: 0 commits, its lines count, its cost is no commit's.
+            session(
+                ALICE,
+                "2026-11-23T08:00:00.000Z",
+                committed(Some(9_000_000), 0, 5, 0),
+            ),
+            // Commits at an unknown cost: counted, but out of the cost per commit.
+            session(BOB, "2026-11-23T07:00:00.000Z", committed(None, 2, 10, 1)),
+            // No commit facts at all (no repository, or an older hook): unknown, not zero.
+            session(
+                ALICE,
+                "2026-11-23T06:00:00.000Z",
+                known("g/a/y", 60, 1, 1, 7_000_000),
+            ),
+        ]);
+        let t = &r.totals;
+        assert_eq!(t.sessions, 5);
+        assert_eq!(t.sessions_with_commit_facts, 4);
+        assert_eq!(t.commits, Some(6));
+        assert_eq!((t.lines_added, t.lines_removed), (Some(57), Some(10)));
+        assert_eq!(t.cost_per_commit, Some(Usd::from_micros(500_000)));
+        let alice = &r
+            .people
+            .iter()
+            .find(|g| g.name.as_deref() == Some(ALICE))
+            .unwrap()
+            .tally;
+        assert_eq!(
+            (alice.commits, alice.sessions_with_commit_facts),
+            (Some(3), 2)
+        );
+        assert_eq!(alice.cost_per_commit, Some(Usd::from_micros(500_000)));
+        let y = &r
+            .repos
+            .iter()
+            .find(|g| g.name.as_deref() == Some("g/a/y"))
+            .unwrap()
+            .tally;
+        assert_eq!(
+            (y.commits, y.lines_added, y.cost_per_commit),
+            (None, None, None)
+        );
+        assert_eq!(y.sessions_with_commit_facts, 0);
+        // Sessions that made no commit have no cost per commit, whatever they cost.
+        let idle = build(&[session(
+            ALICE,
+            "2026-11-23T08:00:00.000Z",
+            committed(Some(9), 0, 0, 0),
+        )]);
+        assert_eq!(
+            (idle.totals.commits, idle.totals.cost_per_commit),
+            (Some(0), None)
+        );
+        let json = serde_json::to_value(&r.totals).unwrap();
+        assert_eq!(json["cost_per_commit"], 0.5);
+        assert_eq!(json["commits"], 6);
+        assert_eq!(json["sessions_with_commit_facts"], 4);
+        assert!(json.get("committing").is_none(), "{json}");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The report for people in a terminal: the window's totals, a table per person and per
 //! repository, the busiest days and the latest titles, fitted to the width like `session list`.
+//! Commits, lines and cost per commit appear once some session knows its commits; where the
+//! width is short, tokens give way first (cost says more), then lines.
 
 use sessions_core::Timestamp;
 use sessions_core::text::clip;
@@ -9,6 +11,8 @@ use crate::report::model::{Group, Report, Tally};
 
 /// The narrowest a name column gets before rows run past the width.
 const NAME_MIN: usize = 12;
+/// The room a name keeps before a number column gives way: most user names and `owner/name`s.
+const NAME_ROOM: usize = 24;
 
 pub fn render(r: &Report, now: &Timestamp, width: Option<usize>) -> String {
     let mut out = format!("{}\n", heading(r));
@@ -24,13 +28,25 @@ pub fn render(r: &Report, now: &Timestamp, width: Option<usize>) -> String {
         t.tokens.map_or_else(unknown, thousands),
         t.cost_usd.map_or_else(unknown, dollars),
     ));
+    let with_commits = t.sessions_with_commit_facts > 0;
+    if with_commits {
+        out.push_str(&format!(
+            "{} commits (known for {} of {} sessions), {} lines, {} per commit\n",
+            t.commits.map_or_else(unknown, thousands),
+            t.sessions_with_commit_facts,
+            t.sessions,
+            lines(t),
+            t.cost_per_commit.map_or_else(unknown, dollars),
+        ));
+    }
     out.push('\n');
-    out.push_str(&table("PERSON", &r.people, who, width));
+    out.push_str(&table("PERSON", &r.people, who, with_commits, width));
     out.push('\n');
     out.push_str(&table(
         "REPO",
         &r.repos,
         |g| g.name.clone().unwrap_or_else(unknown),
+        with_commits,
         width,
     ));
     out.push_str("\nBUSIEST DAYS\n");
@@ -80,31 +96,70 @@ fn who(g: &Group) -> String {
         .map_or_else(unknown, |arn| short_who(arn).to_owned())
 }
 
+fn lines(t: &Tally) -> String {
+    crate::render::lines(t.lines_added, t.lines_removed)
+}
+
+/// The number columns, in order, and which give way when the width is short (tokens first).
+const COLUMNS: [(&str, Option<u8>); 7] = [
+    ("SESSIONS", None),
+    ("ACTIVE", None),
+    ("TOKENS", Some(0)),
+    ("COST", None),
+    ("COMMITS", None),
+    ("LINES", Some(1)),
+    ("$/COMMIT", None),
+];
+/// The last column without commits.
+const WITHOUT_COMMITS: usize = 4;
+
 /// One table of groups: the name column takes what the numbers leave of the width.
 fn table(
     title: &str,
     groups: &[Group],
     name: impl Fn(&Group) -> String,
+    with_commits: bool,
     width: Option<usize>,
 ) -> String {
-    let headers = ["SESSIONS", "ACTIVE", "TOKENS", "COST"];
-    let rows: Vec<(String, [String; 4])> =
-        groups.iter().map(|g| (name(g), cells(&g.tally))).collect();
-    let mut widths = headers.map(str::len);
-    for (_, cells) in &rows {
-        for (w, cell) in widths.iter_mut().zip(cells) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let numbers: usize = widths.iter().map(|w| w + 2).sum();
+    let count = if with_commits {
+        COLUMNS.len()
+    } else {
+        WITHOUT_COMMITS
+    };
+    let rows: Vec<(String, Vec<String>)> = groups
+        .iter()
+        .map(|g| (name(g), cells(&g.tally)[..count].to_vec()))
+        .collect();
     let longest = rows
         .iter()
         .map(|(n, _)| n.chars().count())
         .chain([title.len()])
         .max()
         .unwrap_or(0);
+    let column_widths = |shown: &[usize]| -> Vec<usize> {
+        shown
+            .iter()
+            .map(|&c| {
+                rows.iter()
+                    .map(|(_, cells)| cells[c].chars().count())
+                    .chain([COLUMNS[c].0.len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    let mut shown: Vec<usize> = (0..count).collect();
+    for give_way in 0..=1 {
+        let numbers: usize = column_widths(&shown).iter().map(|w| w + 2).sum();
+        if width.is_none_or(|w| numbers + NAME_ROOM.min(longest) <= w) {
+            break;
+        }
+        shown.retain(|&c| COLUMNS[c].1 != Some(give_way));
+    }
+    let widths = column_widths(&shown);
+    let numbers: usize = widths.iter().map(|w| w + 2).sum();
     let name_width = match width {
-        Some(w) => longest.min(w.saturating_sub(numbers + 2).max(NAME_MIN)),
+        Some(w) => longest.min(w.saturating_sub(numbers).max(NAME_MIN)),
         None => longest,
     };
     let line = |name: &str, cells: &[&str]| {
@@ -114,20 +169,24 @@ fn table(
         }
         format!("{}\n", out.trim_end())
     };
+    let headers: Vec<&str> = shown.iter().map(|&c| COLUMNS[c].0).collect();
     let mut out = line(title, &headers);
     for (name, cells) in &rows {
-        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let cells: Vec<&str> = shown.iter().map(|&c| cells[c].as_str()).collect();
         out.push_str(&line(name, &cells));
     }
     out
 }
 
-fn cells(t: &Tally) -> [String; 4] {
+fn cells(t: &Tally) -> [String; 7] {
     [
         t.sessions.to_string(),
         hours(t.active_s),
         t.tokens.map_or_else(unknown, thousands),
         t.cost_usd.map_or_else(unknown, dollars),
+        t.commits.map_or_else(unknown, thousands),
+        lines(t),
+        t.cost_per_commit.map_or_else(unknown, dollars),
     ]
 }
 
@@ -144,6 +203,12 @@ mod tests {
             active_s: Some(5400),
             tokens: Some(1_234_567),
             cost_usd: Some(Usd::from_micros(12_340_000)),
+            sessions_with_commit_facts: 2,
+            commits: Some(4),
+            lines_added: Some(1_520),
+            lines_removed: Some(87),
+            cost_per_commit: Some(Usd::from_micros(3_085_000)),
+            ..Tally::default()
         };
         let bare = Tally {
             sessions: 1,
@@ -210,17 +275,63 @@ mod tests {
             alice.contains("1h 30m") && alice.contains("$12.34"),
             "{alice}"
         );
+        assert!(
+            text.contains(
+                "4 commits (known for 2 of 2 sessions), +1,520 -87 lines, $3.09 per commit"
+            ),
+            "{text}"
+        );
         let bob = text.lines().find(|l| l.starts_with("bob")).unwrap();
         assert_eq!(
             bob.split_whitespace().collect::<Vec<_>>(),
-            ["bob", "1", "-", "-", "-"],
-            "unknown is a dash"
+            ["bob", "1", "-", "-", "-", "-", "-"],
+            "unknown is a dash; at 80 columns tokens give way to commits"
+        );
+        let header = text.lines().find(|l| l.starts_with("PERSON")).unwrap();
+        assert_eq!(
+            header.split_whitespace().collect::<Vec<_>>(),
+            [
+                "PERSON", "SESSIONS", "ACTIVE", "COST", "COMMITS", "LINES", "$/COMMIT"
+            ]
+        );
+        assert!(
+            alice.contains("+1,520 -87") && alice.contains("$3.09"),
+            "{alice}"
         );
         assert!(text.contains("2026-11-20  2 sessions"));
         assert!(text.contains("3h ago    bob"));
         assert!(text.contains('…'));
         let wide = render(&report(), &now, None);
         assert!(wide.contains(&"very-long-name".repeat(8)));
+        assert!(
+            wide.contains("1,234,567") && wide.contains("$/COMMIT"),
+            "{wide}"
+        );
+        let narrow = render(&report(), &now, Some(60));
+        let header = narrow.lines().find(|l| l.starts_with("PERSON")).unwrap();
+        assert!(
+            !header.contains("LINES") && header.contains("COMMITS"),
+            "{narrow}"
+        );
+    }
+
+    #[test]
+    fn without_commit_facts_no_commit_columns() {
+        let mut r = report();
+        for g in r.people.iter_mut().chain(r.repos.iter_mut()) {
+            g.tally = Tally {
+                sessions: g.tally.sessions,
+                ..Tally::default()
+            };
+        }
+        r.totals.sessions_with_commit_facts = 0;
+        let now = Timestamp::parse("now", "2026-11-24T12:00:00Z").unwrap();
+        let text = render(&r, &now, Some(80));
+        assert!(
+            !text.contains("COMMITS") && !text.contains("commits"),
+            "{text}"
+        );
+        assert!(text.contains("TOKENS"), "{text}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use sessions_core::{Session, Timestamp};
 
 use crate::error::{CliError, Kind};
 use crate::render::{dollars, duration, short_who, thousands, unknown};
-use crate::report::model::{Report, Tally};
+use crate::report::model::{Group, Report, Tally};
 use crate::report::text::heading;
 
 const STYLE: &str = include_str!("page.css");
@@ -220,6 +220,7 @@ fn page(report: &Report, now: &Timestamp, sessions: u64, colours: &Colours) -> (
                         }
                     }
                     (people(report, colours))
+                    (repos(report))
                 }
                 section.sessions {
                     h2 { "Sessions" }
@@ -234,6 +235,7 @@ fn page(report: &Report, now: &Timestamp, sessions: u64, colours: &Colours) -> (
                             (header("duration", "Duration", false))
                             (header("active", "Active", false))
                             (header("cost", "Cost", false))
+                            (header("commits", "Commits", false))
                             (header("state", "State", false))
                         } }
                         tbody { (PreEscaped(MARK)) }
@@ -243,7 +245,10 @@ fn page(report: &Report, now: &Timestamp, sessions: u64, colours: &Colours) -> (
                 footer {
                     p { "Costs are estimates from the price table pinned in cargo-ai. "
                         "\"-\" marks a fact the session did not record. "
-                        "Click a title for its summary; click a column to sort." }
+                        "Commits and lines count the sessions that recorded them (in a git repository); "
+                        "the others are unknown, not zero. Cost per commit: the cost of the sessions "
+                        "that made commits divided by their commits. "
+                        "Click a title for its summary and commits; click a column to sort." }
                 }
                 script { (PreEscaped(SCRIPT)) }
             }
@@ -257,7 +262,7 @@ fn page(report: &Report, now: &Timestamp, sessions: u64, colours: &Colours) -> (
 }
 
 fn header(key: &str, label: &str, sorted: bool) -> Markup {
-    let numeric = matches!(key, "started" | "duration" | "active" | "cost");
+    let numeric = matches!(key, "started" | "duration" | "active" | "cost" | "commits");
     html! {
         th scope="col" aria-sort=[sorted.then_some("descending")] class=[numeric.then_some("num")] {
             button type="button" data-sort=(key) { (label) }
@@ -275,35 +280,64 @@ fn totals(t: &Tally, report: &Report) -> Markup {
             div { strong { (t.active_s.map_or_else(unknown, duration)) } span { "active" } }
             div { strong { (t.tokens.map_or_else(unknown, thousands)) } span { "tokens" } }
             div { strong { (t.cost_usd.map_or_else(unknown, dollars)) } span { "estimated cost" } }
+            @if t.sessions_with_commit_facts > 0 {
+                div #total-commits title={ "known for " (t.sessions_with_commit_facts) " of " (t.sessions) " sessions" } {
+                    strong { (t.commits.map_or_else(unknown, thousands)) } span { "commits" }
+                }
+                div { strong { (lines(t)) } span { "lines" } }
+                div { strong { (t.cost_per_commit.map_or_else(unknown, dollars)) } span { "per commit" } }
+            }
         }
     }
 }
 
-fn people(report: &Report, colours: &Colours) -> Markup {
+/// `+1,234 −56`, or `-` when no session knows its lines.
+fn lines(t: &Tally) -> String {
+    match (t.lines_added, t.lines_removed) {
+        (Some(a), Some(r)) => format!("+{} \u{2212}{}", thousands(a), thousands(r)),
+        _ => unknown(),
+    }
+}
+
+/// The People or Repositories table: a line per group, the commit columns once some session
+/// knows its commits.
+fn groups(
+    [class, heading, first]: [&str; 3],
+    report: &Report,
+    groups: &[Group],
+    row: impl Fn(&Group, Markup) -> Markup,
+) -> Markup {
+    let commits = report.totals.sessions_with_commit_facts > 0;
     html! {
-        section.people {
-            h2 { "People" }
+        section class=(class) {
+            h2 { (heading) }
             table {
                 thead { tr {
-                    th scope="col" { "Who" }
+                    th scope="col" { (first) }
                     th.num scope="col" { "Sessions" }
                     th.num scope="col" { "Active" }
                     th.num scope="col" { "Tokens" }
                     th.num scope="col" { "Cost" }
+                    @if commits {
+                        th.num scope="col" { "Commits" }
+                        th.num scope="col" { "Lines" }
+                        th.num scope="col" { "Per commit" }
+                    }
                 } }
                 tbody {
-                    @for g in &report.people {
-                        @let arn = g.name.as_deref().unwrap_or("-");
-                        tr data-person=(arn) title="Show only their sessions" {
-                            td title=(arn) {
-                                span.dot style={ "--person:" (colours.of(arn)) } {}
-                                (short_who(arn))
+                    @for g in groups {
+                        @let t = &g.tally;
+                        (row(g, html! {
+                            td.num { (thousands(t.sessions)) }
+                            td.num { (t.active_s.map_or_else(unknown, duration)) }
+                            td.num { (t.tokens.map_or_else(unknown, thousands)) }
+                            td.num { (t.cost_usd.map_or_else(unknown, dollars)) }
+                            @if commits {
+                                td.num { (t.commits.map_or_else(unknown, thousands)) }
+                                td.num { (lines(t)) }
+                                td.num { (t.cost_per_commit.map_or_else(unknown, dollars)) }
                             }
-                            td.num { (thousands(g.tally.sessions)) }
-                            td.num { (g.tally.active_s.map_or_else(unknown, duration)) }
-                            td.num { (g.tally.tokens.map_or_else(unknown, thousands)) }
-                            td.num { (g.tally.cost_usd.map_or_else(unknown, dollars)) }
-                        }
+                        }))
                     }
                 }
             }
@@ -311,10 +345,46 @@ fn people(report: &Report, colours: &Colours) -> Markup {
     }
 }
 
+fn people(report: &Report, colours: &Colours) -> Markup {
+    groups(
+        ["people", "People", "Who"],
+        report,
+        &report.people,
+        |g, numbers| {
+            let arn = g.name.as_deref().unwrap_or("-");
+            html! {
+                tr data-person=(arn) title="Show only their sessions" {
+                    td title=(arn) {
+                        span.dot style={ "--person:" (colours.of(arn)) } {}
+                        (short_who(arn))
+                    }
+                    (numbers)
+                }
+            }
+        },
+    )
+}
+
+fn repos(report: &Report) -> Markup {
+    groups(
+        ["repos", "Repositories", "Repository"],
+        report,
+        &report.repos,
+        |g, numbers| {
+            html! {
+                tr data-repo=(g.name.as_deref().unwrap_or("-")) title="Show only its sessions" {
+                    td { (g.name.as_deref().unwrap_or("no repository")) }
+                    (numbers)
+                }
+            }
+        },
+    )
+}
+
 fn controls(report: &Report, sessions: u64) -> Markup {
     html! {
         div.controls role="search" {
-            label { "Search " input #search type="search" placeholder="title or summary" autocomplete="off"; }
+            label { "Search " input #search type="search" placeholder="title, summary or commit" autocomplete="off"; }
             label { "Person "
                 select #person {
                     option value="" { "everyone" }

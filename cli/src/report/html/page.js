@@ -89,6 +89,17 @@
       table.scrollIntoView({ behavior: "smooth", block: "start" });
     });
   }
+  // A repository in the Repositories table shows only its sessions.
+  var repos = document.querySelector(".repos tbody");
+  if (repos) {
+    repos.addEventListener("click", function (event) {
+      var row = event.target.closest("tr[data-repo]");
+      if (!row) return;
+      repo.value = row.dataset.repo;
+      apply();
+      table.scrollIntoView({ behavior: "smooth", block: "start" });
+    });
+  }
   // Printing shows every summary; afterwards the rows close again.
   var opened = [];
   window.addEventListener("beforeprint", function () {

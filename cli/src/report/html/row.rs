@@ -1,15 +1,18 @@
 //! One session as a row of the page's table. Cells that sort by number carry the number in
-//! `data-v`; a fact the session did not record has none and shows "-".
+//! `data-v`; a fact the session did not record has none and shows "-". The title expands to
+//! the summary and the session's commits.
 
 use maud::{Markup, html};
-use sessions_core::{Session, Timestamp};
+use sessions_core::{Facts, Session, Timestamp};
 
-use crate::render::{dollars, duration, short_who, unknown};
+use crate::git::SHORT_SHA;
+use crate::render::{dollars, duration, short_who, thousands, unknown};
 
 pub fn render(s: &Session, person: usize) -> Markup {
     let facts = &s.facts;
     let wall = wall_seconds(s);
     let repo = facts.repo.as_deref();
+    let commits = facts.commits.as_deref().unwrap_or_default();
     html! {
         tr class={ "session p" (person) } data-session-id=(s.session_id) data-person=(s.user_arn)
             data-repo=(repo.unwrap_or("-")) {
@@ -18,16 +21,38 @@ pub fn render(s: &Session, person: usize) -> Markup {
             td title=[repo] { (repo.map_or("-", short_repo)) }
             td { (facts.branch.as_deref().unwrap_or("-")) }
             td.title {
-                @if s.summary.is_empty() {
+                @if s.summary.is_empty() && commits.is_empty() {
                     (s.title)
                 } @else {
-                    details { summary { (s.title) } div.summary-text { (s.summary) } }
+                    details {
+                        summary { (s.title) }
+                        @if !s.summary.is_empty() { div.summary-text { (s.summary) } }
+                        @if !commits.is_empty() {
+                            ul.commits {
+                                @for c in commits {
+                                    li data-sha=(c.sha) {
+                                        code title=(c.sha) { (c.sha.get(..SHORT_SHA).unwrap_or(&c.sha)) }
+                                        " " span.subject { (c.subject) }
+                                        " " span.add { "+" (thousands(c.added)) }
+                                        " " span.del { "\u{2212}" (thousands(c.removed)) }
+                                        @if c.claude { " " span.claude title="Co-Authored-By: Claude" { "with Claude" } }
+                                    }
+                                }
+                                @if let Some(more) = unlisted(facts) {
+                                    li.more { (more) " more not listed" }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             td.num data-v=[wall] { (wall.map_or_else(unknown, duration)) }
             td.num data-v=[facts.active_s] { (facts.active_s.map_or_else(unknown, duration)) }
             td.num data-v=[facts.cost_usd.map(|c| c.micros())] {
                 (facts.cost_usd.map_or_else(unknown, dollars))
+            }
+            td.num data-v=[facts.commit_count] title=[change(facts)] {
+                (facts.commit_count.map_or_else(unknown, thousands))
             }
             td {
                 @if s.finished_at.is_some() {
@@ -38,6 +63,21 @@ pub fn render(s: &Session, person: usize) -> Markup {
             }
         }
     }
+}
+
+/// Commits the session made beyond those it lists (it lists at most 100).
+fn unlisted(facts: &Facts) -> Option<u64> {
+    let listed = facts.commits.as_ref()?.len() as u64;
+    facts.commit_count?.checked_sub(listed).filter(|n| *n > 0)
+}
+
+/// `+40 −7 lines`: the session's whole change, committed or not, as the cell's tooltip.
+fn change(facts: &Facts) -> Option<String> {
+    Some(format!(
+        "+{} \u{2212}{} lines",
+        thousands(facts.lines_added?),
+        thousands(facts.lines_removed?)
+    ))
 }
 
 /// `2026-11-24 09:05`: minutes are enough to place a session, and the column says UTC.
@@ -109,6 +149,42 @@ mod tests {
         assert!(html.contains(">2026-11-24 09:05<"), "{html}");
         // Unknown facts show "-" and carry no number, so that they sort last.
         assert!(html.contains(r#"<td class="num">-</td>"#), "{html}");
+    }
+
+    #[test]
+    fn the_title_expands_to_the_commits() {
+        let mut s = session("Retry uploads", "");
+        s.facts.commit_count = Some(3);
+        s.facts.lines_added = Some(1_240);
+        s.facts.lines_removed = Some(7);
+        s.facts.commits = Some(vec![sessions_core::facts::CommitFact {
+            sha: "3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39".into(),
+            patch_id: None,
+            subject: "Retry <uploads>".into(),
+            added: 1_230,
+            removed: 5,
+            uncounted_files: None,
+            claude: true,
+        }]);
+        let html = render(&s, 0).into_string();
+        assert!(
+            html.contains("<details><summary>Retry uploads</summary>"),
+            "{html}"
+        );
+        assert!(!html.contains("summary-text"), "no empty summary: {html}");
+        for want in [
+            r#"<li data-sha="3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39">"#,
+            r#"<code title="3f2a9c1e0b7d4a5f8c6e2d1b0a9f8e7d6c5b4a39">3f2a9c1</code>"#,
+            r#"<span class="subject">Retry &lt;uploads&gt;</span>"#,
+            r#"<span class="add">+1,230</span>"#,
+            "<span class=\"del\">\u{2212}5</span>",
+            ">with Claude<",
+            r#"<li class="more">2 more not listed</li>"#,
+            "title=\"+1,240 \u{2212}7 lines\">3<",
+            r#"data-v="3""#,
+        ] {
+            assert!(html.contains(want), "{want} in {html}");
+        }
     }
 
     #[test]
