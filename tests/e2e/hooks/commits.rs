@@ -82,7 +82,7 @@ fn number(map: &HashMap<String, AttributeValue>, key: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_row_holds_the_sessions_own_commits_and_lines() {
-    let stack = Stack::start().await;
+    let mut stack = Stack::start().await;
     let ws = new_workspace();
     let p = Project::new(&stack, &ws);
     // The project's own files stay out of its history: only the code is tracked.
@@ -244,4 +244,25 @@ async fn the_row_holds_the_sessions_own_commits_and_lines() {
     } = for_commit(&bobs[..7]).await;
     assert_ne!(exit, 0);
     assert!(stderr.contains("no session known for"), "{stderr}");
+
+    // With the API gone, the local mirror the lookups synced still answers, and says how old
+    // it is.
+    let session_id = p.session_id.clone();
+    let mut cmd = cargo_ai(&stack, &ws, alice());
+    cmd.current_dir(&code);
+    stack.stop_server().await;
+    let offline = run(
+        cmd,
+        &[
+            "workspaceManagement",
+            "session",
+            "for-commit",
+            &with_claude,
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    assert_eq!(offline.json()["session_id"], session_id.as_str());
+    assert!(offline.stderr.contains("ago"), "{}", offline.stderr);
 }

@@ -101,12 +101,13 @@ pub async fn run(ctx: &Context, args: ForCommitArgs) -> Result<(), CliError> {
         },
         search: None,
         limit: None,
-        // Through the API, as before the local mirror.
-        mirror: false,
+        // The local mirror answers when it is on and keeps the window; else the API, through
+        // the repository's index.
+        mirror: true,
     };
     let mut by_patch: Option<(Session, CommitFact)> = None;
     let mut found: Option<(Session, Match)> = None;
-    each_session(ctx, &selection, 100, &mut |_| {}, |session| {
+    let notice = each_session(ctx, &selection, 100, &mut |_| {}, |session| {
         match find(&session, &info) {
             Some(Match::Sha(c)) => {
                 found = Some((session, Match::Sha(c)));
@@ -118,6 +119,9 @@ pub async fn run(ctx: &Context, args: ForCommitArgs) -> Result<(), CliError> {
         ControlFlow::Continue(())
     })
     .await?;
+    if let Some(notice) = notice.filter(|_| !ctx.quiet()) {
+        eprintln!("{notice}");
+    }
     let found = found.or_else(|| by_patch.map(|(s, c)| (s, Match::PatchId(c))));
     let Some((session, matched)) = found else {
         return Err(CliError::new(
