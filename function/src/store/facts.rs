@@ -164,7 +164,7 @@ mod tests {
             .map(|(name, value)| (name.to_owned(), value))
             .collect();
         assert_eq!(item.len(), sessions_core::facts::FIELDS.len());
-        assert_eq!(item.len(), 23);
+        assert_eq!(item.len(), 24);
         assert!(matches!(&item["commits"], AttributeValue::L(l) if l.len() == 1));
         assert_eq!(item["cost_usd"], AttributeValue::N("1.09".into()));
         assert_eq!(
