@@ -8,7 +8,8 @@ SAY_AS="${SAY_AS:-}"
 
 # Progress and errors go to stderr; stdout is left for what a script prints to be eval'ed.
 say() { printf '%s%s\n' "${SAY_AS:+$SAY_AS: }" "$*" >&2; }
-step() { printf '\n==> %s\n' "$*" >&2; }
+# step TEXT: a heading, with the time since the script started (where a long run spends it).
+step() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 # die MESSAGE [HELP...]: what failed, then one `help:` line per way to fix it.
 die() {
   printf '%serror: %s\n' "${SAY_AS:+$SAY_AS: }" "$1" >&2

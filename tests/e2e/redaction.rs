@@ -140,26 +140,33 @@ async fn cargo_ai_upsert_stores_no_secret() {
     }
 }
 
+/// Upserts queued at the same time by `a_queued_upsert_holds_no_secret_on_disk_and_none_is_delivered`.
+const QUEUED_AT_ONCE: usize = 8;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_upsert_holds_no_secret_on_disk_and_none_is_delivered() {
     let mut stack = Stack::start().await;
     let ws = new_workspace();
     let cases = testdata::secrets();
     stack.stop_server().await;
-    for (i, case) in cases.iter().enumerate() {
-        let id = session_id("queued", i);
-        let title = title_for(case);
-        let out = run(
-            cargo_ai(&stack, &ws, alice()),
-            &upsert_args(&id, &title, &case.text),
-        )
-        .await;
-        assert!(
-            out.stderr.contains("outbox"),
-            "{}: expected the upsert to be queued: {}",
-            case.kind,
-            out.stderr
-        );
+    // Several teammates' commands queue at once (each waits out its retries before queueing):
+    // the outbox takes concurrent writers, and the cases need not wait for each other.
+    for (n, chunk) in cases.chunks(QUEUED_AT_ONCE).enumerate() {
+        let mut queued = tokio::task::JoinSet::new();
+        for (j, case) in chunk.iter().enumerate() {
+            let id = session_id("queued", n * QUEUED_AT_ONCE + j);
+            let (title, text, kind) = (title_for(case), case.text.clone(), case.kind);
+            let cmd = cargo_ai(&stack, &ws, alice());
+            queued.spawn(async move { (kind, run(cmd, &upsert_args(&id, &title, &text)).await) });
+        }
+        while let Some(done) = queued.join_next().await {
+            let (kind, out) = done.expect("the upsert's task finished");
+            assert!(
+                out.stderr.contains("outbox"),
+                "{kind}: expected the upsert to be queued: {}",
+                out.stderr
+            );
+        }
     }
     let on_disk = files_under(&state_dir(&ws));
     assert!(
