@@ -57,26 +57,74 @@ local_key() { # local_key N FIELD: N is 1 for Alice, 2 for Bob; FIELD 1 id, 2 se
   grep -v '^#' "$LOCAL_KEYS_FILE" | sed -n "${1}p" | awk -v f="$2" '{ print $f }'
 }
 
-# venv_install VENV REQUIREMENTS...: a Python virtualenv at VENV with the pinned packages, made
-# or updated only when a requirements file changed (a stamp of their SHA-256 is kept in the
-# venv, one per set of files). Concurrent runs wait for each other. Needs Python 3.11+ with venv (PYTHON= overrides).
+# The tools the scripts install (virtualenvs, npm packages) are kept once per user, outside
+# any clone, keyed by what pins them: a fresh clone links the installs an earlier clone made
+# from the same lock files instead of making them again (about a minute saved: two Claude Code
+# releases are 380 MB each). SESSIONS_TOOLS_CACHE overrides where; deleting it is always safe.
+tools_cache() { printf '%s\n' "${SESSIONS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sessions-tools}"; }
+
+# cached_install LINK KEY[/PATH] MAKE [ARG...]: makes LINK a symbolic link to the cache's entry
+# for KEY (or PATH inside it), running `MAKE ENTRY ARG...` first when the entry is missing or incomplete (an interrupted run
+# leaves no `.complete` mark, and the next run starts that entry again). Concurrent runs wait
+# for each other. A directory at LINK (from before the cache) is replaced.
+cached_install() {
+  local link="$1" key="$2" make="$3"; shift 3
+  local root entry target
+  root="$(tools_cache)"
+  entry="$root/${key%%/*}"
+  target="$root/$key"
+  if [ ! -f "$entry/.complete" ]; then
+    mkdir -p "$root" || die "cannot create the tools cache $root" "set SESSIONS_TOOLS_CACHE to a writable directory"
+    exec 9>"$entry.lock"
+    command -v flock >/dev/null && flock 9
+    if [ ! -f "$entry/.complete" ]; then
+      rm -rf -- "$entry"
+      mkdir -p "$entry"
+      "$make" "$entry" "$@" || { exec 9>&-; return 1; }
+      touch "$entry/.complete"
+    fi
+    exec 9>&-
+  fi
+  if [ "$(readlink -- "$link" 2>/dev/null)" != "$target" ]; then
+    rm -rf -- "$link"
+    ln -s -- "$target" "$link"
+  fi
+}
+
+# key_of NAME FILE...: a cache key: NAME and the SHA-256 of the files' contents (and of the
+# tool that installs from them, e.g. `python3 --version`, passed as a file by the caller).
+key_of() {
+  local name="$1"; shift
+  printf '%s-%s\n' "$name" "$(cat -- "$@" | sha256sum | cut -c1-16)"
+}
+
+# npm_install DIR: DIR/node_modules as DIR/package-lock.json pins it (`npm ci`), a link into the
+# tools cache: one install per package.json, lock file and Node major version.
+npm_install() {
+  local dir="$1" rel="${1#"$REPO"/}" key
+  [ -f "$dir/package-lock.json" ] || die "$rel/package-lock.json is missing" "restore it from git: git checkout -- $rel/package-lock.json"
+  command -v npm >/dev/null || die "npm is not installed; it fetches the packages pinned in $rel" "apt-get install -y nodejs npm"
+  command -v node >/dev/null || die "node is not installed; npm needs it" "apt-get install -y nodejs"
+  key="$(key_of "npm-${rel//\//-}" "$dir/package.json" "$dir/package-lock.json" <(node --version | cut -d. -f1))"
+  _npm_make() {
+    local entry="$1" from="$2"
+    cp -- "$from/package.json" "$from/package-lock.json" "$entry/"
+    say "npm ci: the packages pinned in ${from#"$REPO"/}/package-lock.json (into $entry)"
+    (cd "$entry" && npm ci --no-audit --no-fund --loglevel=error >&2) ||
+      die "npm ci failed for ${from#"$REPO"/}" "check that the npm registry is reachable (npm ping), then run again"
+  }
+  cached_install "$dir/node_modules" "$key/node_modules" _npm_make "$dir"
+}
+
+# venv_install VENV REQUIREMENTS...: a Python virtualenv with the pinned packages, at VENV (a
+# link into the tools cache, one venv per set of requirement files and Python version).
+# Needs Python 3.11+ with venv (PYTHON= overrides).
 venv_install() {
   local venv="$1"; shift
-  local stamp="$venv/.requirements" want="" reqs=() req
+  local req python="" candidate
   for req in "$@"; do
-    stamp+="-$(basename "$req" .txt)"
     [ -f "$req" ] || die "missing $req" "restore it from git: git checkout -- ${req#"$REPO"/}"
-    want+="$(sha256_of "$req") "
-    reqs+=(--requirement "$req")
   done
-  stamp+=".sha256"
-  _venv_current() { [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; }
-  _venv_current && return 0
-  exec 9>"${TMPDIR:-/tmp}/$(basename "$venv")-$(printf '%s' "$venv" | sha256sum | cut -c1-12).lock"
-  command -v flock >/dev/null && flock 9
-  _venv_current && return 0
-
-  local python="" candidate
   for candidate in ${PYTHON:-python3.11 python3 python3.12 python3.13}; do
     if command -v "$candidate" >/dev/null &&
       "$candidate" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
@@ -86,20 +134,17 @@ venv_install() {
   [ -n "$python" ] || die "Python 3.11 or newer with the venv module is required for ${venv#"$REPO"/}" \
     "Debian/Ubuntu: sudo apt-get install python3.11 python3.11-venv" \
     "or point PYTHON at one: PYTHON=/path/to/python3.11 $0"
-  if [ -e "$venv" ] && ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    [ -f "$venv/pyvenv.cfg" ] || die "$venv exists but is not a virtualenv" "move it away and run again"
-    say "$venv is broken or too old; recreating it"
-    rm -rf -- "$venv"
-  fi
-  if [ ! -e "$venv" ]; then
-    say "creating ${venv#"$REPO"/} with $("$python" --version 2>&1)"
-    "$python" -m venv -- "$venv" >&2 || die "'$python -m venv $venv' failed (see above)"
-    # Keeps the venv out of `git status` without touching the repository's .gitignore.
-    printf '*\n' >"$venv/.gitignore"
-  fi
-  say "installing pinned packages from ${*#"$REPO"/} into ${venv#"$REPO"/}"
-  rm -f -- "$stamp"
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --no-input --progress-bar off "${reqs[@]}" >&2 ||
-    die "pip install failed (see above)" "check that PyPI is reachable (pip download pip), then run again"
-  printf '%s\n' "$want" >"$stamp.tmp" && mv -f -- "$stamp.tmp" "$stamp"
+  local key
+  key="$(key_of "$(basename "$venv" | sed 's/^[.]//')" "$@" <("$python" -c 'import sys; print(sys.executable, sys.version)'))"
+  _venv_make() {
+    local entry="$1"; shift
+    say "creating ${venv#"$REPO"/} with $("$python" --version 2>&1) (in $entry)"
+    "$python" -m venv -- "$entry" >&2 || die "'$python -m venv $entry' failed (see above)"
+    say "installing pinned packages from ${*#"$REPO"/}"
+    local reqs=() req
+    for req in "$@"; do reqs+=(--requirement "$req"); done
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$entry/bin/python" -m pip install --no-input --progress-bar off "${reqs[@]}" >&2 ||
+      die "pip install failed (see above)" "check that PyPI is reachable (pip download pip), then run again"
+  }
+  cached_install "$venv" "$key" _venv_make "$@"
 }
