@@ -282,33 +282,48 @@ pub async fn sync_once(
     };
     let mut page_cursor: Option<Cursor> = None;
     let mut next_since = None;
-    loop {
-        let page = tokio::time::timeout_at(
-            deadline.into(),
-            client.list_changes(workspace, since, page_cursor.as_ref(), options.page_limit),
-        )
-        .await
-        .map_err(|_| SyncError::TimedOut)??;
-        let ChangePage {
+    // The page received last, applied while the next one is fetched: the API's time and the
+    // mirror's writes overlap instead of adding up.
+    let mut received: Option<Vec<Change>> = None;
+    let mut more = true;
+    while more || received.is_some() {
+        let fetch = async {
+            if !more {
+                return Ok(None);
+            }
+            let page = tokio::time::timeout_at(
+                deadline.into(),
+                client.list_changes(workspace, since, page_cursor.as_ref(), options.page_limit),
+            )
+            .await
+            .map_err(|_| SyncError::TimedOut)??;
+            Ok::<_, SyncError>(Some(page))
+        };
+        let (fetched, applied) = tokio::join!(fetch, apply_page(mirror, received.take(), deadline));
+        let (returned, applied) = applied?;
+        mirror = returned;
+        if let Some(applied) = applied {
+            report.written += applied.written;
+            report.deleted += applied.deleted;
+            report.skipped += applied.skipped;
+            progress(done);
+        }
+        let Some(ChangePage {
             changes,
             next_cursor,
             server_time,
-        } = page;
+        }) = fetched?
+        else {
+            continue;
+        };
         next_since.get_or_insert(server_time);
         done.pages += 1;
         done.changes += changes.len();
-        let changes: Vec<Change> = changes.into_iter().map(to_mirror_change).collect();
-        let (returned, applied) =
-            with_mirror(mirror, deadline, move |m| m.apply(changes.clone())).await?;
-        mirror = returned;
-        report.written += applied.written;
-        report.deleted += applied.deleted;
-        report.skipped += applied.skipped;
-        progress(done);
-        page_cursor = match next_cursor {
-            Some(raw) => Some(Cursor::parse(&raw).map_err(RequestError::Api)?),
-            None => break,
-        };
+        received = Some(changes.into_iter().map(to_mirror_change).collect());
+        match next_cursor {
+            Some(raw) => page_cursor = Some(Cursor::parse(&raw).map_err(RequestError::Api)?),
+            None => more = false,
+        }
     }
     report.pages = done.pages;
     // The first page's time: every change after it is on this page or a later one, or will be
@@ -328,6 +343,22 @@ pub async fn sync_once(
     report.cursor = reached;
     report.elapsed = begun.elapsed();
     Ok(report)
+}
+
+/// Applies a received page (if any) in one transaction, on a blocking thread.
+async fn apply_page(
+    mirror: Mirror,
+    changes: Option<Vec<Change>>,
+    deadline: Instant,
+) -> Result<(Mirror, Option<sessions_mirror::Applied>), SyncError> {
+    match changes {
+        Some(changes) => {
+            let (mirror, applied) =
+                with_mirror(mirror, deadline, move |m| m.apply(changes.clone())).await?;
+            Ok((mirror, Some(applied)))
+        }
+        None => Ok((mirror, None)),
+    }
 }
 
 fn overlap_seconds() -> i64 {

@@ -160,8 +160,8 @@ pub struct ChangePage {
 }
 
 impl ChangePage {
-    /// The most changes a page holds when the caller asks for a `limit`; without one, a page
-    /// holds what one DynamoDB Query reads (at most 1 MB of rows).
+    /// The most changes a page holds, and its size when the caller names no `limit`; a page
+    /// also ends where one DynamoDB Query does (1 MB of rows).
     pub const MAX_LIMIT: u32 = 1000;
 }
 

@@ -186,8 +186,9 @@ pub struct ChangeQuery {
     /// Changes at or after this time (inclusive: a change in the same millisecond as a
     /// client's last one is listed again rather than lost).
     pub since: Timestamp,
-    /// At most this many changes; `None`: what one read of the index holds.
-    pub limit: Option<u32>,
+    /// At most this many changes (`ChangePage::MAX_LIMIT` when the caller names none); a page
+    /// also ends where one read of the index does (1 MB of rows).
+    pub limit: u32,
     pub cursor: Option<Cursor>,
     /// The server's clock, read before the store is: the page's `server_time`.
     pub now: Timestamp,

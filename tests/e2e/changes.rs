@@ -459,7 +459,7 @@ async fn the_feed_is_one_query_of_the_index_per_page_never_a_scan() {
         let query = ChangeQuery {
             workspace: WorkspaceId::parse(&ws).expect("workspace"),
             since: Timestamp::parse("since", EPOCH).expect("epoch"),
-            limit: Some(2),
+            limit: 2,
             cursor: cursor.take(),
             now: Timestamp::now(),
         };

@@ -60,7 +60,9 @@ fn change_query(
     Ok(ChangeQuery {
         workspace,
         since,
-        limit,
+        // Without a limit, still a bounded read: DynamoDB Local reads every row from `since`
+        // on before it stops a page at 1 MB, unless a Limit stops it sooner.
+        limit: limit.unwrap_or(ChangePage::MAX_LIMIT),
         cursor,
         now,
     })
@@ -79,15 +81,16 @@ mod tests {
 
     #[test]
     fn parameters_are_read_decoded() {
-        let q = parse("updated_since=2026-11-24T08%3A02%3A28.5%2B01%3A00&limit=1000").unwrap();
+        let q = parse("updated_since=2026-11-24T08%3A02%3A28.5%2B01%3A00&limit=7").unwrap();
         assert_eq!(q.since.to_string(), "2026-11-24T07:02:28.500Z");
-        assert_eq!(q.limit, Some(1000));
+        assert_eq!(q.limit, 7);
         assert!(q.cursor.is_none());
         assert_eq!(
             parse("updated_since=1970-01-01T00%3A00%3A00Z")
                 .unwrap()
                 .limit,
-            None
+            ChangePage::MAX_LIMIT,
+            "without a limit, a page still stops at the most a page holds"
         );
     }
 

@@ -423,7 +423,7 @@ async fn query_changes(store: &DynamoStore, q: &ChangeQuery) -> Result<ChangePag
         .table_name(&store.table)
         .index_name(listing.index)
         .scan_index_forward(true)
-        .set_limit(q.limit.map(|n| n as i32))
+        .limit(i32::try_from(q.limit).unwrap_or(i32::MAX))
         .set_exclusive_start_key(start)
         .key_condition_expression("#pk = :pk AND #sk >= :since")
         .expression_attribute_names("#pk", listing.key.partition)
@@ -602,7 +602,7 @@ mod tests {
             let query = ChangeQuery {
                 workspace,
                 since: fields.observed_at,
-                limit: None,
+                limit: ChangePage::MAX_LIMIT,
                 cursor: cursor.map(|_| {
                     let listing = Listing::changes("0b9f3d4e-8a61-4f2c-9d3e-5c7b1a2e4f60");
                     let position = |name: &str| match name {

@@ -240,7 +240,7 @@ impl SessionStore for MemoryStore {
         changes.sort_by(|a, b| {
             (a.updated_at(), a.session_id()).cmp(&(b.updated_at(), b.session_id()))
         });
-        let limit = q.limit.map_or(usize::MAX, |n| n as usize);
+        let limit = q.limit as usize;
         changes.truncate(limit);
         let next_cursor = match changes.last() {
             Some(last) if changes.len() == limit => Some(listing.encode(|name| match name {

@@ -5,7 +5,7 @@
 //! DynamoDB too.
 
 use crate::store_model::{assert_same_changes, assert_same_listing};
-use sessions_core::wire::Change;
+use sessions_core::wire::{Change, ChangePage};
 use sessions_core::{Session, SessionId, Timestamp, UpsertBody, WorkspaceId};
 use sessions_e2e::{Stack, alice, bob, new_workspace};
 use sessions_function::domain::{
@@ -183,7 +183,7 @@ async fn the_memory_store_agrees_with_dynamodb_on_writes_and_deletes() {
         }
         // Each step writes at its own second of the server's clock: no two changes tie.
         let base = Timestamp::parse("base", "2026-11-20T09:00:00Z").expect("base time");
-        for (since, limit) in [(0, None), (0, Some(1)), (STEPS / 2, Some(2))] {
+        for (since, limit) in [(0, ChangePage::MAX_LIMIT), (0, 1), (STEPS / 2, 2)] {
             let query = ChangeQuery {
                 workspace,
                 since: base.plus_seconds(since as i64),

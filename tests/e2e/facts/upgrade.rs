@@ -134,7 +134,7 @@ async fn an_older_local_table_gains_the_repo_index() {
         .changes(&sessions_function::domain::ChangeQuery {
             workspace,
             since: sessions_core::Timestamp::parse("since", "1970-01-01T00:00:00Z").unwrap(),
-            limit: None,
+            limit: sessions_core::wire::ChangePage::MAX_LIMIT,
             cursor: None,
             now: sessions_core::Timestamp::now(),
         })
