@@ -66,20 +66,17 @@ class Seeded:
         for name in ("month", "week"):
             self.env[name] = dict(env, CARGO_AI_WORKSPACE=str(uuid.uuid4()),
                                   CARGO_AI_STATE_DIR=str(work / f"mirror-{name}-state"))
-        # The month arrives as its teammates write it, a sync after each part: a first sync
-        # of 100,000 sessions cannot finish against DynamoDB Local, whose Query reads the
-        # whole partition before it stops at the page's end (more than the store's 8 s).
-        parts = max(1, month // week)
-        self.seed["month"] = {"parts": [], "syncs_ms": []}
-        for part in range(parts):
-            self.seed["month"]["parts"].append(loadgen(
-                ["seed", "--workspace", self.env["month"]["CARGO_AI_WORKSPACE"], "--sessions",
-                 str(month // parts), "--people", "50", "--repos", "10", "--days", "30",
-                 "--seed", str(100 + part)], self.env["month"]))
-            self.seed["month"]["syncs_ms"].append(self.sync("month")[0])
-        self.seed["month"]["sessions"] = month // parts * parts
-        self.sizes["month"] = self.seed["month"]["sessions"]
+        # The month in one go, then its first sync (timed): 100,000 sessions in one pull.
+        self.seed["month"] = loadgen(
+            ["seed", "--workspace", self.env["month"]["CARGO_AI_WORKSPACE"], "--sessions",
+             str(month), "--people", "50", "--repos", "10", "--days", "30", "--seed", "100"],
+            self.env["month"])
         self.last_write["month"] = time.monotonic()
+        ms, out = self.sync("month")
+        if out["written"] != month:
+            raise RuntimeError(f"a first sync of {month} sessions printed {out}")
+        self.seed["month"]["first_sync_ms"] = ms
+        self.seed["month"]["first_sync_requests"] = out["requests"]
         self.synced.add("month")
         self.seed["week"] = loadgen(
             ["seed", "--workspace", self.env["week"]["CARGO_AI_WORKSPACE"], "--sessions",
@@ -360,6 +357,7 @@ def rows(r, verdict):
         sy, se, rep, ip = m["sync"], m["search"], m["report"], m["in_process"]
         load = f"load {m['load_before']} before, {m['load_after']} after"
         month, week = m["seed"]["month"]["sessions"], m["seed"]["week"]["sessions"]
+        month_sync_s = m["seed"]["month"]["first_sync_ms"] / 1e3
         w, wo, req = se["with_request_ms"], se["without_request_ms"], se["request_ms"]
         out += [
             ("11", f"search over {month} mirrored sessions, start to exit, no sync "
@@ -388,8 +386,8 @@ def rows(r, verdict):
              verdict(ip["p50_ms"] < IN_PROCESS_P50_MS)),
             ("11", f"first sync of {week} sessions, start to exit ({sy['first_ms']['n']} runs)",
              f"p50 **{sy['first_ms']['p50'] / 1e3:.2f} s** (max {sy['first_ms']['max'] / 1e3:.2f} s)",
-             f"{sy['first_requests']} requests; a first sync of {month} cannot finish against "
-             "DynamoDB Local (see the README)", f"< {FIRST_SYNC_S} s", verdict(sy["first_ms"]["p50"] < FIRST_SYNC_S * 1e3)),
+             f"{sy['first_requests']} requests; the first sync of {month}: {month_sync_s:.1f} s "
+             f"({m['seed']['month']['first_sync_requests']} requests, one run)", f"< {FIRST_SYNC_S} s", verdict(sy["first_ms"]["p50"] < FIRST_SYNC_S * 1e3)),
             ("11", f"incremental sync, nothing changed, start to exit ({sy['unchanged_ms']['n']} runs)",
              f"p50 **{sy['unchanged_ms']['p50']:.1f} ms** (p99 {sy['unchanged_ms']['p99']:.1f})",
              "1 request each (checked)", f"one request, < {NOTHING_CHANGED_MS} ms",
