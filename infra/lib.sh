@@ -60,13 +60,20 @@ local_key() { # local_key N FIELD: N is 1 for Alice, 2 for Bob; FIELD 1 id, 2 se
 # The tools the scripts install (virtualenvs, npm packages) are kept once per user, outside
 # any clone, keyed by what pins them: a fresh clone links the installs an earlier clone made
 # from the same lock files instead of making them again (about a minute saved: two Claude Code
-# releases are 380 MB each). SESSIONS_TOOLS_CACHE overrides where; deleting it is always safe.
-tools_cache() { printf '%s\n' "${SESSIONS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sessions-tools}"; }
+# releases are 380 MB each). SESSIONS_TOOLS_CACHE overrides where. Deleting it is safe: the
+# next infra script that needs a tool installs it again.
+tools_cache() {
+  if [ -n "${SESSIONS_TOOLS_CACHE:-}" ]; then printf '%s\n' "$SESSIONS_TOOLS_CACHE"
+  elif [ -n "${XDG_CACHE_HOME:-}" ]; then printf '%s\n' "$XDG_CACHE_HOME/sessions-tools"
+  elif [ -n "${HOME:-}" ]; then printf '%s\n' "$HOME/.cache/sessions-tools"
+  else printf '%s\n' "${TMPDIR:-/tmp}/sessions-tools-$(id -u)"; fi # no HOME: some CI runners
+}
 
 # cached_install LINK KEY[/PATH] MAKE [ARG...]: makes LINK a symbolic link to the cache's entry
-# for KEY (or PATH inside it), running `MAKE ENTRY ARG...` first when the entry is missing or incomplete (an interrupted run
-# leaves no `.complete` mark, and the next run starts that entry again). Concurrent runs wait
-# for each other. A directory at LINK (from before the cache) is replaced.
+# for KEY (or PATH inside it), running `MAKE ENTRY ARG...` first when the entry is missing or
+# incomplete (an interrupted run leaves no `.complete` mark, and the next run starts that entry
+# again). Concurrent runs wait for each other. A directory at LINK (from before the cache) is
+# replaced.
 cached_install() {
   local link="$1" key="$2" make="$3"; shift 3
   local root entry target
