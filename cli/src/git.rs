@@ -310,20 +310,14 @@ pub(crate) mod testing {
         let mut args = vec!["init", "-q", "-b", "main"];
         args.extend_from_slice(options);
         git(work, &args);
-        git(
-            work,
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-q",
-                "--allow-empty",
-                "-m",
-                "first",
-            ],
-        );
+        commit(work, &["--allow-empty", "-m", "first"]);
+    }
+
+    /// `git commit -q ARGS` as a test author (no user-wide config holds one).
+    pub fn commit(work: &Path, args: &[&str]) -> String {
+        let mut all = vec!["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q"];
+        all.extend_from_slice(args);
+        git(work, &all)
     }
 }
 

@@ -528,6 +528,20 @@ pub fn upsert_args<'a>(id: &'a str, title: &'a str, summary: &'a str) -> [&'a st
     ]
 }
 
+/// Git in `dir` as a person has it: the repository's own config, no user-wide or system one.
+/// Its trimmed stdout; a failing git fails the test.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git is installed (apt-get install git)");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// Every file under `dir` (recursively) with its content as text: what rests on disk.
 pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();

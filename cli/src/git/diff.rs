@@ -411,22 +411,11 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::git::testing::{git, repo};
+    use crate::git::testing::{commit, git, repo};
 
     fn commit_all(work: &Path, message: &str) -> Oid {
         git(work, &["add", "-A"]);
-        git(
-            work,
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-qm",
-                message,
-            ],
-        );
+        commit(work, &["-m", message]);
         Oid::from_hex(&git(work, &["rev-parse", "HEAD"])).unwrap()
     }
 

@@ -637,7 +637,7 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::git::testing::{git, repo};
+    use crate::git::testing::{commit, git, repo};
 
     fn read_all_as_git_does(work: &Path) {
         let objects = Objects::open(&work.join(".git/objects"));
@@ -666,18 +666,7 @@ mod tests {
             text.push_str(&format!("line {i} of a file that grows and grows\n"));
             std::fs::write(work.join("grows.txt"), &text).unwrap();
             git(work, &["add", "."]);
-            git(
-                work,
-                &[
-                    "-c",
-                    "user.name=t",
-                    "-c",
-                    "user.email=t@t",
-                    "commit",
-                    "-qm",
-                    "more",
-                ],
-            );
+            commit(work, &["-m", "more"]);
         }
     }
 
@@ -738,18 +727,7 @@ mod tests {
         );
         assert_eq!(objects.read(id, 10_000).unwrap().data.len(), 10_000);
         git(&work, &["add", "big"]);
-        git(
-            &work,
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-qm",
-                "big",
-            ],
-        );
+        commit(&work, &["-m", "big"]);
         git(&work, &["gc", "-q"]);
         let objects = Objects::open(&work.join(".git/objects"));
         assert!(matches!(

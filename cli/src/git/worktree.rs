@@ -223,7 +223,7 @@ fn read_index(path: &Path) -> Option<BTreeMap<Vec<u8>, Staged>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::git::testing::{git, repo};
+    use crate::git::testing::{commit, git, repo};
 
     fn numstat(work: &Path) -> (u64, u64, u64) {
         let out = git(work, &["diff", "HEAD", "--numstat"]);
@@ -254,18 +254,7 @@ mod tests {
             std::fs::create_dir(work.join("dir")).unwrap();
             std::fs::write(work.join("dir/staged"), "1\n").unwrap();
             git(&work, &["add", "-A"]);
-            git(
-                &work,
-                &[
-                    "-c",
-                    "user.name=t",
-                    "-c",
-                    "user.email=t@t",
-                    "commit",
-                    "-qm",
-                    "files",
-                ],
-            );
+            commit(&work, &["-m", "files"]);
             assert_eq!(mine(&work), (0, 0, 0));
             std::fs::write(work.join("kept"), "a\nB\nc\nd\n").unwrap();
             std::fs::remove_file(work.join("gone")).unwrap();

@@ -12,19 +12,7 @@ use sessions_e2e::{Run, Stack, alice, cargo_ai, new_workspace, run};
 const UPLOADER_URL: &str = "https://github.com/acme/uploader.git";
 
 use super::*;
-
-/// Git in `dir` as a person has it: the repository's own config, no user-wide one.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git is installed (apt-get install git)");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use sessions_e2e::git;
 
 /// `git show <sha> | git patch-id --stable`.
 fn patch_id(dir: &Path, sha: &str) -> String {

@@ -11,18 +11,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use sessions_e2e::{Stack, alice, cargo_ai, fixtures, new_workspace, run};
 
 use super::*;
+use sessions_e2e::git;
 
 /// How soon after SessionEnd the row must say the session is finished.
 const FINISHED_WITHIN: Duration = Duration::from_secs(10);
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("run git");
-    assert!(status.success(), "git {args:?}");
-}
 
 /// A project that is a git repository on `main` with an https remote carrying a credential,
 /// its transcript the facts fixture (answers in `cli/src/facts/tests.rs`).
